@@ -1,0 +1,8 @@
+#pragma once
+// The whole public API of constellation.
+
+#include <constellation/errors.hpp>
+#include <constellation/init.hpp>
+#include <constellation/pid.hpp>
+#include <constellation/resources.hpp>
+#include <constellation/spawn.hpp>

@@ -1,0 +1,54 @@
+#pragma once
+// cereal binary encoding of values, with the standard types most programs send.
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/chrono.hpp>
+#include <cereal/types/map.hpp>
+#include <cereal/types/memory.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/set.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/tuple.hpp>
+#include <cereal/types/unordered_map.hpp>
+#include <cereal/types/unordered_set.hpp>
+#include <cereal/types/utility.hpp>
+#include <cereal/types/variant.hpp>
+#include <cereal/types/vector.hpp>
+
+#include <spanstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace constellation::detail {
+
+template <class T>
+inline constexpr bool is_serializable =
+    cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
+    cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value;
+
+template <class T>
+void serialize_into(std::ostream& out, const T& value) {
+  cereal::BinaryOutputArchive archive(out);
+  archive(value);
+}
+
+template <class T>
+std::string serialize_value(const T& value) {
+  std::ostringstream out(std::ios::binary);
+  serialize_into(out, value);
+  return std::move(out).str();
+}
+
+// Throws cereal::Exception when the bytes end early.
+template <class T>
+T deserialize_value(std::string_view bytes) {
+  std::ispanstream in(std::span<const char>(bytes.data(), bytes.size()), std::ios::binary);
+  cereal::BinaryInputArchive archive(in);
+  T value{};
+  archive(value);
+  return value;
+}
+
+}  // namespace constellation::detail

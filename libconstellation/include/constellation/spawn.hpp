@@ -1,0 +1,54 @@
+#pragma once
+// spawn(): run a function of this program in a new process.
+
+#include <constellation/detail/spawn_entry.hpp>
+#include <constellation/errors.hpp>
+#include <constellation/pid.hpp>
+#include <constellation/resources.hpp>
+
+#include <expected>
+#include <utility>
+
+namespace constellation {
+
+// Starts a process that runs f(this_process::pid(), params...) and exits when f returns.
+// f is a function pointer or a captureless lambda whose first parameter is the parent's pid and
+// which returns void; args are converted to f's remaining parameter types, serialized with
+// cereal, and arrive by value in the new process.
+// try_spawn() never waits for capacity: it returns no_capacity when the cluster is full now,
+// never_fits when no node could ever hold r, not_initialized before init(), launch_failed when
+// the process could not be started (its message says why).
+template <class F, class... Args>
+std::expected<pid, spawn_error> try_spawn(resources r, F f, Args&&... args) {
+  using spawnable = detail::spawnable<F>;
+  static_assert(spawnable::valid,
+                "spawn: f must be a function pointer or a captureless lambda callable as "
+                "f(constellation::pid parent, Params...) and returning void");
+  if constexpr (spawnable::valid) {
+    static_assert(sizeof...(Args) == spawnable::arity,
+                  "spawn: the number of arguments does not match f's parameters after the parent pid");
+    return detail::spawn_erased(r, spawnable::entry(), spawnable::erase(f),
+                                spawnable::serialize(std::forward<Args>(args)...),
+                                detail::capacity_wait::no);
+  }
+}
+
+// As try_spawn(), but waits while the cluster is full and throws spawn_error on failure.
+template <class F, class... Args>
+pid spawn(resources r, F f, Args&&... args) {
+  using spawnable = detail::spawnable<F>;
+  static_assert(spawnable::valid,
+                "spawn: f must be a function pointer or a captureless lambda callable as "
+                "f(constellation::pid parent, Params...) and returning void");
+  if constexpr (spawnable::valid) {
+    static_assert(sizeof...(Args) == spawnable::arity,
+                  "spawn: the number of arguments does not match f's parameters after the parent pid");
+    auto spawned = detail::spawn_erased(r, spawnable::entry(), spawnable::erase(f),
+                                        spawnable::serialize(std::forward<Args>(args)...),
+                                        detail::capacity_wait::yes);
+    if (!spawned) throw spawned.error();
+    return *spawned;
+  }
+}
+
+}  // namespace constellation
