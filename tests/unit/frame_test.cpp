@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+#include <vector>
+
 using namespace constellation::wire;
 
 TEST_CASE("frame: round trip, byte by byte") {

@@ -1,0 +1,140 @@
+#pragma once
+// The messages between a process, its monitor and the node agent that started them (the bridge
+// when a job runs locally, a fabric daemon in a cluster). Each is one frame whose payload is the
+// message in cereal's binary encoding.
+
+#include <constellation/detail/serialization.hpp>
+#include <constellation/pid.hpp>
+#include <constellation/resources.hpp>
+
+#include "identity/code_identity.hpp"
+#include "report/process_event.hpp"
+#include "wire/frame.hpp"
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+
+namespace constellation::wire {
+
+enum class message_type : std::uint8_t {
+  // process -> node agent, on the process's control connection
+  spawn_request = 1,
+  spawn_reply = 2,
+  // monitor -> node agent, on the monitor's report connection
+  started = 10,
+  launch_failed = 11,
+  output = 12,
+  eof = 13,
+  exited = 14,
+  // node agent -> monitor
+  terminate = 20,
+};
+
+struct spawn_request {
+  static constexpr auto type = message_type::spawn_request;
+  std::uint64_t request_id = 0;
+  pid parent;
+  resources needs;
+  identity::code_identity entry;     // the typed trampoline spawn<F> instantiated
+  identity::code_identity function;  // the user's function
+  std::string arguments;             // the trampoline's serialized argument tuple
+  bool wait_for_capacity = true;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(request_id, parent, needs, entry, function, arguments, wait_for_capacity);
+  }
+};
+
+struct spawn_reply {
+  static constexpr auto type = message_type::spawn_reply;
+  std::uint64_t request_id = 0;
+  pid child;                 // null on failure
+  std::uint8_t error = 0;    // a spawn_errc when child is null
+  std::string message;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(request_id, child, error, message);
+  }
+};
+
+struct started_report {
+  static constexpr auto type = message_type::started;
+  std::int32_t os_pid = 0;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(os_pid);
+  }
+};
+
+struct launch_failed_report {
+  static constexpr auto type = message_type::launch_failed;
+  std::string message;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(message);
+  }
+};
+
+struct output_report {
+  static constexpr auto type = message_type::output;
+  std::uint8_t fd = 1;
+  std::string data;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(fd, data);
+  }
+};
+
+struct eof_report {
+  static constexpr auto type = message_type::eof;
+  std::uint8_t fd = 1;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(fd);
+  }
+};
+
+struct exit_report {
+  static constexpr auto type = message_type::exited;
+  report::exit_status status;
+  std::string reason;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(status, reason);
+  }
+};
+
+struct terminate_order {
+  static constexpr auto type = message_type::terminate;
+  bool immediately = false;  // SIGKILL now, rather than SIGTERM and SIGKILL after a grace period
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(immediately);
+  }
+};
+
+template <class Message>
+void append_message(std::string& out, const Message& m) {
+  append_frame(out, static_cast<std::uint8_t>(Message::type), detail::serialize_value(m));
+}
+
+template <class Message>
+std::string encode_message(const Message& m) {
+  std::string out;
+  append_message(out, m);
+  return out;
+}
+
+// The message in a frame's payload; an error text when the payload is not a valid Message.
+template <class Message>
+std::expected<Message, std::string> decode_message(std::string_view payload) {
+  try {
+    return detail::deserialize_value<Message>(payload);
+  } catch (const std::exception& e) {
+    return std::unexpected(std::string("malformed message: ") + e.what());
+  }
+}
+
+}  // namespace constellation::wire
