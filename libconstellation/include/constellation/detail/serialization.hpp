@@ -44,7 +44,8 @@ std::string serialize_value(const T& value) {
 // Throws cereal::Exception when the bytes end early.
 template <class T>
 T deserialize_value(std::string_view bytes) {
-  std::ispanstream in(std::span<const char>(bytes.data(), bytes.size()), std::ios::binary);
+  // ispanstream wants a mutable span; reading never writes through it.
+  std::ispanstream in(std::span<char>(const_cast<char*>(bytes.data()), bytes.size()), std::ios::binary);
   cereal::BinaryInputArchive archive(in);
   T value{};
   archive(value);

@@ -1,0 +1,89 @@
+#include "agent/frame_connection.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+
+namespace constellation::agent {
+
+void frame_connection::start(frame_handler on_frame, close_handler on_close) {
+  on_frame_ = std::move(on_frame);
+  on_close_ = std::move(on_close);
+  read_more();
+}
+
+void frame_connection::read_more() {
+  constexpr std::size_t chunk = 64 * 1024;
+  if (input_.size() < input_used_ + chunk) input_.resize(input_used_ + chunk);
+  socket_.async_read_some(
+      boost::asio::buffer(input_.data() + input_used_, chunk),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+        if (self->closed_) return;
+        if (ec) {
+          self->fail(ec == boost::asio::error::eof ? "closed by the peer" : ec.message());
+          return;
+        }
+        self->input_used_ += n;
+        std::size_t consumed = 0;
+        while (!self->closed_) {
+          auto decoded = wire::decode_frame(std::string_view(self->input_).substr(consumed, self->input_used_ - consumed),
+                                            self->max_payload_);
+          if (!decoded) {
+            self->fail(wire::to_string(decoded.error()));
+            return;
+          }
+          if (!*decoded) break;
+          consumed += (*decoded)->size;
+          self->on_frame_((*decoded)->type, (*decoded)->payload);
+        }
+        if (self->closed_) return;
+        self->input_.erase(0, consumed);
+        self->input_used_ -= consumed;
+        self->read_more();
+      });
+}
+
+void frame_connection::send(std::string bytes) {
+  if (closed_) return;
+  output_.push_back(std::move(bytes));
+  if (!writing_) write_next();
+}
+
+void frame_connection::write_next() {
+  if (output_.empty() || closed_) {
+    writing_ = false;
+    return;
+  }
+  writing_ = true;
+  boost::asio::async_write(socket_, boost::asio::buffer(output_.front()),
+                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                             if (self->closed_) return;
+                             if (ec) {
+                               self->fail(ec.message());
+                               return;
+                             }
+                             self->output_.pop_front();
+                             self->write_next();
+                           });
+}
+
+void frame_connection::fail(const std::string& why) {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  if (on_close_) {
+    auto handler = std::move(on_close_);
+    handler(why);
+  }
+}
+
+void frame_connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  // The frame handler may be what called close(): it must outlive this call, so it stays.
+  on_close_ = nullptr;
+}
+
+}  // namespace constellation::agent

@@ -1,0 +1,49 @@
+#pragma once
+// A framed stream connection on an Asio loop: reads frames and hands them over, writes with one
+// write in flight and a queue behind it. For daemons and the bridge, not for the channel fast path.
+
+#include "wire/frame.hpp"
+
+#include <boost/asio/generic/stream_protocol.hpp>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace constellation::agent {
+
+class frame_connection : public std::enable_shared_from_this<frame_connection> {
+ public:
+  using socket_type = boost::asio::generic::stream_protocol::socket;
+  using frame_handler = std::function<void(std::uint8_t type, std::string_view payload)>;
+  // Called once, when the peer closed, the connection failed, or a frame was malformed.
+  using close_handler = std::function<void(const std::string& why)>;
+
+  frame_connection(socket_type socket, std::size_t max_payload = wire::default_max_payload)
+      : socket_(std::move(socket)), max_payload_(max_payload) {}
+
+  void start(frame_handler on_frame, close_handler on_close);
+  void send(std::string bytes);
+  // Closes now; the close handler is not called for a close asked for.
+  void close();
+  bool open() const { return !closed_; }
+  socket_type& socket() { return socket_; }
+
+ private:
+  void read_more();
+  void write_next();
+  void fail(const std::string& why);
+
+  socket_type socket_;
+  std::size_t max_payload_;
+  frame_handler on_frame_;
+  close_handler on_close_;
+  std::string input_;
+  std::size_t input_used_ = 0;
+  std::deque<std::string> output_;
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace constellation::agent

@@ -1,0 +1,266 @@
+#include "process/monitor.hpp"
+
+#include "process/process_limits.hpp"
+#include "wire/messages.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <optional>
+
+namespace constellation::process {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// After the process exits, its pipes normally reach EOF at once. A grandchild that inherited them
+// (a shell started with system(), say) can hold them open: wait this long, then report anyway.
+constexpr auto drain_grace = std::chrono::seconds(2);
+// How long a process asked to terminate gets before SIGKILL.
+constexpr auto terminate_grace = std::chrono::seconds(3);
+
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+class monitor {
+ public:
+  monitor(const launch_spec& spec, int report, pid_t child, int out, int err, std::optional<process_limits> limits)
+      : spec_(spec), report_(report), child_(child), limits_(std::move(limits)) {
+    pipes_[0] = out;
+    pipes_[1] = err;
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+  }
+
+  [[noreturn]] void run() {
+    send(wire::started_report{child_});
+    while (!finished()) {
+      pollfd fds[4];
+      int n = 0;
+      int pipe_slot[2] = {-1, -1};
+      for (int i = 0; i < 2; ++i)
+        if (pipes_[i] >= 0) {
+          pipe_slot[i] = n;
+          fds[n++] = {pipes_[i], POLLIN, 0};
+        }
+      const int report_slot = report_ >= 0 ? n : -1;
+      if (report_ >= 0) fds[n++] = {report_, POLLIN, 0};
+      const int pid_slot = !status_ && pidfd_ >= 0 ? n : -1;
+      if (pid_slot >= 0) fds[n++] = {pidfd_, POLLIN, 0};
+
+      int ready = ::poll(fds, static_cast<nfds_t>(n), poll_timeout_ms());
+      if (ready < 0 && errno != EINTR) break;
+      for (int i = 0; i < 2; ++i)
+        if (pipe_slot[i] >= 0 && fds[pipe_slot[i]].revents) forward_output(i);
+      if (report_slot >= 0 && fds[report_slot].revents) read_orders();
+      if (pid_slot >= 0 && fds[pid_slot].revents) reap();
+      if (pidfd_ < 0 && !status_) reap();  // no pidfd: poll with a timeout instead
+      on_timers();
+    }
+    finish();
+  }
+
+ private:
+  bool finished() const {
+    if (!status_) return false;
+    return (pipes_[0] < 0 && pipes_[1] < 0) || clock::now() >= drain_deadline_;
+  }
+
+  int poll_timeout_ms() const {
+    auto next = clock::time_point::max();
+    if (auto interval = watch_interval(); interval && !status_) next = std::min(next, last_check_ + *interval);
+    if (kill_deadline_ && !status_) next = std::min(next, *kill_deadline_);
+    if (status_) next = std::min(next, drain_deadline_);
+    if (pidfd_ < 0 && !status_) next = std::min(next, clock::now() + std::chrono::milliseconds(20));
+    if (next == clock::time_point::max()) return -1;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(ms + 1, 0, 60'000));
+  }
+
+  void forward_output(int index) {
+    char buffer[64 * 1024];
+    ssize_t n = ::read(pipes_[index], buffer, sizeof buffer);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    const auto fd = static_cast<std::uint8_t>(index + 1);
+    if (n <= 0) {
+      ::close(pipes_[index]);
+      pipes_[index] = -1;
+      send(wire::eof_report{fd});
+      return;
+    }
+    send(wire::output_report{fd, std::string(buffer, static_cast<std::size_t>(n))});
+  }
+
+  void read_orders() {
+    char buffer[4096];
+    ssize_t n = ::read(report_, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) return;
+    if (n <= 0) {
+      // The node agent is gone: nobody can see this process any more, so it must not live on.
+      agent_lost();
+      return;
+    }
+    orders_.append(buffer, static_cast<std::size_t>(n));
+    while (true) {
+      auto decoded = wire::decode_frame(orders_);
+      if (!decoded) {
+        agent_lost();
+        return;
+      }
+      if (!*decoded) break;
+      const auto frame = **decoded;
+      if (frame.type == static_cast<std::uint8_t>(wire::message_type::terminate)) {
+        auto order = wire::decode_message<wire::terminate_order>(frame.payload);
+        terminate(order && order->immediately);
+      }
+      orders_.erase(0, frame.size);
+    }
+  }
+
+  void agent_lost() {
+    ::close(report_);
+    report_ = -1;
+    if (!status_) ::kill(child_, SIGKILL);
+  }
+
+  void terminate(bool immediately) {
+    if (status_) return;
+    if (immediately) {
+      ::kill(child_, SIGKILL);
+      return;
+    }
+    ::kill(child_, SIGTERM);
+    kill_deadline_ = clock::now() + terminate_grace;
+  }
+
+  void reap() {
+    int status = 0;
+    pid_t r = ::waitpid(child_, &status, WNOHANG);
+    if (r != child_) return;
+    status_ = status;
+    drain_deadline_ = clock::now() + drain_grace;
+    if (pidfd_ >= 0) ::close(pidfd_);
+    pidfd_ = -1;
+  }
+
+  void on_timers() {
+    const auto now = clock::now();
+    if (status_) return;
+    if (kill_deadline_ && now >= *kill_deadline_) {
+      ::kill(child_, SIGKILL);
+      kill_deadline_.reset();
+    }
+    if (auto interval = watch_interval(); interval && now >= last_check_ + *interval) {
+      last_check_ = now;
+      if (limits_->over_limit(child_)) {
+        killed_for_memory_ = true;
+        ::kill(child_, SIGKILL);
+      }
+    }
+  }
+
+  std::optional<std::chrono::milliseconds> watch_interval() const {
+    return limits_ ? limits_->poll_interval() : std::nullopt;
+  }
+
+  [[noreturn]] void finish() {
+    for (int i = 0; i < 2; ++i)
+      if (pipes_[i] >= 0) send(wire::eof_report{static_cast<std::uint8_t>(i + 1)});
+    wire::exit_report exit;
+    exit.status = report::exit_status::from_wait_status(status_.value_or(0));
+    if (killed_for_memory_ || (status_ && limits_ && limits_->memory_limit_hit(*status_)))
+      exit.reason = "memory limit of " + format_bytes(spec_.needs.mem) + " exceeded";
+    send(exit);
+    ::_exit(0);
+  }
+
+  template <class Message>
+  void send(const Message& m) {
+    if (report_ < 0) return;
+    if (!write_all(report_, wire::encode_message(m))) agent_lost();
+  }
+
+  const launch_spec& spec_;
+  int report_;
+  pid_t child_;
+  int pipes_[2];
+  int pidfd_ = -1;
+  std::optional<process_limits> limits_;  // none unless limits are enforced
+  std::string orders_;
+  std::optional<int> status_;
+  clock::time_point drain_deadline_{};
+  std::optional<clock::time_point> kill_deadline_;
+  clock::time_point last_check_ = clock::now();
+  bool killed_for_memory_ = false;
+};
+
+[[noreturn]] void fail_launch(int report, const std::string& message) {
+  write_all(report, wire::encode_message(wire::launch_failed_report{message}));
+  ::_exit(1);
+}
+
+std::string limits_name(const launch_spec& spec) { return spec.self.to_string() + "-" + std::to_string(::getpid()); }
+
+}  // namespace
+
+monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
+    fail_launch(fds.report, std::string("cannot create output pipes: ") + std::strerror(errno));
+
+  std::optional<process_limits> limits;
+  if (spec.enforce_limits) limits.emplace(process_limits::create(limits_name(spec), {spec.needs.mem, spec.needs.cpu, spec.deployed}));
+
+  const pid_t monitor_pid = ::getpid();
+  const pid_t child = ::fork();
+  if (child < 0) fail_launch(fds.report, std::string("cannot fork: ") + std::strerror(errno));
+  if (child == 0) {
+    // The process dies with its monitor, so that no process outlives what watches it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != monitor_pid) ::_exit(137);
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    int in = fds.stdin_fd >= 0 ? fds.stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (in != 0) {
+      ::dup2(in, 0);
+      ::close(in);
+    }
+    for (int fd : {out[0], out[1], err[0], err[1], fds.report}) ::close(fd);
+    if (limits && !limits->enter()) {
+      static constexpr char message[] = "constellation: cannot enter the process's resource limits\n";
+      (void)!::write(2, message, sizeof message - 1);
+      ::_exit(125);
+    }
+    return {-1, fds.control, fds.listener, 0};
+  }
+
+  ::close(out[1]);
+  ::close(err[1]);
+  if (fds.control >= 0) ::close(fds.control);
+  if (fds.listener >= 0) ::close(fds.listener);
+  if (fds.stdin_fd > 0) ::close(fds.stdin_fd);
+  // Ctrl-C reaches the whole process group: the process decides what it means, and the monitor
+  // stays to report the outcome.
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+  monitor m(spec, fds.report, child, out[0], err[0], std::move(limits));
+  m.run();
+}
+
+}  // namespace constellation::process

@@ -1,0 +1,15 @@
+#pragma once
+// The monitor: the parent of every user process. It captures the process's stdout and stderr
+// through pipes, waits for it, and reports its output and exit status to the node agent.
+
+#include "process/launch_spec.hpp"
+
+namespace constellation::process {
+
+// Forks the user process. Returns in the child only, with stdout and stderr on the monitor's
+// pipes, ready to run user code; the descriptors of fds that the process keeps are returned
+// (control, listener). In the monitor it never returns: it watches the child and _exit()s.
+// Must be called while the calling process has a single thread.
+monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds);
+
+}  // namespace constellation::process

@@ -1,0 +1,373 @@
+#include "process/process_limits.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <expected>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
+#include <thread>
+
+namespace constellation::process {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Fast enough to stop a process before it takes much more than its share of a node, cheap enough
+// (one read of /proc/<pid>/status) to run for every process.
+constexpr std::chrono::milliseconds watcher_interval{50};
+constexpr std::uint64_t cpu_period_us = 100'000;
+constexpr std::uint64_t min_cpu_quota_us = 1'000;  // the kernel refuses shorter quotas
+
+// A mounted cgroup hierarchy that offers a controller.
+struct hierarchy {
+  fs::path mount;
+  bool v2 = false;
+};
+
+bool has_word(std::string_view list, std::string_view word, std::string_view separators) {
+  while (!list.empty()) {
+    auto end = std::min(list.find_first_of(separators), list.size());
+    if (list.substr(0, end) == word) return true;
+    list.remove_prefix(std::min(end + 1, list.size()));
+  }
+  return false;
+}
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Plain open/write rather than a stream: cgroup files report a refused value as the write's errno.
+std::error_code write_file(const fs::path& file, std::string_view value) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return {errno, std::system_category()};
+  std::error_code ec;
+  if (::write(fd, value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
+    ec = {errno, std::system_category()};
+  }
+  ::close(fd);
+  return ec;
+}
+
+std::string describe(const fs::path& file, std::error_code ec) {
+  return file.string() + ": " + ec.message();
+}
+
+std::string describe_errno(const fs::path& file) {
+  return describe(file, {errno, std::system_category()});
+}
+
+// The value after key in a file of "key value" lines (memory.events, memory.oom_control).
+std::optional<std::uint64_t> read_counter(const fs::path& file, std::string_view key) {
+  std::ifstream in(file);
+  std::string name;
+  std::uint64_t value = 0;
+  while (in >> name >> value) {
+    if (name == key) return value;
+  }
+  return std::nullopt;
+}
+
+// Where controller can be used: a v1 hierarchy mounted with it, or a v2 hierarchy whose root hands
+// it down to child groups. We never enable a controller in a v2 root ourselves: that would change
+// how the whole machine is set up.
+std::optional<hierarchy> find_hierarchy(std::string_view controller) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    // "id parent major:minor root mount_point options [optional...] - type source super_options"
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream before(line.substr(0, dash)), after(line.substr(dash + 3));
+    std::string id, parent, device, root, mount, type, source, options;
+    before >> id >> parent >> device >> root >> mount;
+    after >> type >> source >> options;
+    if (type == "cgroup" && has_word(options, controller, ",")) return hierarchy{mount, false};
+    if (type == "cgroup2" &&
+        has_word(read_file(fs::path(mount) / "cgroup.subtree_control"), controller, " \n")) {
+      return hierarchy{mount, true};
+    }
+  }
+  return std::nullopt;
+}
+
+// Makes <mount>/constellation/<name>, with the given controllers for v2. The shared parent group
+// stays: removing it would race with other monitors making their groups in it.
+std::expected<fs::path, std::string> make_group(const hierarchy& h, const std::string& name,
+                                                const std::vector<std::string_view>& controllers) {
+  fs::path parent = h.mount / "constellation";
+  if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+    return std::unexpected(describe_errno(parent));
+  }
+  if (h.v2) {
+    // A v2 group passes a controller to its children only when its cgroup.subtree_control lists
+    // it; allowed here because the parent group never holds a process itself.
+    for (auto controller : controllers) {
+      auto file = parent / "cgroup.subtree_control";
+      if (auto ec = write_file(file, "+" + std::string(controller))) {
+        return std::unexpected(describe(file, ec));
+      }
+    }
+  }
+  fs::path dir = parent / name;
+  if (::mkdir(dir.c_str(), 0755) != 0) {
+    // A group left behind by a monitor that crashed: take it over once it is empty.
+    if (errno != EEXIST || ::rmdir(dir.c_str()) != 0 || ::mkdir(dir.c_str(), 0755) != 0) {
+      return std::unexpected(describe_errno(dir));
+    }
+  }
+  return dir;
+}
+
+// Called before any process is in the group, so that none ever runs unlimited.
+// Empty on success, else what failed.
+std::string limit_memory(const fs::path& dir, bool v2, std::uint64_t bytes) {
+  auto set = [&](const char* file, const std::string& value) -> std::string {
+    auto ec = write_file(dir / file, value);
+    return ec ? describe(dir / file, ec) : std::string();
+  };
+  auto present = [&](const char* file) { return fs::exists(dir / file); };
+  std::string error;
+  if (v2) {
+    error = set("memory.max", std::to_string(bytes));
+    // No swap, so that a process cannot go on past its limit at disk speed. The file exists only
+    // when the kernel accounts swap.
+    if (error.empty() && present("memory.swap.max")) error = set("memory.swap.max", "0");
+    // Kill the whole group on an out-of-memory event: the process's children do not linger
+    // without it, and the process itself certainly ends with SIGKILL, which memory_limit_hit reads.
+    if (error.empty() && present("memory.oom.group")) error = set("memory.oom.group", "1");
+    return error;
+  }
+  error = set("memory.limit_in_bytes", std::to_string(bytes));
+  // Memory plus swap, written after the memory limit because the kernel wants it no smaller.
+  if (error.empty() && present("memory.memsw.limit_in_bytes")) {
+    error = set("memory.memsw.limit_in_bytes", std::to_string(bytes));
+  }
+  // A group inherits oom_kill_disable from its parent; with it set, a process over its limit would
+  // hang instead of being killed. Written only when needed because the kernel warns that writes
+  // to this v1 file are deprecated.
+  if (error.empty() &&
+      read_counter(dir / "memory.oom_control", "oom_kill_disable").value_or(0) != 0) {
+    error = set("memory.oom_control", "0");
+  }
+  return error;
+}
+
+std::string limit_cpu(const fs::path& dir, bool v2, double cpu) {
+  auto quota =
+      std::max(min_cpu_quota_us, static_cast<std::uint64_t>(std::llround(cpu * cpu_period_us)));
+  auto set = [&](const char* file, const std::string& value) -> std::string {
+    auto ec = write_file(dir / file, value);
+    return ec ? describe(dir / file, ec) : std::string();
+  };
+  if (v2) return set("cpu.max", std::to_string(quota) + " " + std::to_string(cpu_period_us));
+  auto error = set("cpu.cfs_period_us", std::to_string(cpu_period_us));
+  return error.empty() ? set("cpu.cfs_quota_us", std::to_string(quota)) : error;
+}
+
+void validate(const std::string& name, const limit_request& r) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    throw std::invalid_argument("process_limits::create: \"" + name +
+                                "\" cannot name a cgroup; give a unique name without '/'");
+  }
+  if (r.mem_bytes == 0) throw std::invalid_argument("process_limits::create: mem_bytes is 0");
+  if (r.limit_cpu && !(r.cpu > 0 && std::isfinite(r.cpu))) {
+    throw std::invalid_argument("process_limits::create: cpu must be a positive number of cores");
+  }
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> resident_memory(pid_t os_pid) {
+  std::ifstream in("/proc/" + std::to_string(os_pid) + "/status");
+  std::optional<std::uint64_t> anon, shmem, rss;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    std::uint64_t kib = 0;
+    if (!(fields >> key >> kib)) continue;
+    if (key == "RssAnon:") anon = kib * 1024;
+    if (key == "RssShmem:") shmem = kib * 1024;
+    if (key == "VmRSS:") rss = kib * 1024;
+  }
+  // Kernels before 4.5 give only the total; a process that has exited gives no figure at all.
+  if (anon) return *anon + shmem.value_or(0);
+  return rss;
+}
+
+process_limits process_limits::create(const std::string& name, const limit_request& r) {
+  validate(name, r);
+  process_limits limits(kind::watcher, r.mem_bytes);
+  auto note = [&](const std::string& problem) {
+    limits.fallback_reason_ += (limits.fallback_reason_.empty() ? "" : "; ") + problem;
+  };
+  auto adopt = [&](const fs::path& dir) {
+    limits.dirs_.push_back(dir);
+    limits.procs_files_.push_back((dir / "cgroup.procs").string());
+  };
+
+  auto memory = find_hierarchy("memory");
+  auto cpu = r.limit_cpu ? find_hierarchy("cpu") : std::nullopt;
+  // On v2 both controllers usually live in one hierarchy, and so in one group.
+  bool one_group = memory && cpu && memory->mount == cpu->mount;
+
+  if (!memory) {
+    note("no cgroup hierarchy offers the memory controller");
+  } else {
+    std::vector<std::string_view> controllers{"memory"};
+    if (one_group) controllers.push_back("cpu");
+    auto dir = make_group(*memory, name, controllers);
+    if (!dir) {
+      note(dir.error());
+    } else if (auto error = limit_memory(*dir, memory->v2, r.mem_bytes); !error.empty()) {
+      note(error);
+      ::rmdir(dir->c_str());
+    } else {
+      adopt(*dir);
+      limits.memory_dir_ = *dir;
+      limits.kind_ = memory->v2 ? kind::cgroup_v2 : kind::cgroup_v1;
+    }
+  }
+
+  if (r.limit_cpu && !cpu) {
+    note("no cgroup hierarchy offers the cpu controller");
+  } else if (cpu) {
+    bool shared = one_group && !limits.memory_dir_.empty();
+    auto dir = shared ? std::expected<fs::path, std::string>(limits.memory_dir_)
+                      : make_group(*cpu, name, {"cpu"});
+    if (!dir) {
+      note(dir.error());
+    } else if (auto error = limit_cpu(*dir, cpu->v2, r.cpu); !error.empty()) {
+      note(error);
+      if (!shared) ::rmdir(dir->c_str());
+    } else {
+      if (!shared) adopt(*dir);
+      limits.cpu_enforced_ = true;
+    }
+  }
+  return limits;
+}
+
+process_limits process_limits::create_watcher(const limit_request& r) {
+  validate("watcher", r);
+  process_limits limits(kind::watcher, r.mem_bytes);
+  limits.fallback_reason_ = "the resident-memory watcher was asked for";
+  return limits;
+}
+
+process_limits::process_limits(process_limits&& other) noexcept
+    : kind_(other.kind_),
+      mem_bytes_(other.mem_bytes_),
+      dirs_(std::move(other.dirs_)),
+      procs_files_(std::move(other.procs_files_)),
+      memory_dir_(std::move(other.memory_dir_)),
+      cpu_enforced_(other.cpu_enforced_),
+      watcher_fired_(other.watcher_fired_),
+      fallback_reason_(std::move(other.fallback_reason_)) {
+  other.dirs_.clear();  // the groups are ours to remove now
+}
+
+process_limits& process_limits::operator=(process_limits&& other) noexcept {
+  if (this != &other) {
+    remove_cgroups();
+    kind_ = other.kind_;
+    mem_bytes_ = other.mem_bytes_;
+    dirs_ = std::move(other.dirs_);
+    procs_files_ = std::move(other.procs_files_);
+    memory_dir_ = std::move(other.memory_dir_);
+    cpu_enforced_ = other.cpu_enforced_;
+    watcher_fired_ = other.watcher_fired_;
+    fallback_reason_ = std::move(other.fallback_reason_);
+    other.dirs_.clear();
+  }
+  return *this;
+}
+
+process_limits::~process_limits() {
+  remove_cgroups();
+}
+
+void process_limits::remove_cgroups() noexcept {
+  for (const auto& dir : dirs_) {
+    // A group is busy until the kernel has finished the exit of its last process, which can lag a
+    // little behind waitpid(). A process that left descendants behind keeps it busy for good; the
+    // group is then left for the operator to see rather than waited on forever.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      if (::rmdir(dir.c_str()) == 0 || errno != EBUSY) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  dirs_.clear();
+}
+
+bool process_limits::enter() const noexcept {
+  for (const auto& file : procs_files_) {
+    int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool moved = ::write(fd, "0", 1) == 1;  // "0" names the writing process
+    ::close(fd);
+    if (!moved) return false;
+  }
+  return true;
+}
+
+std::optional<std::chrono::milliseconds> process_limits::poll_interval() const {
+  if (kind_ == kind::watcher) return watcher_interval;
+  return std::nullopt;
+}
+
+bool process_limits::over_limit(pid_t os_pid) {
+  if (kind_ != kind::watcher) return false;
+  auto used = resident_memory(os_pid);
+  if (!used || *used <= mem_bytes_) return false;
+  watcher_fired_ = true;
+  return true;
+}
+
+bool process_limits::memory_limit_hit(int wait_status) const {
+  // Every way the limit stops a process is SIGKILL; any other end is the process's own.
+  if (!WIFSIGNALED(wait_status) || WTERMSIG(wait_status) != SIGKILL) return false;
+  switch (kind_) {
+    case kind::watcher:
+      return watcher_fired_;
+    case kind::cgroup_v2:
+      return read_counter(memory_dir_ / "memory.events", "oom_kill").value_or(0) > 0;
+    case kind::cgroup_v1: {
+      // oom_kill appeared in Linux 4.13; before, failcnt (times the limit was reached) is the
+      // best sign there is.
+      if (auto kills = read_counter(memory_dir_ / "memory.oom_control", "oom_kill"))
+        return *kills > 0;
+      std::uint64_t failures = 0;
+      return std::ifstream(memory_dir_ / "memory.failcnt") >> failures && failures > 0;
+    }
+  }
+  return false;
+}
+
+const char* process_limits::mechanism() const {
+  switch (kind_) {
+    case kind::cgroup_v2:
+      return "cgroup v2";
+    case kind::cgroup_v1:
+      return "cgroup v1";
+    case kind::watcher:
+      break;
+  }
+  return "resident-memory watcher";
+}
+
+}  // namespace constellation::process

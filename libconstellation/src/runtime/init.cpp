@@ -1,0 +1,227 @@
+// init(): decides what this run of the program is. The process the user started becomes the
+// bridge and forks the monitor of the top process, in which main() goes on. A process re-executed
+// by a node agent becomes a monitor, whose forked child runs the spawned function.
+
+#include <constellation/init.hpp>
+
+#include "agent/listener.hpp"
+#include "agent/local_job.hpp"
+#include "identity/code_identity.hpp"
+#include "identity/entry_registry.hpp"
+#include "process/launcher.hpp"
+#include "process/monitor.hpp"
+#include "report/event_writer.hpp"
+#include "runtime/pid_access.hpp"
+#include "runtime/process_state.hpp"
+#include "wire/crypto.hpp"
+#include "wire/messages.hpp"
+
+#include <dirent.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace constellation {
+
+namespace {
+
+std::size_t thread_count() {
+  std::size_t count = 0;
+  if (DIR* tasks = ::opendir("/proc/self/task")) {
+    while (dirent* e = ::readdir(tasks))
+      if (e->d_name[0] != '.') ++count;
+    ::closedir(tasks);
+  }
+  return count;
+}
+
+constexpr const char* late_init_message =
+    "constellation::init() was called after this process started threads: call init() as the "
+    "first statement of main(), before anything starts a thread";
+
+std::vector<std::string> command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> argv;
+  for (std::size_t start = 0; start < all.size();) {
+    auto end = all.find('\0', start);
+    if (end == std::string::npos) end = all.size();
+    argv.push_back(all.substr(start, end - start));
+    start = end + 1;
+  }
+  return argv;
+}
+
+std::vector<std::string> environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
+bool environment_flag(const char* name) {
+  const char* value = std::getenv(name);
+  return value && std::strcmp(value, "1") == 0;
+}
+
+void install(const process::launch_spec& spec, const process::monitor_fds& kept) {
+  auto state = std::make_unique<runtime::process_state>();
+  state->self = spec.self;
+  state->parent = spec.parent;
+  state->needs = spec.needs;
+  state->deployed = spec.deployed;
+  state->job_secret = spec.job_secret;
+  state->listener_fd = kept.listener;
+  state->control = std::make_unique<runtime::control_client>(kept.control);
+  runtime::install_process_state(std::move(state));
+}
+
+[[noreturn]] void refuse_launch(int report_fd, const std::string& message) {
+  const std::string bytes = wire::encode_message(wire::launch_failed_report{message});
+  (void)!::write(report_fd, bytes.data(), bytes.size());
+  ::_exit(125);
+}
+
+struct resolved_entry {
+  detail::entry_function entry = nullptr;
+  detail::erased_function function = nullptr;
+};
+
+// Finds the spawned function in this process, refusing anything that is not a registered entry
+// of this very build.
+std::expected<resolved_entry, std::string> resolve(const process::launch_spec& spec) {
+  auto entry = identity::locate_code(spec.entry);
+  if (!entry) return std::unexpected(entry.error());
+  auto function = identity::locate_code(spec.function);
+  if (!function) return std::unexpected(function.error());
+  auto typed_entry = reinterpret_cast<detail::entry_function>(const_cast<void*>(*entry));
+  if (!identity::is_registered_entry(typed_entry))
+    return std::unexpected("the spawned entry at offset " + std::to_string(spec.entry.offset) +
+                           " is not a spawn entry of this program");
+  return resolved_entry{typed_entry, reinterpret_cast<detail::erased_function>(const_cast<void*>(*function))};
+}
+
+// This process was re-executed by a node agent to be a monitor. Returns only in the deployed top
+// process; a spawned function's process exits when the function returns.
+void start_as_monitor() {
+  auto taken = process::take_launch_spec();
+  if (!taken) refuse_launch(4, taken.error());
+  auto& [spec, fds] = *taken;
+  if (thread_count() > 1)
+    refuse_launch(fds.report, "the program starts threads before main() calls constellation::init(); "
+                              "constellation cannot start processes of it safely");
+  resolved_entry target;
+  if (spec.what == process::launch_spec::kind::function) {
+    auto resolved = resolve(spec);
+    if (!resolved) refuse_launch(fds.report, resolved.error());
+    target = *resolved;
+  }
+  auto kept = process::become_monitor(spec, fds);
+  install(spec, kept);
+  if (spec.what == process::launch_spec::kind::top) return;
+  target.entry(spec.parent, target.function, spec.arguments);
+  std::exit(0);
+}
+
+std::unique_ptr<report::event_writer> writer_from_environment() {
+  const char* requested = std::getenv("CONSTELLATION_FORMAT");
+  if (!requested || !*requested) return report::make_event_writer(report::output_format::human);
+  auto format = report::parse_output_format(requested);
+  if (!format) {
+    std::fprintf(stderr, "constellation: CONSTELLATION_FORMAT is '%s': it must be 'human' or 'json'\n", requested);
+    std::exit(2);
+  }
+  return report::make_event_writer(*format);
+}
+
+std::uint64_t new_job_id() {
+  std::uint64_t id = 0;
+  while (id == 0) {
+    auto bytes = wire::random_bytes(sizeof id);
+    std::memcpy(&id, bytes.data(), sizeof id);
+  }
+  return id;
+}
+
+[[noreturn]] void fail_start(const std::string& what) {
+  std::fprintf(stderr, "constellation::init(): cannot start the job: %s\n", what.c_str());
+  std::exit(70);
+}
+
+// This process is the one the user started: it becomes the bridge. Returns in the top process.
+void start_job(const resources& initial) {
+  auto writer = writer_from_environment();
+  agent::job_settings settings;
+  settings.job = new_job_id();
+  settings.secret = wire::random_bytes(32);
+  settings.image = {"/proc/self/exe", command_line(), environment()};
+  settings.enforce_limits = environment_flag("CONSTELLATION_ENFORCE_LIMITS");
+
+  auto listener = agent::open_listener();
+  if (!listener) fail_start(listener.error());
+  int report[2], control[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0 ||
+      ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0)
+    fail_start(std::string("socketpair: ") + std::strerror(errno));
+
+  process::launch_spec spec;
+  spec.what = process::launch_spec::kind::top;
+  spec.self = detail::pid_access::make(settings.job, 1, listener->ipv4, listener->port);
+  spec.needs = initial;
+  spec.job_secret = settings.secret;
+  spec.enforce_limits = settings.enforce_limits;
+
+  // Orphans of the job (a process whose parent exited) become the bridge's children, so that
+  // the bridge reaps them and nothing is left behind.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  std::fflush(nullptr);
+  const pid_t monitor = ::fork();
+  if (monitor < 0) fail_start(std::string("fork: ") + std::strerror(errno));
+  if (monitor == 0) {
+    ::close(report[0]);
+    ::close(control[0]);
+    auto kept = process::become_monitor(spec, {report[1], control[1], listener->fd, 0});
+    install(spec, kept);
+    return;
+  }
+  for (int fd : {report[1], control[1], listener->fd}) ::close(fd);
+  int code;
+  {
+    agent::local_job job(std::move(settings), std::move(writer));
+    job.adopt_top(spec, monitor, report[0], control[0]);
+    code = job.run();
+  }
+  std::fflush(nullptr);
+  // Not exit(): the user's static objects belong to the processes that ran user code.
+  ::_exit(code);
+}
+
+}  // namespace
+
+void init(resources initial) {
+  static std::atomic<bool> called{false};
+  if (called.exchange(true))
+    throw std::logic_error("constellation::init() was called twice: call it once, as the first statement of main()");
+  if (process::started_as_monitor()) {
+    start_as_monitor();
+    return;
+  }
+  if (environment_flag("CONSTELLATION_RECCE")) {
+    std::printf("%s\n", to_json(initial).c_str());
+    std::fflush(stdout);
+    std::exit(0);
+  }
+  if (thread_count() > 1) throw std::logic_error(late_init_message);
+  start_job(initial);
+}
+
+}  // namespace constellation

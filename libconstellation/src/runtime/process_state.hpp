@@ -1,0 +1,31 @@
+#pragma once
+// What a user process knows about itself once init() has run.
+
+#include <constellation/pid.hpp>
+#include <constellation/resources.hpp>
+
+#include "runtime/control_client.hpp"
+
+#include <memory>
+#include <string>
+
+namespace constellation::runtime {
+
+struct process_state {
+  pid self;
+  pid parent;  // null for the top process
+  resources needs;
+  bool deployed = false;
+  std::string job_secret;
+  int listener_fd = -1;  // where channel peers connect
+  std::unique_ptr<control_client> control;
+};
+
+// nullptr before init(), and in the bridge and monitors.
+process_state* current_process();
+void install_process_state(std::unique_ptr<process_state> state);
+
+// Throws std::logic_error naming call when init() has not run in this process.
+process_state& require_process(const char* call);
+
+}  // namespace constellation::runtime
