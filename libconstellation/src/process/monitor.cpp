@@ -186,6 +186,7 @@ class monitor {
     exit.status = report::exit_status::from_wait_status(status_.value_or(0));
     if (killed_for_memory_ || (status_ && limits_ && limits_->memory_limit_hit(*status_)))
       exit.reason = "memory limit of " + format_bytes(spec_.needs.mem) + " exceeded";
+    limits_.reset();  // removes the process's cgroups: _exit() runs no destructors
     send(exit);
     ::_exit(0);
   }

@@ -104,22 +104,31 @@ std::optional<hierarchy> find_hierarchy(std::string_view controller) {
   return std::nullopt;
 }
 
-// Makes <mount>/constellation/<name>, with the given controllers for v2. The shared parent group
-// stays: removing it would race with other monitors making their groups in it.
+// The parent of every group we make. It stays: removing it would race with other monitors making
+// their groups in it.
+fs::path parent_group(const hierarchy& h) {
+  return h.mount / "constellation";
+}
+
+// For v2: lets the groups under the parent use controller. A v2 group passes a controller to its
+// children only when its cgroup.subtree_control lists it, which is allowed because the parent never
+// holds a process itself. Empty on success, else what failed.
+std::string enable_controller(const hierarchy& h, std::string_view controller) {
+  auto file = parent_group(h) / "cgroup.subtree_control";
+  auto ec = write_file(file, "+" + std::string(controller));
+  return ec ? describe(file, ec) : std::string();
+}
+
+// Makes <mount>/constellation/<name> with controller in it.
 std::expected<fs::path, std::string> make_group(const hierarchy& h, const std::string& name,
-                                                const std::vector<std::string_view>& controllers) {
-  fs::path parent = h.mount / "constellation";
+                                                std::string_view controller) {
+  fs::path parent = parent_group(h);
   if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
     return std::unexpected(describe_errno(parent));
   }
   if (h.v2) {
-    // A v2 group passes a controller to its children only when its cgroup.subtree_control lists
-    // it; allowed here because the parent group never holds a process itself.
-    for (auto controller : controllers) {
-      auto file = parent / "cgroup.subtree_control";
-      if (auto ec = write_file(file, "+" + std::string(controller))) {
-        return std::unexpected(describe(file, ec));
-      }
+    if (auto error = enable_controller(h, controller); !error.empty()) {
+      return std::unexpected(error);
     }
   }
   fs::path dir = parent / name;
@@ -178,14 +187,14 @@ std::string limit_cpu(const fs::path& dir, bool v2, double cpu) {
   return error.empty() ? set("cpu.cfs_quota_us", std::to_string(quota)) : error;
 }
 
-void validate(const std::string& name, const limit_request& r) {
+void validate(const std::string& call, const std::string& name, const limit_request& r) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
-    throw std::invalid_argument("process_limits::create: \"" + name +
+    throw std::invalid_argument(call + ": \"" + name +
                                 "\" cannot name a cgroup; give a unique name without '/'");
   }
-  if (r.mem_bytes == 0) throw std::invalid_argument("process_limits::create: mem_bytes is 0");
+  if (r.mem_bytes == 0) throw std::invalid_argument(call + ": mem_bytes is 0");
   if (r.limit_cpu && !(r.cpu > 0 && std::isfinite(r.cpu))) {
-    throw std::invalid_argument("process_limits::create: cpu must be a positive number of cores");
+    throw std::invalid_argument(call + ": cpu must be a positive number of cores");
   }
 }
 
@@ -210,7 +219,7 @@ std::optional<std::uint64_t> resident_memory(pid_t os_pid) {
 }
 
 process_limits process_limits::create(const std::string& name, const limit_request& r) {
-  validate(name, r);
+  validate("process_limits::create", name, r);
   process_limits limits(kind::watcher, r.mem_bytes);
   auto note = [&](const std::string& problem) {
     limits.fallback_reason_ += (limits.fallback_reason_.empty() ? "" : "; ") + problem;
@@ -228,9 +237,7 @@ process_limits process_limits::create(const std::string& name, const limit_reque
   if (!memory) {
     note("no cgroup hierarchy offers the memory controller");
   } else {
-    std::vector<std::string_view> controllers{"memory"};
-    if (one_group) controllers.push_back("cpu");
-    auto dir = make_group(*memory, name, controllers);
+    auto dir = make_group(*memory, name, "memory");
     if (!dir) {
       note(dir.error());
     } else if (auto error = limit_memory(*dir, memory->v2, r.mem_bytes); !error.empty()) {
@@ -247,8 +254,13 @@ process_limits process_limits::create(const std::string& name, const limit_reque
     note("no cgroup hierarchy offers the cpu controller");
   } else if (cpu) {
     bool shared = one_group && !limits.memory_dir_.empty();
-    auto dir = shared ? std::expected<fs::path, std::string>(limits.memory_dir_)
-                      : make_group(*cpu, name, {"cpu"});
+    std::expected<fs::path, std::string> dir = limits.memory_dir_;
+    if (!shared) {
+      dir = make_group(*cpu, name, "cpu");
+    } else if (auto error = enable_controller(*cpu, "cpu"); !error.empty()) {
+      // Enabling reaches groups made before, so the memory group now has cpu files too.
+      dir = std::unexpected(error);
+    }
     if (!dir) {
       note(dir.error());
     } else if (auto error = limit_cpu(*dir, cpu->v2, r.cpu); !error.empty()) {
@@ -263,7 +275,7 @@ process_limits process_limits::create(const std::string& name, const limit_reque
 }
 
 process_limits process_limits::create_watcher(const limit_request& r) {
-  validate("watcher", r);
+  validate("process_limits::create_watcher", "watcher", r);
   process_limits limits(kind::watcher, r.mem_bytes);
   limits.fallback_reason_ = "the resident-memory watcher was asked for";
   return limits;

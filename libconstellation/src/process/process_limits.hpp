@@ -50,7 +50,8 @@ class process_limits {
   // How often the monitor calls over_limit(); nullopt when the kernel enforces the memory limit.
   std::optional<std::chrono::milliseconds> poll_interval() const;
   // True when os_pid's resident memory is over the limit now; the caller then kills it with
-  // SIGKILL. Always false when the kernel enforces the limit.
+  // SIGKILL. Measures os_pid alone, not processes it forks. Always false when the kernel enforces
+  // the limit.
   bool over_limit(pid_t os_pid);
   // After the process ended, given its waitpid() status: true when the memory limit stopped it.
   bool memory_limit_hit(int wait_status) const;
