@@ -6,3 +6,4 @@
 #include <constellation/pid.hpp>
 #include <constellation/resources.hpp>
 #include <constellation/spawn.hpp>
+#include <constellation/channel.hpp>

@@ -44,6 +44,7 @@ struct process_entry {
   bool exited = false;
   bool failed = false;  // never started
   bool eof[2] = {false, false};
+  report::exit_status exit_status;
   std::optional<reply_address> reply_to;
 
   bool done() const { return exited || failed; }
@@ -85,10 +86,26 @@ struct local_job::state {
   }
 
   void on_control(std::uint32_t serial, std::uint8_t type, std::string_view payload) {
-    if (type != static_cast<std::uint8_t>(wire::message_type::spawn_request)) return;
-    auto request = wire::decode_message<wire::spawn_request>(payload);
-    if (!request) return;
-    spawn(serial, std::move(*request));
+    switch (static_cast<wire::message_type>(type)) {
+      case wire::message_type::spawn_request:
+        if (auto request = wire::decode_message<wire::spawn_request>(payload)) spawn(serial, std::move(*request));
+        return;
+      case wire::message_type::peer_status_request:
+        if (auto request = wire::decode_message<wire::peer_status_request>(payload))
+          processes.at(serial).control->send(wire::encode_message(wire::peer_status_reply{request->request_id, status_of(request->who)}));
+        return;
+      default:
+        return;
+    }
+  }
+
+  wire::peer_status status_of(const pid& who) const {
+    if (detail::pid_access::job(who) != settings.job) return wire::peer_status::unknown;
+    auto it = processes.find(detail::pid_access::serial(who));
+    if (it == processes.end() || it->second.self != who) return wire::peer_status::unknown;
+    const auto& entry = it->second;
+    if (!entry.exited) return entry.failed ? wire::peer_status::unknown : wire::peer_status::alive;
+    return entry.exit_status.how == report::exit_status::kind::signal ? wire::peer_status::died : wire::peer_status::exited;
   }
 
   void reply(const std::optional<reply_address>& to, wire::spawn_reply message) {
@@ -202,6 +219,7 @@ struct local_job::state {
     close_output(entry, 1);
     close_output(entry, 2);
     entry.exited = true;
+    entry.exit_status = status;
     emit(report::exit_event{entry.self, status, std::move(reason)});
     if (entry.control) entry.control->close();
     check_end();

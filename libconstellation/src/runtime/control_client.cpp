@@ -31,13 +31,12 @@ std::expected<void, std::string> control_client::read_one_reply() {
     if (!decoded) return std::unexpected(std::string("bad reply from the node agent: ") + wire::to_string(decoded.error()));
     if (*decoded) {
       const auto frame = **decoded;
-      if (frame.type != static_cast<std::uint8_t>(wire::message_type::spawn_reply))
-        return std::unexpected("unexpected message from the node agent");
-      auto reply = wire::decode_message<wire::spawn_reply>(frame.payload);
-      if (!reply) return std::unexpected(reply.error());
+      auto header = wire::decode_message<wire::reply_header>(frame.payload);
+      if (!header) return std::unexpected(header.error());
+      raw_reply reply{frame.type, std::string(frame.payload)};
       buffer_.erase(0, frame.size);
       std::lock_guard lock(mutex_);
-      replies_.emplace(reply->request_id, std::move(*reply));
+      replies_.emplace(header->request_id, std::move(reply));
       return {};
     }
     char chunk[16 * 1024];
@@ -49,15 +48,21 @@ std::expected<void, std::string> control_client::read_one_reply() {
   }
 }
 
-std::expected<wire::spawn_reply, std::string> control_client::spawn(wire::spawn_request request) {
+template <class Request, class Reply>
+std::expected<Reply, std::string> control_client::exchange(Request request) {
   {
     std::lock_guard lock(mutex_);
     if (!broken_.empty()) return std::unexpected(broken_);
     request.request_id = next_request_++;
   }
-  const auto id = request.request_id;
   if (auto written = write_frame(wire::encode_message(request)); !written) return std::unexpected(written.error());
+  auto raw = wait_for_reply(request.request_id);
+  if (!raw) return std::unexpected(raw.error());
+  if (raw->type != static_cast<std::uint8_t>(Reply::type)) return std::unexpected("unexpected reply from the node agent");
+  return wire::decode_message<Reply>(raw->payload);
+}
 
+std::expected<control_client::raw_reply, std::string> control_client::wait_for_reply(std::uint64_t id) {
   std::unique_lock lock(mutex_);
   while (true) {
     if (auto it = replies_.find(id); it != replies_.end()) {
@@ -78,6 +83,15 @@ std::expected<wire::spawn_reply, std::string> control_client::spawn(wire::spawn_
     if (!got) broken_ = got.error();
     replied_.notify_all();
   }
+}
+
+std::expected<wire::spawn_reply, std::string> control_client::spawn(wire::spawn_request request) {
+  return exchange<wire::spawn_request, wire::spawn_reply>(std::move(request));
+}
+
+wire::peer_status control_client::peer_status(const pid& who) {
+  auto reply = exchange<wire::peer_status_request, wire::peer_status_reply>({0, who});
+  return reply ? reply->status : wire::peer_status::unknown;
 }
 
 }  // namespace constellation::runtime

@@ -20,10 +20,19 @@ class control_client {
   control_client(const control_client&) = delete;
   control_client& operator=(const control_client&) = delete;
 
-  // Sends the request and waits for its reply. Fails, never hangs, when the agent is gone.
+  // Each sends its request and waits for the reply. Fails, never hangs, when the agent is gone.
   std::expected<wire::spawn_reply, std::string> spawn(wire::spawn_request request);
+  // unknown when the agent cannot be asked.
+  wire::peer_status peer_status(const pid& who);
 
  private:
+  struct raw_reply {
+    std::uint8_t type = 0;
+    std::string payload;
+  };
+  template <class Request, class Reply>
+  std::expected<Reply, std::string> exchange(Request request);
+  std::expected<raw_reply, std::string> wait_for_reply(std::uint64_t id);
   std::expected<void, std::string> write_frame(const std::string& bytes);
   std::expected<void, std::string> read_one_reply();
 
@@ -34,7 +43,7 @@ class control_client {
   bool reading_ = false;
   std::string broken_;  // why the connection failed; empty while it works
   std::uint64_t next_request_ = 1;
-  std::map<std::uint64_t, wire::spawn_reply> replies_;
+  std::map<std::uint64_t, raw_reply> replies_;
   std::string buffer_;
 };
 

@@ -5,6 +5,7 @@
 #include <constellation/init.hpp>
 
 #include "agent/listener.hpp"
+#include "channel/transport.hpp"
 #include "agent/local_job.hpp"
 #include "identity/code_identity.hpp"
 #include "identity/entry_registry.hpp"
@@ -82,6 +83,7 @@ void install(const process::launch_spec& spec, const process::monitor_fds& kept)
   state->job_secret = spec.job_secret;
   state->listener_fd = kept.listener;
   state->control = std::make_unique<runtime::control_client>(kept.control);
+  channel::transport::start(*state);
   runtime::install_process_state(std::move(state));
 }
 

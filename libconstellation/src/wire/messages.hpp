@@ -22,6 +22,8 @@ enum class message_type : std::uint8_t {
   // process -> node agent, on the process's control connection
   spawn_request = 1,
   spawn_reply = 2,
+  peer_status_request = 3,
+  peer_status_reply = 4,
   // monitor -> node agent, on the monitor's report connection
   started = 10,
   launch_failed = 11,
@@ -56,6 +58,38 @@ struct spawn_reply {
   template <class Archive>
   void serialize(Archive& a) {
     a(request_id, child, error, message);
+  }
+};
+
+// What a node agent knows of a process, for a peer that could not reach it.
+enum class peer_status : std::uint8_t { alive, exited, died, unknown };
+
+struct peer_status_request {
+  static constexpr auto type = message_type::peer_status_request;
+  std::uint64_t request_id = 0;
+  pid who;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(request_id, who);
+  }
+};
+
+struct peer_status_reply {
+  static constexpr auto type = message_type::peer_status_reply;
+  std::uint64_t request_id = 0;
+  peer_status status = peer_status::unknown;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(request_id, status);
+  }
+};
+
+// Every reply on a control connection starts with the id of its request.
+struct reply_header {
+  std::uint64_t request_id = 0;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(request_id);
   }
 };
 

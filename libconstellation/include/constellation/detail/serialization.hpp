@@ -17,7 +17,8 @@
 #include <cereal/types/vector.hpp>
 
 #include <spanstream>
-#include <sstream>
+#include <ostream>
+#include <streambuf>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,25 @@ inline constexpr bool is_serializable =
     cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
     cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value;
 
+// A stream buffer that appends to a string: serializing into it copies each byte once.
+class string_sink : public std::streambuf {
+ public:
+  explicit string_sink(std::string& out) : out_(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) out_.push_back(traits_type::to_char_type(c));
+    return traits_type::not_eof(c);
+  }
+
+ private:
+  std::string& out_;
+};
+
 template <class T>
 void serialize_into(std::ostream& out, const T& value) {
   cereal::BinaryOutputArchive archive(out);
@@ -36,9 +56,11 @@ void serialize_into(std::ostream& out, const T& value) {
 
 template <class T>
 std::string serialize_value(const T& value) {
-  std::ostringstream out(std::ios::binary);
+  std::string bytes;
+  string_sink sink(bytes);
+  std::ostream out(&sink);
   serialize_into(out, value);
-  return std::move(out).str();
+  return bytes;
 }
 
 // Throws cereal::Exception when the bytes end early.

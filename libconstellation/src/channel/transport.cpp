@@ -1,0 +1,692 @@
+#include "channel/transport.hpp"
+
+#include "channel/channel_frames.hpp"
+#include "runtime/pid_access.hpp"
+#include "runtime/process_state.hpp"
+#include "wire/handshake.hpp"
+
+#include <constellation/detail/serialization.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+namespace constellation::channel {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using clock = std::chrono::steady_clock;
+using detail::peer_state;
+
+namespace {
+
+constexpr const char* handshake_purpose = "channel";
+// A message this large is read straight into its own buffer rather than through the read buffer.
+constexpr std::size_t direct_read_threshold = 256 * 1024;
+// Sends closer together than this are left for the transport thread to write in one batch.
+constexpr auto batching_interval = std::chrono::microseconds(20);
+// How long exit waits for peers to confirm they received everything.
+constexpr auto exit_delivery_bound = std::chrono::seconds(30);
+// A link unused this long is closed, so that descriptors stay bounded.
+constexpr auto idle_link_age = std::chrono::seconds(2);
+
+std::string identity_of(const pid& p) { return detail::serialize_value(p); }
+
+std::optional<pid> pid_from_identity(const std::string& identity) {
+  try {
+    return detail::deserialize_value<pid>(identity);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// A dead peer on another machine sends no RST: keepalive notices within seconds.
+void tune_socket(tcp::socket& socket) {
+  int fd = socket.native_handle();
+  int one = 1, idle = 2, interval = 1, count = 3;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
+bool link_idle(const peer_state& peer) {
+  return !peer.sender_open && !peer.receiver_open && peer.inbox.empty() && peer.outgoing.empty() &&
+         !peer.writing && peer.pending_sends.empty() && peer.pending_recvs.empty() &&
+         peer.credit == window_bytes && peer.unreturned_credit == 0 && peer.selectors.empty();
+}
+
+}  // namespace
+
+class link : public std::enable_shared_from_this<link> {
+ public:
+  link(transport::impl& owner, tcp::socket socket) : owner_(owner), socket_(std::move(socket)) {}
+
+  transport::impl& owner_;
+  tcp::socket socket_;
+  std::shared_ptr<peer_state> peer_;  // set for outgoing links at once, for incoming ones once known
+  std::uint64_t attempt_ = 0;         // for outgoing links
+  bool outgoing_ = false;
+  bool adopted_ = false;
+  bool closed_ = false;
+  std::optional<wire::handshake_client> client_;
+  std::optional<wire::handshake_server> server_;
+  std::string input_;
+  std::size_t input_used_ = 0;
+  std::vector<std::string> batch_;
+};
+
+struct transport::impl {
+  transport& self_;
+  runtime::process_state& process_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer idle_timer_;
+  std::thread thread_;
+  std::mutex peers_mutex_;
+  std::unordered_map<pid, std::shared_ptr<peer_state>> peers_;
+
+  impl(transport& self, runtime::process_state& process)
+      : self_(self), process_(process), acceptor_(io_), idle_timer_(io_) {
+    if (process_.listener_fd >= 0) {
+      acceptor_.assign(tcp::v4(), process_.listener_fd);
+      process_.listener_fd = -1;
+      accept_next();
+    }
+    check_idle_links();
+  }
+
+  std::shared_ptr<peer_state> peer_for(const pid& remote) {
+    std::lock_guard lock(peers_mutex_);
+    auto& slot = peers_[remote];
+    if (!slot) slot = std::make_shared<peer_state>(remote);
+    return slot;
+  }
+
+  // ---- connecting ----
+
+  void connect(std::shared_ptr<peer_state> peer, std::uint64_t attempt) {
+    const auto& remote = peer->remote;
+    tcp::endpoint endpoint(asio::ip::address_v4(detail::pid_access::ipv4(remote)), detail::pid_access::port(remote));
+    auto socket = std::make_shared<tcp::socket>(io_);
+    socket->async_connect(endpoint, [this, peer, attempt, socket](const boost::system::error_code& ec) {
+      if (ec) return connect_failed(peer, attempt, "cannot connect: " + ec.message());
+      auto l = std::make_shared<link>(*this, std::move(*socket));
+      tune_socket(l->socket_);
+      l->peer_ = peer;
+      l->attempt_ = attempt;
+      l->outgoing_ = true;
+      l->client_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
+      write_raw(l, l->client_->start());
+      read_handshake(l);
+    });
+  }
+
+  // The remote could not be reached: it ended, or it is no process of this job. Its node agent
+  // knows which.
+  void connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why) {
+    auto status = process_.control->peer_status(peer->remote);
+    std::unique_lock lock(peer->mutex);
+    if (peer->attempt != attempt || peer->phase != link_phase::connecting) return;
+    if (status == wire::peer_status::alive) {
+      // Alive but refusing: a transient failure. Try again shortly.
+      peer->phase = link_phase::none;
+      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+      timer->async_wait([this, peer, timer](const boost::system::error_code&) {
+        std::lock_guard again(peer->mutex);
+        if (peer->phase == link_phase::none && (peer->sender_open || peer->receiver_open)) self_.want_link(*peer);
+      });
+      return;
+    }
+    const bool exited = status == wire::peer_status::exited;
+    mark_gone(*peer, lock, exited ? channel_errc::exited : channel_errc::died,
+              peer->remote.to_string() + (exited ? " has exited" : status == wire::peer_status::died ? " has died" : " is not a process of this job (" + why + ")"));
+  }
+
+  void accept_next() {
+    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        auto l = std::make_shared<link>(*this, std::move(socket));
+        tune_socket(l->socket_);
+        l->server_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
+        read_handshake(l);
+      }
+      accept_next();
+    });
+  }
+
+  void read_handshake(const std::shared_ptr<link>& l) {
+    l->input_.resize(std::max<std::size_t>(l->input_.size(), 64 * 1024));
+    l->socket_.async_read_some(
+        asio::buffer(l->input_.data() + l->input_used_, l->input_.size() - l->input_used_),
+        [this, l](const boost::system::error_code& ec, std::size_t n) {
+          if (ec) return handshake_failed(l, "connection lost during the handshake: " + ec.message(), false);
+          l->input_used_ += n;
+          std::string_view received(l->input_.data(), l->input_used_);
+          auto step = l->client_ ? l->client_->feed(received) : l->server_->feed(received);
+          if (!step) return handshake_failed(l, wire::to_string(step.error()), true);
+          if (!step->to_send.empty()) write_raw(l, std::move(step->to_send));
+          l->input_.erase(0, step->consumed);
+          l->input_used_ -= step->consumed;
+          const bool done = l->client_ ? l->client_->done() : l->server_->done();
+          if (!done) return read_handshake(l);
+          if (l->server_) return decide(l);
+          // Client: the server's verdict on the link arrives as its first frame.
+          auto remote = pid_from_identity(l->client_->peer_identity());
+          if (!remote || *remote != l->peer_->remote)
+            return handshake_failed(l, "another process answers at that address", false);
+          read_frames(l);
+        });
+  }
+
+  void handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication) {
+    close_socket(*l);
+    if (!l->outgoing_) return;  // a stranger at our door: just close
+    if (authentication) {
+      std::unique_lock lock(l->peer_->mutex);
+      if (l->peer_->attempt == l->attempt_ && l->peer_->phase == link_phase::connecting)
+        mark_gone(*l->peer_, lock, channel_errc::unauthenticated,
+                  l->peer_->remote.to_string() + " did not prove it belongs to this job (" + why + ")");
+      return;
+    }
+    connect_failed(l->peer_, l->attempt_, why);
+  }
+
+  // Server side, after the handshake: keep this link, or the one we are opening ourselves.
+  void decide(const std::shared_ptr<link>& l) {
+    auto remote = pid_from_identity(l->server_->peer_identity());
+    if (!remote) return close_socket(*l);
+    auto peer = peer_for(*remote);
+    std::unique_lock lock(peer->mutex);
+    const bool ours_wins = peer->phase == link_phase::up ||
+                           (peer->phase == link_phase::connecting && process_.self < *remote);
+    if (peer->phase == link_phase::gone || ours_wins) {
+      lock.unlock();
+      auto verdict = std::make_shared<std::string>(signal_frame(frame_kind::link_rejected));
+      asio::async_write(l->socket_, asio::buffer(*verdict),
+                        [this, l, verdict](const boost::system::error_code&, std::size_t) { close_socket(*l); });
+      return;
+    }
+    ++peer->attempt;  // our own attempt, if any, is superseded by this link
+    // Written before adoption, so that no message can overtake it.
+    const std::string verdict = signal_frame(frame_kind::link_accepted);
+    if (::send(l->socket_.native_handle(), verdict.data(), verdict.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(verdict.size())) {
+      lock.unlock();
+      close_socket(*l);
+      return;
+    }
+    adopt(l, peer, lock);
+    process_frames(l);
+  }
+
+  void adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer, std::unique_lock<std::mutex>& lock) {
+    l->peer_ = peer;
+    l->adopted_ = true;
+    peer->link = l;
+    peer->phase = link_phase::up;
+    peer->credit = window_bytes;
+    peer->announced_types.clear();
+    peer->last_use = clock::now();
+    peer->changed.notify_all();
+    auto completions = self_.admit_pending_sends(*peer);
+    if (!peer->outgoing.empty() && !peer->writing) start_writing(*peer);
+    lock.unlock();
+    for (auto& c : completions) c();
+  }
+
+  // ---- reading ----
+
+  void read_frames(const std::shared_ptr<link>& l) {
+    if (l->input_.size() < l->input_used_ + 64 * 1024) l->input_.resize(l->input_used_ + 64 * 1024);
+    l->socket_.async_read_some(asio::buffer(l->input_.data() + l->input_used_, l->input_.size() - l->input_used_),
+                               [this, l](const boost::system::error_code& ec, std::size_t n) {
+                                 if (ec) return link_lost(l);
+                                 l->input_used_ += n;
+                                 process_frames(l);
+                               });
+  }
+
+  void process_frames(const std::shared_ptr<link>& l) {
+    std::size_t consumed = 0;
+    while (!l->closed_) {
+      std::string_view rest(l->input_.data() + consumed, l->input_used_ - consumed);
+      auto decoded = wire::decode_frame(rest);
+      if (!decoded) return link_lost(l);
+      if (!*decoded) {
+        if (rest.size() >= wire::frame_header_size && rest[4] == static_cast<char>(frame_kind::data) && l->adopted_) {
+          const std::size_t total = wire::frame_header_size + (static_cast<unsigned char>(rest[0]) | static_cast<unsigned char>(rest[1]) << 8 |
+                                                               static_cast<unsigned char>(rest[2]) << 16 | static_cast<std::size_t>(static_cast<unsigned char>(rest[3])) << 24) - 1;
+          if (total >= direct_read_threshold) {
+            l->input_.erase(0, consumed);
+            l->input_used_ -= consumed;
+            return read_large(l, total);
+          }
+        }
+        break;
+      }
+      consumed += (*decoded)->size;
+      if (!handle_frame(l, (*decoded)->type, (*decoded)->payload)) return;
+    }
+    if (l->closed_) return;
+    l->input_.erase(0, consumed);
+    l->input_used_ -= consumed;
+    read_frames(l);
+  }
+
+  // A large message: read the rest of it straight into its own buffer.
+  void read_large(const std::shared_ptr<link>& l, std::size_t total) {
+    auto message = std::make_shared<std::string>(total, '\0');
+    std::memcpy(message->data(), l->input_.data(), l->input_used_);
+    const std::size_t have = l->input_used_;
+    l->input_used_ = 0;
+    asio::async_read(l->socket_, asio::buffer(message->data() + have, total - have),
+                     [this, l, message](const boost::system::error_code& ec, std::size_t) {
+                       if (ec) return link_lost(l);
+                       std::string_view payload(message->data() + wire::frame_header_size, message->size() - wire::frame_header_size);
+                       auto hash = read_u64(payload);
+                       if (!hash) return link_lost(l);
+                       detail::received_message m{*hash, std::move(*message), wire::frame_header_size + 8};
+                       deliver(l, std::move(m));
+                       if (!l->closed_) read_frames(l);
+                     });
+  }
+
+  // Returns false when the link was closed.
+  bool handle_frame(const std::shared_ptr<link>& l, std::uint8_t type, std::string_view payload) {
+    if (!l->adopted_) {
+      // Client side: the first frame is the verdict.
+      std::unique_lock lock(l->peer_->mutex);
+      auto& peer = *l->peer_;
+      if (type == static_cast<std::uint8_t>(frame_kind::link_accepted) && peer.attempt == l->attempt_ &&
+          peer.phase == link_phase::connecting) {
+        adopt(l, l->peer_, lock);
+        return true;
+      }
+      // Rejected (the remote keeps the link it opens to us) or superseded: wait for the other one,
+      // and ask again if it does not come.
+      close_socket(*l);
+      if (peer.attempt == l->attempt_ && peer.phase == link_phase::connecting) {
+        peer.phase = link_phase::none;
+        auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
+        timer->async_wait([this, p = l->peer_, timer](const boost::system::error_code&) {
+          std::lock_guard again(p->mutex);
+          if (p->phase == link_phase::none && (p->sender_open || p->receiver_open)) self_.want_link(*p);
+        });
+      }
+      return false;
+    }
+    auto& peer = *l->peer_;
+    switch (static_cast<frame_kind>(type)) {
+      case frame_kind::data: {
+        auto hash = read_u64(payload);
+        if (!hash) {
+          link_lost(l);
+          return false;
+        }
+        deliver(l, detail::received_message{*hash, std::string(payload), 8});
+        return !l->closed_;
+      }
+      case frame_kind::type_name: {
+        auto hash = read_u64(payload);
+        if (!hash) break;
+        std::lock_guard lock(peer.mutex);
+        peer.type_names[*hash] = std::string(payload.substr(8));
+        return true;
+      }
+      case frame_kind::credit: {
+        auto bytes = read_u64(payload);
+        if (!bytes) break;
+        std::unique_lock lock(peer.mutex);
+        peer.credit += static_cast<std::int64_t>(*bytes);
+        peer.changed.notify_all();
+        auto completions = self_.admit_pending_sends(peer);
+        lock.unlock();
+        for (auto& c : completions) c();
+        return true;
+      }
+      case frame_kind::goodbye: {
+        std::lock_guard lock(peer.mutex);
+        peer.goodbye_received = true;
+        self_.write(peer, signal_frame(frame_kind::goodbye_ack));
+        return true;
+      }
+      case frame_kind::goodbye_ack: {
+        std::lock_guard lock(peer.mutex);
+        peer.goodbye_acknowledged = true;
+        peer.changed.notify_all();
+        return true;
+      }
+      case frame_kind::idle_query: {
+        std::unique_lock lock(peer.mutex);
+        if ((peer.phase == link_phase::up || peer.phase == link_phase::closing) && link_idle(peer)) {
+          self_.write(peer, signal_frame(frame_kind::idle_ok));
+          retire_link(peer, lock);
+        } else {
+          self_.write(peer, signal_frame(frame_kind::idle_busy));
+        }
+        return !l->closed_;
+      }
+      case frame_kind::idle_ok: {
+        std::unique_lock lock(peer.mutex);
+        retire_link(peer, lock);
+        return false;
+      }
+      case frame_kind::idle_busy: {
+        std::lock_guard lock(peer.mutex);
+        if (peer.phase == link_phase::closing) peer.phase = link_phase::up;
+        peer.last_use = clock::now();
+        peer.changed.notify_all();
+        return true;
+      }
+      default:
+        break;
+    }
+    return true;
+  }
+
+  void deliver(const std::shared_ptr<link>& l, detail::received_message message) {
+    auto& peer = *l->peer_;
+    std::unique_lock lock(peer.mutex);
+    peer.last_use = clock::now();
+    if (!peer.pending_recvs.empty()) {
+      auto handler = std::move(peer.pending_recvs.front());
+      peer.pending_recvs.pop_front();
+      self_.consumed(peer, static_cast<std::int64_t>(message.bytes.size() - message.offset + 8));
+      lock.unlock();
+      handler({}, std::move(message));
+      return;
+    }
+    peer.inbox.push_back(std::move(message));
+    peer.changed.notify_all();
+    for (auto* s : peer.selectors) s->signal();
+  }
+
+  // The link ended without an idle close: the remote exited (it said goodbye) or died.
+  void link_lost(const std::shared_ptr<link>& l) {
+    if (l->closed_) return;
+    close_socket(*l);
+    if (!l->adopted_ && l->outgoing_) return connect_failed(l->peer_, l->attempt_, "the link was closed before it was accepted");
+    if (!l->adopted_ || !l->peer_) return;
+    auto& peer = *l->peer_;
+    std::unique_lock lock(peer.mutex);
+    if (peer.link != l) return;
+    peer.link.reset();
+    if (peer.goodbye_sent && peer.goodbye_acknowledged && !peer.goodbye_received) {
+      // We are exiting and the peer closed after confirming: nothing is lost.
+      peer.phase = link_phase::none;
+      peer.changed.notify_all();
+      return;
+    }
+    const bool exited = peer.goodbye_received;
+    mark_gone(peer, lock, exited ? channel_errc::exited : channel_errc::died,
+              peer.remote.to_string() + (exited ? " has exited" : " has died (its connection was lost)"));
+  }
+
+  void mark_gone(peer_state& peer, std::unique_lock<std::mutex>& lock, channel_errc reason, std::string message) {
+    if (peer.link) close_socket(*peer.link);
+    peer.link.reset();
+    peer.phase = link_phase::gone;
+    peer.gone_reason = reason;
+    peer.gone_message = std::move(message);
+    peer.outgoing.clear();
+    peer.writing = false;
+    auto sends = std::move(peer.pending_sends);
+    auto recvs = std::move(peer.pending_recvs);
+    peer.pending_sends.clear();
+    peer.pending_recvs.clear();
+    const bool inbox_empty = peer.inbox.empty();
+    peer.changed.notify_all();
+    for (auto* s : peer.selectors) s->signal();
+    lock.unlock();
+    const auto ec = make_error_code(reason);
+    for (auto& s : sends) s.done(ec);
+    if (inbox_empty) {
+      for (auto& r : recvs) r(ec, {});
+    } else {
+      // Messages are still waiting: hand them to the pending receives first.
+      lock.lock();
+      for (auto& r : recvs) {
+        if (!peer.inbox.empty()) {
+          auto m = std::move(peer.inbox.front());
+          peer.inbox.pop_front();
+          lock.unlock();
+          r({}, std::move(m));
+          lock.lock();
+        } else {
+          lock.unlock();
+          r(ec, {});
+          lock.lock();
+        }
+      }
+      lock.unlock();
+    }
+    lock.lock();
+  }
+
+  // An idle link both sides agreed to close: the peer lives on, the next channel reconnects.
+  void retire_link(peer_state& peer, std::unique_lock<std::mutex>&) {
+    if (peer.link) close_socket(*peer.link);
+    peer.link.reset();
+    peer.phase = link_phase::none;
+    peer.changed.notify_all();
+  }
+
+  void check_idle_links() {
+    idle_timer_.expires_after(std::chrono::seconds(1));
+    idle_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      std::vector<std::shared_ptr<peer_state>> peers;
+      {
+        std::lock_guard lock(peers_mutex_);
+        for (auto& [remote, peer] : peers_) peers.push_back(peer);
+      }
+      const auto now = clock::now();
+      for (auto& peer : peers) {
+        std::lock_guard lock(peer->mutex);
+        if (peer->phase == link_phase::up && link_idle(*peer) && now - peer->last_use >= idle_link_age &&
+            process_.self < peer->remote) {
+          // One side asks, so that the two never ask each other at once.
+          peer->phase = link_phase::closing;
+          self_.write(*peer, signal_frame(frame_kind::idle_query));
+        }
+      }
+      check_idle_links();
+    });
+  }
+
+  // ---- writing ----
+
+  void write_raw(const std::shared_ptr<link>& l, std::string bytes) {
+    auto data = std::make_shared<std::string>(std::move(bytes));
+    asio::async_write(l->socket_, asio::buffer(*data), [l, data](const boost::system::error_code&, std::size_t) {});
+  }
+
+  // With peer.mutex held and peer.writing set by the caller.
+  void start_writing(peer_state& peer) {
+    peer.writing = true;
+    asio::post(io_, [this, l = peer.link] {
+      if (l) write_batch(l);
+    });
+  }
+
+  void write_batch(const std::shared_ptr<link>& l) {
+    auto& peer = *l->peer_;
+    std::vector<asio::const_buffer> buffers;
+    {
+      std::lock_guard lock(peer.mutex);
+      if (peer.link != l || l->closed_) return;
+      if (peer.outgoing.empty()) {
+        peer.writing = false;
+        peer.changed.notify_all();
+        return;
+      }
+      std::size_t bytes = 0;
+      while (!peer.outgoing.empty() && l->batch_.size() < 256 && bytes < 4 * 1024 * 1024) {
+        bytes += peer.outgoing.front().size();
+        l->batch_.push_back(std::move(peer.outgoing.front()));
+        peer.outgoing.pop_front();
+      }
+    }
+    for (auto& b : l->batch_) buffers.push_back(asio::buffer(b));
+    asio::async_write(l->socket_, buffers, [this, l](const boost::system::error_code& ec, std::size_t) {
+      l->batch_.clear();
+      if (ec) return link_lost(l);
+      write_batch(l);
+    });
+  }
+
+  void close_socket(link& l) {
+    if (l.closed_) return;
+    l.closed_ = true;
+    boost::system::error_code ignored;
+    l.socket_.close(ignored);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+std::atomic<transport*> the_transport{nullptr};
+}
+
+transport::transport(runtime::process_state& state) : impl_(std::make_unique<impl>(*this, state)) {}
+
+void transport::start(runtime::process_state& state) {
+  auto* t = new transport(state);  // lives until the process ends: peers may be used at exit
+  t->impl_->thread_ = std::thread([t] { t->impl_->io_.run(); });
+  the_transport.store(t, std::memory_order_release);
+  std::atexit([] {
+    if (auto* running = the_transport.load(std::memory_order_acquire)) running->deliver_before_exit();
+  });
+}
+
+transport& transport::get(const char* call) {
+  if (auto* t = the_transport.load(std::memory_order_acquire)) return *t;
+  throw std::logic_error(std::string(call) + " used before constellation::init(): call init() as the first statement of main()");
+}
+
+std::shared_ptr<peer_state> transport::open(pid remote, bool sending) {
+  if (remote == impl_->process_.self)
+    throw std::logic_error(std::string(sending ? "constellation::sender" : "constellation::receiver") +
+                           ": a channel to this process's own pid " + remote.to_string() + " is not allowed");
+  if (!remote) throw std::logic_error("constellation: a channel needs a pid, not the null pid");
+  auto peer = impl_->peer_for(remote);
+  std::lock_guard lock(peer->mutex);
+  bool& open_flag = sending ? peer->sender_open : peer->receiver_open;
+  if (open_flag)
+    throw std::logic_error(std::string(sending ? "constellation::sender" : "constellation::receiver") + " to " +
+                           remote.to_string() + ": this process already has a live " +
+                           (sending ? "sender to" : "receiver from") +
+                           " that pid; keep one per peer (move it where it is needed)");
+  open_flag = true;
+  peer->last_use = clock::now();
+  want_link(*peer);
+  return peer;
+}
+
+void transport::close(peer_state& peer, bool sending) {
+  std::lock_guard lock(peer.mutex);
+  (sending ? peer.sender_open : peer.receiver_open) = false;
+  peer.last_use = clock::now();
+}
+
+void transport::want_link(peer_state& peer) {
+  if (peer.phase != link_phase::none) return;
+  peer.phase = link_phase::connecting;
+  const auto attempt = ++peer.attempt;
+  auto shared = impl_->peer_for(peer.remote);
+  asio::post(impl_->io_, [this, shared, attempt] { impl_->connect(shared, attempt); });
+}
+
+void transport::write(peer_state& peer, std::string frame) {
+  if (!peer.link) {
+    peer.outgoing.push_back(std::move(frame));
+    return;
+  }
+  const auto now = clock::now();
+  if (!peer.writing && peer.outgoing.empty() && now - peer.last_direct_write >= batching_interval) {
+    peer.last_direct_write = now;
+    ssize_t n = ::send(peer.link->socket_.native_handle(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n == static_cast<ssize_t>(frame.size())) return;
+    if (n > 0) frame.erase(0, static_cast<std::size_t>(n));
+  }
+  peer.outgoing.push_back(std::move(frame));
+  if (!peer.writing) impl_->start_writing(peer);
+}
+
+void transport::consumed(peer_state& peer, std::int64_t bytes) {
+  peer.unreturned_credit += bytes;
+  peer.last_use = clock::now();
+  if (peer.unreturned_credit >= window_bytes / 4 && peer.phase == link_phase::up) {
+    write(peer, credit_frame(static_cast<std::uint64_t>(peer.unreturned_credit)));
+    peer.unreturned_credit = 0;
+  }
+}
+
+void transport::send_message(peer_state& peer, const detail::type_tag& type, std::string message) {
+  if (peer.announced_types.insert(type.hash).second) write(peer, type_name_frame(type.hash, type.name));
+  stamp_data_frame(message, type.hash);
+  peer.credit -= window_cost(message);
+  peer.last_use = clock::now();
+  write(peer, std::move(message));
+}
+
+std::vector<std::move_only_function<void()>> transport::admit_pending_sends(peer_state& peer) {
+  std::vector<std::move_only_function<void()>> done;
+  while (peer.phase == link_phase::up && !peer.pending_sends.empty()) {
+    auto& front = peer.pending_sends.front();
+    if (!window_allows(peer, window_cost(front.message))) break;
+    send_message(peer, front.type, std::move(front.message));
+    done.push_back([f = std::move(front.done)]() mutable { f({}); });
+    peer.pending_sends.pop_front();
+  }
+  return done;
+}
+
+void transport::deliver_before_exit() {
+  std::vector<std::shared_ptr<peer_state>> peers;
+  {
+    std::lock_guard lock(impl_->peers_mutex_);
+    for (auto& [remote, peer] : impl_->peers_) peers.push_back(peer);
+  }
+  for (auto& peer : peers) {
+    std::lock_guard lock(peer->mutex);
+    if ((peer->phase == link_phase::up || peer->phase == link_phase::closing) && !peer->goodbye_sent) {
+      peer->goodbye_sent = true;
+      write(*peer, signal_frame(frame_kind::goodbye));
+    }
+  }
+  const auto deadline = clock::now() + exit_delivery_bound;
+  for (auto& peer : peers) {
+    std::unique_lock lock(peer->mutex);
+    if (!peer->goodbye_sent) continue;
+    const bool confirmed = peer->changed.wait_until(lock, deadline, [&] {
+      return peer->goodbye_acknowledged || peer->phase == link_phase::gone || peer->phase == link_phase::none;
+    });
+    if (!confirmed || peer->phase == link_phase::gone)
+      std::fprintf(stderr, "constellation: %s exits without confirmation that %s received every message sent to it%s\n",
+                   impl_->process_.self.to_string().c_str(), peer->remote.to_string().c_str(),
+                   confirmed ? " (it is gone)" : " (no answer within 30 s)");
+  }
+}
+
+}  // namespace constellation::channel

@@ -1,0 +1,64 @@
+#pragma once
+// The channel transport of one process: a listening socket, one connection per peer process at
+// most, and one thread running an Asio loop for them. Channel ends talk to it through the peers.
+
+#include "channel/peer_state.hpp"
+
+#include <constellation/pid.hpp>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace constellation::runtime {
+struct process_state;
+}
+
+namespace constellation::channel {
+
+class transport {
+ public:
+  // Starts the process's transport (in init(), in every user process): from then on it accepts
+  // its peers' connections, and at exit it delivers what was sent before exit returns.
+  static void start(runtime::process_state& state);
+  // std::logic_error naming call before init().
+  static transport& get(const char* call);
+
+  // Registers a channel end to remote and starts a connection to it if there is none.
+  std::shared_ptr<detail::peer_state> open(pid remote, bool sending);
+  void close(detail::peer_state& peer, bool sending);
+
+  // With peer.mutex held by lock: ask for a link if there is none.
+  void want_link(detail::peer_state& peer);
+  // With peer.mutex held: writes the frame now when the socket is free, else queues it for the
+  // transport thread. Frames leave in the order given.
+  void write(detail::peer_state& peer, std::string frame);
+  // With peer.mutex held: the receiver consumed a message of this many payload bytes.
+  void consumed(detail::peer_state& peer, std::int64_t bytes);
+  // With peer.mutex held: sends what pending async sends the window now allows; returns their
+  // completions, to be called after the lock is released.
+  std::vector<std::move_only_function<void()>> admit_pending_sends(detail::peer_state& peer);
+  // With peer.mutex held: frames the message as data (and its type first if new on this link).
+  void send_message(detail::peer_state& peer, const detail::type_tag& type, std::string message);
+
+  // At exit: tells every connected peer goodbye and waits, at most bound, until each confirmed
+  // receiving everything; names on stderr any peer that did not.
+  void deliver_before_exit();
+
+  struct impl;
+
+ private:
+  explicit transport(runtime::process_state& state);
+  std::unique_ptr<impl> impl_;
+};
+
+// The payload bytes a message takes against the window.
+inline std::int64_t window_cost(const std::string& framed) {
+  return static_cast<std::int64_t>(framed.size() - 5);
+}
+// Whether a message of cost bytes may be sent now: within the window, or alone on the way.
+inline bool window_allows(const detail::peer_state& peer, std::int64_t cost) {
+  return peer.credit >= cost || peer.credit >= window_bytes - window_bytes / 4;
+}
+
+}  // namespace constellation::channel
