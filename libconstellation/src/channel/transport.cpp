@@ -68,10 +68,12 @@ void tune_socket(tcp::socket& socket) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
 }
 
+// Nothing holds the link: no channel end, nothing waiting in either direction. Credit not yet
+// returned does not count: a new link starts with a full window on both sides. Messages still on
+// the way to the peer count there: they precede the idle query, so the peer answers busy.
 bool link_idle(const peer_state& peer) {
   return !peer.sender_open && !peer.receiver_open && peer.inbox.empty() && peer.outgoing.empty() &&
-         !peer.writing && peer.pending_sends.empty() && peer.pending_recvs.empty() &&
-         peer.credit == window_bytes && peer.unreturned_credit == 0 && peer.selectors.empty();
+         !peer.writing && peer.pending_sends.empty() && peer.pending_recvs.empty() && peer.selectors.empty();
 }
 
 }  // namespace
@@ -244,6 +246,7 @@ struct transport::impl {
     peer->link = l;
     peer->phase = link_phase::up;
     peer->credit = window_bytes;
+    peer->unreturned_credit = 0;
     peer->announced_types.clear();
     peer->last_use = clock::now();
     peer->changed.notify_all();
@@ -687,6 +690,9 @@ void transport::deliver_before_exit() {
                    impl_->process_.self.to_string().c_str(), peer->remote.to_string().c_str(),
                    confirmed ? " (it is gone)" : " (no answer within 30 s)");
   }
+  // Nothing may run on the transport's thread while static objects are destroyed.
+  impl_->io_.stop();
+  if (impl_->thread_.joinable() && impl_->thread_.get_id() != std::this_thread::get_id()) impl_->thread_.join();
 }
 
 }  // namespace constellation::channel

@@ -18,8 +18,8 @@ namespace constellation::process {
 namespace {
 
 // The numbers the monitor finds its descriptors at.
-constexpr int spec_slot = 3, report_slot = 4, control_slot = 5, listener_slot = 6;
-constexpr int first_free_slot = 7;
+constexpr int spec_slot = 3, report_slot = 4, control_slot = 5, listener_slot = 6, stdin_slot = 7;
+constexpr int first_free_slot = 8;
 
 std::string errno_text(const char* what, int error) { return std::string(what) + ": " + std::strerror(error); }
 
@@ -58,8 +58,9 @@ std::expected<pid_t, std::string> launch_monitor(const program_image& image, con
 
   // Move every handed descriptor above the slots first, so that mapping one into its slot cannot
   // overwrite another that still waits to be mapped.
-  std::pair<int, int> moves[] = {{*spec_fd, spec_slot}, {fds.report, report_slot},
-                                 {fds.control, control_slot}, {fds.listener, listener_slot}};
+  std::pair<int, int> moves[] = {{*spec_fd, spec_slot},           {fds.report, report_slot},
+                                 {fds.control, control_slot},     {fds.listener, listener_slot},
+                                 {fds.stdin_fd, stdin_slot}};
   for (auto& [from, to] : moves)
     if (from >= 0) from = ::fcntl(from, F_DUPFD_CLOEXEC, 64);
   ::close(*spec_fd);
@@ -120,7 +121,7 @@ std::expected<std::pair<launch_spec, monitor_fds>, std::string> take_launch_spec
   // Keep the descriptors closed on exec, so that programs the user starts do not inherit them.
   monitor_fds fds;
   for (auto [slot, field] : {std::pair{report_slot, &monitor_fds::report}, std::pair{control_slot, &monitor_fds::control},
-                             std::pair{listener_slot, &monitor_fds::listener}})
+                             std::pair{listener_slot, &monitor_fds::listener}, std::pair{stdin_slot, &monitor_fds::stdin_fd}})
     if (::fcntl(slot, F_SETFD, FD_CLOEXEC) == 0) fds.*field = slot;
   return std::pair{std::move(spec), fds};
 }

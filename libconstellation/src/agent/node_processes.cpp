@@ -1,0 +1,199 @@
+#include "agent/node_processes.hpp"
+
+#include "agent/frame_connection.hpp"
+#include "runtime/pid_access.hpp"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace constellation::agent {
+
+struct node_processes::entry {
+  process::launch_spec spec;
+  pid_t monitor = -1;
+  pid_t os_pid = -1;
+  std::shared_ptr<frame_connection> report;
+  std::shared_ptr<frame_connection> control;
+  bool started = false;
+  bool exited = false;
+  bool failed = false;  // never started
+  bool eof[2] = {false, false};
+  report::exit_status status;
+
+  bool done() const { return exited || failed; }
+};
+
+namespace {
+frame_connection::socket_type unix_socket(boost::asio::io_context& io, int fd) {
+  return frame_connection::socket_type(io, boost::asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fd);
+}
+}  // namespace
+
+node_processes::node_processes(boost::asio::io_context& io, callbacks c) : io_(io), callbacks_(std::move(c)) {}
+node_processes::~node_processes() = default;
+
+std::expected<void, std::string> node_processes::launch(const process::program_image& image,
+                                                        const process::launch_spec& spec, bound_listener listener,
+                                                        int stdin_fd) {
+  int report[2], control[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0) {
+    ::close(listener.fd);
+    if (stdin_fd >= 0) ::close(stdin_fd);
+    return std::unexpected(std::string("socketpair: ") + std::strerror(errno));
+  }
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0) {
+    for (int fd : {listener.fd, report[0], report[1]}) ::close(fd);
+    if (stdin_fd >= 0) ::close(stdin_fd);
+    return std::unexpected(std::string("socketpair: ") + std::strerror(errno));
+  }
+  auto monitor = process::launch_monitor(image, spec, {report[1], control[1], listener.fd, stdin_fd});
+  for (int fd : {report[1], control[1], listener.fd}) ::close(fd);
+  if (stdin_fd >= 0) ::close(stdin_fd);
+  if (!monitor) {
+    ::close(report[0]);
+    ::close(control[0]);
+    return std::unexpected(monitor.error());
+  }
+  auto& e = processes_[spec.self];
+  e = std::make_unique<entry>();
+  e->spec = spec;
+  e->monitor = *monitor;
+  watch(*e, report[0], control[0]);
+  return {};
+}
+
+void node_processes::adopt(const process::launch_spec& spec, pid_t monitor, int report_fd, int control_fd) {
+  auto& e = processes_[spec.self];
+  e = std::make_unique<entry>();
+  e->spec = spec;
+  e->monitor = monitor;
+  watch(*e, report_fd, control_fd);
+}
+
+void node_processes::watch(entry& e, int report_fd, int control_fd) {
+  const pid self = e.spec.self;
+  e.report = std::make_shared<frame_connection>(unix_socket(io_, report_fd));
+  e.report->start([this, self](std::uint8_t type, std::string_view payload) { on_report(self, type, payload); },
+                  [this, self](const std::string&) { on_report_closed(self); });
+  e.control = std::make_shared<frame_connection>(unix_socket(io_, control_fd));
+  e.control->start(
+      [this, self](std::uint8_t type, std::string_view payload) {
+        if (callbacks_.on_request) callbacks_.on_request(self, type, payload);
+      },
+      [](const std::string&) {});
+}
+
+void node_processes::reply(const pid& process, std::string frame) {
+  auto it = processes_.find(process);
+  if (it != processes_.end() && it->second->control) it->second->control->send(std::move(frame));
+}
+
+void node_processes::on_report(const pid& process, std::uint8_t type, std::string_view payload) {
+  auto& e = *processes_.at(process);
+  switch (static_cast<wire::message_type>(type)) {
+    case wire::message_type::started: {
+      auto m = wire::decode_message<wire::started_report>(payload);
+      if (!m || e.started || e.failed) return;
+      e.started = true;
+      e.os_pid = m->os_pid;
+      callbacks_.on_event(report::spawn_event{e.spec.parent, e.spec.self});
+      if (callbacks_.on_started) callbacks_.on_started(process, {});
+      return;
+    }
+    case wire::message_type::launch_failed: {
+      auto m = wire::decode_message<wire::launch_failed_report>(payload);
+      if (e.started || e.failed) return;
+      e.failed = true;
+      if (callbacks_.on_started)
+        callbacks_.on_started(process, std::unexpected(m ? m->message : std::string("the process could not start")));
+      return;
+    }
+    case wire::message_type::output: {
+      auto m = wire::decode_message<wire::output_report>(payload);
+      if (m && e.started && !e.exited && (m->fd == 1 || m->fd == 2) && !e.eof[m->fd - 1])
+        callbacks_.on_event(report::output_event{e.spec.self, m->fd, std::move(m->data)});
+      return;
+    }
+    case wire::message_type::eof: {
+      auto m = wire::decode_message<wire::eof_report>(payload);
+      if (m && e.started && (m->fd == 1 || m->fd == 2)) close_output(e, m->fd);
+      return;
+    }
+    case wire::message_type::exited: {
+      auto m = wire::decode_message<wire::exit_report>(payload);
+      if (m && e.started && !e.exited) finish(e, m->status, std::move(m->reason));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void node_processes::close_output(entry& e, int fd) {
+  if (e.eof[fd - 1]) return;
+  e.eof[fd - 1] = true;
+  callbacks_.on_event(report::eof_event{e.spec.self, fd});
+}
+
+void node_processes::finish(entry& e, report::exit_status status, std::string reason) {
+  close_output(e, 1);
+  close_output(e, 2);
+  e.exited = true;
+  e.status = status;
+  if (e.control) e.control->close();
+  callbacks_.on_event(report::exit_event{e.spec.self, status, std::move(reason)});
+}
+
+void node_processes::on_report_closed(const pid& process) {
+  auto& e = *processes_.at(process);
+  if (!e.started && !e.failed) {
+    e.failed = true;
+    if (callbacks_.on_started) callbacks_.on_started(process, std::unexpected("the new process's monitor exited before starting it"));
+  } else if (e.started && !e.exited) {
+    // The monitor died without reporting: its process was killed with it (PR_SET_PDEATHSIG).
+    if (e.os_pid > 0) ::kill(e.os_pid, SIGKILL);
+    finish(e, report::exit_status{report::exit_status::kind::signal, SIGKILL}, "its monitor was killed");
+  }
+}
+
+void node_processes::terminate(std::uint64_t job, bool immediately) {
+  for (auto& [p, e] : processes_)
+    if ((job == 0 || detail::pid_access::job(p) == job) && e->started && !e->exited && e->report)
+      e->report->send(wire::encode_message(wire::terminate_order{immediately}));
+}
+
+void node_processes::kill_everything() {
+  for (auto& [p, e] : processes_) {
+    if (e->done()) continue;
+    if (e->os_pid > 0) ::kill(e->os_pid, SIGKILL);
+    if (e->monitor > 0) ::kill(e->monitor, SIGKILL);
+  }
+}
+
+bool node_processes::all_done() const {
+  for (auto& [p, e] : processes_)
+    if (!e->done()) return false;
+  return true;
+}
+
+std::size_t node_processes::live_processes(std::uint64_t job) const {
+  std::size_t n = 0;
+  for (auto& [p, e] : processes_)
+    if (!e->done() && (job == 0 || detail::pid_access::job(p) == job)) ++n;
+  return n;
+}
+
+wire::peer_status node_processes::status_of(const pid& process) const {
+  auto it = processes_.find(process);
+  if (it == processes_.end()) return wire::peer_status::unknown;
+  const auto& e = *it->second;
+  if (e.failed) return wire::peer_status::unknown;
+  if (!e.exited) return wire::peer_status::alive;
+  return e.status.how == report::exit_status::kind::signal ? wire::peer_status::died : wire::peer_status::exited;
+}
+
+}  // namespace constellation::agent

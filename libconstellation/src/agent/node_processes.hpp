@@ -1,0 +1,75 @@
+#pragma once
+// The processes a node agent started: their monitors' reports become process events, their
+// control requests go to whoever decides spawns (the local job, or the cluster's master). Used by
+// the local bridge and by every fabric daemon.
+
+#include "agent/listener.hpp"
+#include "process/launch_spec.hpp"
+#include "process/launcher.hpp"
+#include "report/process_event.hpp"
+#include "wire/messages.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace constellation::agent {
+
+class frame_connection;
+
+class node_processes {
+ public:
+  struct callbacks {
+    // Every event of every process, in the order its monitor reported it; spawn first.
+    std::function<void(const report::process_event&)> on_event;
+    // The monitor reported the process running (child set) or that it could not start.
+    std::function<void(const pid& process, std::expected<void, std::string> started)> on_started;
+    // A frame from a process's control connection (a spawn or a peer status request).
+    std::function<void(const pid& process, std::uint8_t type, std::string_view payload)> on_request;
+  };
+
+  node_processes(boost::asio::io_context& io, callbacks c);
+  ~node_processes();
+  node_processes(const node_processes&) = delete;
+  node_processes& operator=(const node_processes&) = delete;
+
+  // Starts a monitor for spec (spec.self names the process; its listener is handed over and
+  // closed here). stdin_fd, when >= 0, becomes the process's stdin and is closed here.
+  std::expected<void, std::string> launch(const process::program_image& image, const process::launch_spec& spec,
+                                          bound_listener listener, int stdin_fd = -1);
+  // Watches a monitor the caller forked itself (the local top process).
+  void adopt(const process::launch_spec& spec, pid_t monitor, int report_fd, int control_fd);
+
+  // Writes a frame to the process's control connection (a reply to its request).
+  void reply(const pid& process, std::string frame);
+  // Asks the monitors of every live process of job (or of all jobs, with job 0) to end them.
+  void terminate(std::uint64_t job, bool immediately);
+  // SIGKILL to every live process and monitor: the last resort.
+  void kill_everything();
+
+  bool all_done() const;
+  wire::peer_status status_of(const pid& process) const;
+  std::size_t live_processes(std::uint64_t job = 0) const;
+
+ private:
+  struct entry;
+  void watch(entry& e, int report_fd, int control_fd);
+  void on_report(const pid& process, std::uint8_t type, std::string_view payload);
+  void on_report_closed(const pid& process);
+  void close_output(entry& e, int fd);
+  void finish(entry& e, report::exit_status status, std::string reason);
+
+  boost::asio::io_context& io_;
+  callbacks callbacks_;
+  std::map<pid, std::unique_ptr<entry>> processes_;
+};
+
+}  // namespace constellation::agent
