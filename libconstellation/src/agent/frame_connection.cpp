@@ -5,9 +5,29 @@
 
 namespace constellation::agent {
 
-void frame_connection::start(frame_handler on_frame, close_handler on_close) {
+void frame_connection::start(frame_handler on_frame, close_handler on_close, std::string already_received) {
   on_frame_ = std::move(on_frame);
   on_close_ = std::move(on_close);
+  input_ = std::move(already_received);
+  input_used_ = input_.size();
+  process_input();
+}
+
+void frame_connection::process_input() {
+  std::size_t consumed = 0;
+  while (!closed_) {
+    auto decoded = wire::decode_frame(std::string_view(input_).substr(consumed, input_used_ - consumed), max_payload_);
+    if (!decoded) {
+      fail(wire::to_string(decoded.error()));
+      return;
+    }
+    if (!*decoded) break;
+    consumed += (*decoded)->size;
+    on_frame_((*decoded)->type, (*decoded)->payload);
+  }
+  if (closed_) return;
+  input_.erase(0, consumed);
+  input_used_ -= consumed;
   read_more();
 }
 
@@ -23,22 +43,7 @@ void frame_connection::read_more() {
           return;
         }
         self->input_used_ += n;
-        std::size_t consumed = 0;
-        while (!self->closed_) {
-          auto decoded = wire::decode_frame(std::string_view(self->input_).substr(consumed, self->input_used_ - consumed),
-                                            self->max_payload_);
-          if (!decoded) {
-            self->fail(wire::to_string(decoded.error()));
-            return;
-          }
-          if (!*decoded) break;
-          consumed += (*decoded)->size;
-          self->on_frame_((*decoded)->type, (*decoded)->payload);
-        }
-        if (self->closed_) return;
-        self->input_.erase(0, consumed);
-        self->input_used_ -= consumed;
-        self->read_more();
+        self->process_input();
       });
 }
 

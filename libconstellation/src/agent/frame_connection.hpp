@@ -23,7 +23,8 @@ class frame_connection : public std::enable_shared_from_this<frame_connection> {
   frame_connection(socket_type socket, std::size_t max_payload = wire::default_max_payload)
       : socket_(std::move(socket)), max_payload_(max_payload) {}
 
-  void start(frame_handler on_frame, close_handler on_close);
+  // already_received: bytes read before the connection was handed over (after a handshake).
+  void start(frame_handler on_frame, close_handler on_close, std::string already_received = {});
   void send(std::string bytes);
   // Closes now; the close handler is not called for a close asked for.
   void close();
@@ -32,6 +33,7 @@ class frame_connection : public std::enable_shared_from_this<frame_connection> {
 
  private:
   void read_more();
+  void process_input();
   void write_next();
   void fail(const std::string& why);
 

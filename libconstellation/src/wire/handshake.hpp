@@ -24,6 +24,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace constellation::wire {
 
@@ -99,6 +100,10 @@ class handshake_server {
  public:
   // Same contract as handshake_client's constructor.
   handshake_server(std::string secret, std::string purpose, std::string identity);
+  // A server on one port for several kinds of client: any of purposes is accepted, and purpose()
+  // says which the client proved.
+  handshake_server(std::string secret, std::vector<std::string> purposes, std::string identity);
+  const std::string& purpose() const { return purpose_; }
 
   // Same contract as handshake_client::feed; the first call needs no start().
   std::expected<handshake_step, handshake_error> feed(std::string_view received);
@@ -114,7 +119,8 @@ class handshake_server {
   std::expected<void, handshake_error> on_proof(std::uint8_t type, std::string_view payload);
 
   std::string secret_;
-  std::string purpose_;
+  std::vector<std::string> accepted_purposes_;
+  std::string purpose_;  // the one the client asked for, once its hello arrived
   std::string identity_;
   std::string transcript_;        // hello and reply payloads, the proof left out
   std::string claimed_identity_;  // from the hello; becomes peer_identity_ once proven

@@ -1,0 +1,143 @@
+#include "cluster/authenticated_link.hpp"
+
+#include "wire/handshake.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <optional>
+#include <array>
+
+namespace constellation::cluster {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// A peer that does not finish the handshake in this time is dropped: an idle or slow connection
+// must not hold a daemon's resources.
+constexpr auto handshake_timeout = std::chrono::seconds(10);
+
+// A dead node sends no RST: keepalive notices within seconds.
+void tune(tcp::socket& socket) {
+  int fd = socket.native_handle();
+  int one = 1, idle = 2, interval = 1, count = 3;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
+class handshaker : public std::enable_shared_from_this<handshaker> {
+ public:
+  handshaker(tcp::socket socket, const link_credentials& c, ready_handler on_ready, failed_handler on_failed)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), on_failed_(std::move(on_failed)) {
+    client_.emplace(c.secret, c.purpose, c.identity);
+    on_ready_ = [on_ready = std::move(on_ready)](auto connection, std::string identity, std::string, std::string rest) {
+      on_ready(std::move(connection), std::move(identity), std::move(rest));
+    };
+  }
+  handshaker(tcp::socket socket, const std::string& secret, const std::vector<std::string>& purposes,
+             const std::string& identity, any_ready_handler on_ready, failed_handler on_failed)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), on_ready_(std::move(on_ready)), on_failed_(std::move(on_failed)) {
+    server_.emplace(secret, purposes, identity);
+  }
+
+  void run() {
+    tune(socket_);
+    timer_.expires_after(handshake_timeout);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->fail("no handshake within 10 s");
+    });
+    if (client_) send(client_->start());
+    read();
+  }
+
+ private:
+  void send(std::string bytes) {
+    auto data = std::make_shared<std::string>(std::move(bytes));
+    asio::async_write(socket_, asio::buffer(*data), [self = shared_from_this(), data](const boost::system::error_code& ec, std::size_t) {
+      if (ec) self->fail("connection lost during the handshake: " + ec.message());
+    });
+  }
+
+  void read() {
+    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+      if (self->finished_) return;
+      if (ec) return self->fail(ec == asio::error::eof ? "closed by the peer during the handshake" : ec.message());
+      self->received_.append(self->chunk_.data(), n);
+      auto step = self->client_ ? self->client_->feed(self->received_) : self->server_->feed(self->received_);
+      if (!step) return self->fail(std::string("handshake refused: ") + wire::to_string(step.error()));
+      if (!step->to_send.empty()) self->send(std::move(step->to_send));
+      self->received_.erase(0, step->consumed);
+      const bool done = self->client_ ? self->client_->done() : self->server_->done();
+      if (!done) return self->read();
+      self->finished_ = true;
+      self->timer_.cancel();
+      const std::string identity = self->client_ ? self->client_->peer_identity() : self->server_->peer_identity();
+      auto connection = std::make_shared<agent::frame_connection>(
+          agent::frame_connection::socket_type(std::move(self->socket_)));
+      const std::string purpose = self->server_ ? self->server_->purpose() : std::string{};
+      self->on_ready_(connection, identity, purpose, std::move(self->received_));
+    });
+  }
+
+  void fail(const std::string& why) {
+    if (finished_) return;
+    finished_ = true;
+    timer_.cancel();
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    on_failed_(why);
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  any_ready_handler on_ready_;
+  failed_handler on_failed_;
+  std::optional<wire::handshake_client> client_;
+  std::optional<wire::handshake_server> server_;
+  std::array<char, 16 * 1024> chunk_{};
+  std::string received_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+void accept_link(tcp::socket socket, const link_credentials& credentials, ready_handler on_ready, failed_handler on_failed) {
+  accept_link_any(
+      std::move(socket), credentials.secret, {credentials.purpose}, credentials.identity,
+      [on_ready = std::move(on_ready)](auto connection, std::string identity, std::string, std::string rest) {
+        on_ready(std::move(connection), std::move(identity), std::move(rest));
+      },
+      std::move(on_failed));
+}
+
+void accept_link_any(tcp::socket socket, const std::string& secret, const std::vector<std::string>& purposes,
+                     const std::string& identity, any_ready_handler on_ready, failed_handler on_failed) {
+  std::make_shared<handshaker>(std::move(socket), secret, purposes, identity, std::move(on_ready), std::move(on_failed))->run();
+}
+
+void open_link(asio::io_context& io, const tcp::endpoint& to, const link_credentials& credentials, ready_handler on_ready,
+               failed_handler on_failed) {
+  auto socket = std::make_shared<tcp::socket>(io);
+  socket->async_connect(to, [socket, credentials, on_ready = std::move(on_ready), on_failed = std::move(on_failed)](
+                                const boost::system::error_code& ec) mutable {
+    if (ec) return on_failed("cannot connect: " + ec.message());
+    std::make_shared<handshaker>(std::move(*socket), credentials, std::move(on_ready), std::move(on_failed))->run();
+  });
+}
+
+std::string peer_text(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "an unknown peer";
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+}  // namespace constellation::cluster

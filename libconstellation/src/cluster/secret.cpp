@@ -1,0 +1,74 @@
+#include "cluster/secret.hpp"
+
+#include "wire/crypto.hpp"
+#include "wire/secret_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace constellation::cluster {
+
+namespace {
+
+std::string to_hex(const std::string& bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+std::expected<std::string, std::string> default_secret_path() {
+  const char* home = std::getenv("HOME");
+  if (!home || !*home) return std::unexpected("HOME is not set: give a secret with --secret-file F");
+  const std::string dir = std::string(home) + "/.constellation";
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return std::unexpected("cannot create " + dir + ": " + std::strerror(errno));
+  const std::string path = dir + "/secret";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    const std::string text = to_hex(wire::random_bytes(32)) + "\n";
+    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    if (!written) return std::unexpected("cannot write " + path);
+  } else if (errno != EEXIST) {
+    return std::unexpected("cannot create " + path + ": " + std::strerror(errno));
+  }
+  return path;
+}
+
+}  // namespace
+
+std::expected<cluster_secret, std::string> resolve_secret(const std::optional<std::string>& flag) {
+  cluster_secret secret;
+  if (flag) {
+    secret.path = *flag;
+    secret.chosen = true;
+  } else if (const char* env = std::getenv("CONSTELLATION_SECRET_FILE"); env && *env) {
+    secret.path = env;
+    secret.chosen = true;
+  } else {
+    auto path = default_secret_path();
+    if (!path) return std::unexpected(path.error());
+    secret.path = *path;
+  }
+  auto bytes = wire::load_secret_file(secret.path);
+  if (!bytes) return std::unexpected(bytes.error());
+  secret.bytes = std::move(*bytes);
+  return secret;
+}
+
+std::string job_secret(const std::string& cluster_secret, std::uint64_t job) {
+  std::string label = "constellation job secret ";
+  for (int i = 0; i < 8; ++i) label.push_back(static_cast<char>((job >> (8 * i)) & 0xff));
+  return wire::hmac_sha256(cluster_secret, label);
+}
+
+}  // namespace constellation::cluster

@@ -1,0 +1,230 @@
+#pragma once
+// The messages of cluster mode, between constellation-deploy, the bridge, the master and the fabric
+// daemons. Every connection first passes the handshake (wire/handshake.hpp) with the cluster's
+// secret and a purpose naming the connection's kind; then each message is one frame whose payload
+// is the message in cereal's binary encoding (append_message / decode_message in messages.hpp).
+//
+//   deploy  -> bridge   purpose "deploy":  deploy_request, binary_upload, stdin_data, stdin_eof,
+//                                          end_job, status_request
+//   bridge  -> deploy                      need_binary, job_event, job_finished, status_reply
+//   bridge  -> master   purpose "bridge":  job_start, binary_upload, stdin_data, stdin_eof, end_job,
+//                                          status_request
+//   master  -> bridge                      need_binary, job_event, job_finished, status_reply
+//   master  -> fabric   purpose "fabric":  launch_order, binary_upload, process_reply, stdin_data,
+//                                          stdin_eof, end_job
+//   fabric  -> master                      launch_result, job_event, process_request
+
+#include "process/launch_spec.hpp"
+#include "report/process_event.hpp"
+#include "wire/messages.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace constellation::wire {
+
+namespace purpose {
+inline constexpr const char* deploy = "deploy";
+inline constexpr const char* bridge = "bridge";
+inline constexpr const char* fabric = "fabric";
+}  // namespace purpose
+
+enum class cluster_type : std::uint8_t {
+  deploy_request = 40,
+  need_binary = 41,
+  binary_upload = 42,
+  job_event = 43,
+  job_finished = 44,
+  stdin_data = 45,
+  stdin_eof = 46,
+  end_job = 47,
+  status_request = 48,
+  status_reply = 49,
+  job_start = 50,
+  launch_order = 60,
+  launch_result = 61,
+  process_request = 62,
+  process_reply = 63,
+};
+
+// The program to run, as the user started it on their machine.
+struct program_description {
+  std::string binary_hash;  // SHA-256 of the binary, lowercase hex
+  std::uint64_t binary_size = 0;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  // "NAME=value"
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(binary_hash, binary_size, argv, env);
+  }
+};
+
+struct deploy_request {
+  static constexpr auto type = static_cast<message_type>(cluster_type::deploy_request);
+  program_description program;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(program);
+  }
+};
+
+struct need_binary {
+  static constexpr auto type = static_cast<message_type>(cluster_type::need_binary);
+  std::string binary_hash;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(binary_hash);
+  }
+};
+
+struct binary_upload {
+  static constexpr auto type = static_cast<message_type>(cluster_type::binary_upload);
+  std::string binary_hash;
+  std::string bytes;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(binary_hash, bytes);
+  }
+};
+
+struct job_event {
+  static constexpr auto type = static_cast<message_type>(cluster_type::job_event);
+  report::process_event event;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(event);
+  }
+};
+
+// The job is over: every process exited (problem empty), or it could not run (problem says why).
+struct job_finished {
+  static constexpr auto type = static_cast<message_type>(cluster_type::job_finished);
+  std::uint64_t job = 0;
+  std::string problem;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(job, problem);
+  }
+};
+
+struct stdin_data {
+  static constexpr auto type = static_cast<message_type>(cluster_type::stdin_data);
+  std::uint64_t job = 0;
+  std::string bytes;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(job, bytes);
+  }
+};
+
+struct stdin_eof {
+  static constexpr auto type = static_cast<message_type>(cluster_type::stdin_eof);
+  std::uint64_t job = 0;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(job);
+  }
+};
+
+struct end_job {
+  static constexpr auto type = static_cast<message_type>(cluster_type::end_job);
+  std::uint64_t job = 0;
+  bool immediately = false;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(job, immediately);
+  }
+};
+
+struct status_request {
+  static constexpr auto type = static_cast<message_type>(cluster_type::status_request);
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+
+struct node_status {
+  std::string address;
+  bool up = false;
+  std::uint64_t mem_total = 0;
+  std::uint64_t mem_used = 0;
+  double cpu_total = 0;
+  double cpu_used = 0;
+  std::vector<std::string> processes;  // pids of the processes running there
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(address, up, mem_total, mem_used, cpu_total, cpu_used, processes);
+  }
+};
+
+struct status_reply {
+  static constexpr auto type = static_cast<message_type>(cluster_type::status_reply);
+  std::vector<node_status> nodes;
+  std::uint64_t jobs = 0;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(nodes, jobs);
+  }
+};
+
+struct job_start {
+  static constexpr auto type = static_cast<message_type>(cluster_type::job_start);
+  std::uint64_t job = 0;
+  program_description program;
+  resources top_needs;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(job, program, top_needs);
+  }
+};
+
+// Start a process on this node. spec.self carries the job and serial; the node completes it with
+// the address of the listener it binds. The job secret is not in the spec: every node derives it
+// from the cluster secret, so it never travels.
+struct launch_order {
+  static constexpr auto type = static_cast<message_type>(cluster_type::launch_order);
+  std::uint64_t request_id = 0;
+  process::launch_spec spec;
+  program_description program;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(request_id, spec, program);
+  }
+};
+
+struct launch_result {
+  static constexpr auto type = static_cast<message_type>(cluster_type::launch_result);
+  std::uint64_t request_id = 0;
+  pid process;          // null on failure
+  bool binary_missing = false;
+  std::string problem;  // why it failed
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(request_id, process, binary_missing, problem);
+  }
+};
+
+// A user process's control frame (a spawn or a peer status request), passed to the master.
+struct process_request {
+  static constexpr auto type = static_cast<message_type>(cluster_type::process_request);
+  pid from;
+  std::uint8_t frame_type = 0;
+  std::string payload;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(from, frame_type, payload);
+  }
+};
+
+// The master's answer, for the node to write to that process's control connection.
+struct process_reply {
+  static constexpr auto type = static_cast<message_type>(cluster_type::process_reply);
+  pid to;
+  std::string frame;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(to, frame);
+  }
+};
+
+}  // namespace constellation::wire
