@@ -1,0 +1,273 @@
+#include "fabric_daemon.hpp"
+
+#include "config/nodes_config.hpp"
+#include "master/master.hpp"
+#include "node/fabric_node.hpp"
+
+#include "cluster/authenticated_link.hpp"
+#include "cluster/log.hpp"
+#include "cluster/secret.hpp"
+#include "wire/cluster_messages.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <filesystem>
+
+namespace constellation::fabric {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr const char* usage =
+    "usage: constellation-fabric [--secret-file F] [--format human|json] [-v] [--cache-dir D] LISTEN [NODES_TOML]";
+
+// constellation-bridge lives beside constellation-fabric once installed, and in ../bridge/ in a
+// build tree.
+std::optional<std::string> find_bridge_program() {
+  char self[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return std::nullopt;
+  const std::filesystem::path dir = std::filesystem::path(std::string(self, static_cast<std::size_t>(n))).parent_path();
+  for (const auto& candidate : {dir / "constellation-bridge", dir.parent_path() / "bridge" / "constellation-bridge"})
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+  return std::nullopt;
+}
+
+// The bridge dies with its master: a fork with PR_SET_PDEATHSIG rather than posix_spawn.
+pid_t start_bridge(const std::string& program, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{program};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> c_argv;
+  for (auto& a : argv) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);
+    ::execv(program.c_str(), c_argv.data());
+    ::_exit(127);
+  }
+  return child;
+}
+
+}  // namespace
+
+std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::string>& args, std::string& error) {
+  daemon_arguments parsed;
+  std::vector<std::string> positional;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    auto value = [&](const char* name) -> std::optional<std::string> {
+      if (i + 1 >= args.size()) {
+        error = std::string(name) + " needs a value\n" + usage;
+        return std::nullopt;
+      }
+      return args[++i];
+    };
+    if (a == "--secret-file") {
+      if (!(parsed.secret_file = value("--secret-file"))) return std::nullopt;
+    } else if (a == "--format") {
+      auto f = value("--format");
+      if (!f) return std::nullopt;
+      if (*f != "human" && *f != "json") {
+        error = "--format must be human or json, not " + *f + "\n" + usage;
+        return std::nullopt;
+      }
+      parsed.json_log = *f == "json";
+    } else if (a == "--cache-dir") {
+      if (!(parsed.cache_folder = value("--cache-dir"))) return std::nullopt;
+    } else if (a == "-v" || a == "--verbose") {
+      parsed.verbose = true;
+    } else if (a == "-h" || a == "--help") {
+      error = usage;
+      return std::nullopt;
+    } else if (a.starts_with("-")) {
+      error = "unknown option " + a + "\n" + usage;
+      return std::nullopt;
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (positional.empty() || positional.size() > 2) {
+    error = std::string(positional.empty() ? "LISTEN is missing" : "too many arguments") + "\n" + usage;
+    return std::nullopt;
+  }
+  parsed.listen = positional[0];
+  if (positional.size() == 2) parsed.nodes_toml = positional[1];
+  return parsed;
+}
+
+int run_daemon(const daemon_arguments& arguments) {
+  cluster::daemon_log log("fabric", arguments.json_log, arguments.verbose);
+  auto listen = parse_endpoint(arguments.listen);
+  if (!listen) {
+    std::fprintf(stderr, "constellation-fabric: LISTEN: %s\n", listen.error().c_str());
+    return 2;
+  }
+  auto secret = cluster::resolve_secret(arguments.secret_file);
+  if (!secret) {
+    std::fprintf(stderr, "constellation-fabric: %s\n", secret.error().c_str());
+    return 2;
+  }
+  if (!secret->chosen && !is_loopback(*listen)) {
+    std::fprintf(stderr,
+                 "constellation-fabric: refusing to listen on %s without a shared secret: this daemon runs the "
+                 "binaries it is sent. Give one with --secret-file F or CONSTELLATION_SECRET_FILE (F: 32+ bytes, "
+                 "mode 600, e.g. (umask 077; openssl rand -hex 32 > F)), or listen on a loopback address\n",
+                 listen->text.c_str());
+    return 2;
+  }
+  std::optional<cluster_config> config;
+  if (arguments.nodes_toml) {
+    auto loaded = load_nodes_toml(*arguments.nodes_toml);
+    if (!loaded) {
+      std::fprintf(stderr, "%s\n", loaded.error().c_str());
+      return 2;
+    }
+    if (loaded->nodes.front().fabric != *listen) {
+      std::fprintf(stderr,
+                   "%s: the first [[nodes]] entry is the master itself: its fabric_addr %s must equal LISTEN %s\n",
+                   arguments.nodes_toml->c_str(), loaded->nodes.front().fabric.text.c_str(), listen->text.c_str());
+      return 2;
+    }
+    if (!secret->chosen)
+      for (const auto& n : loaded->nodes)
+        if (!is_loopback(n.fabric) || (n.bridge && !is_loopback(*n.bridge))) {
+          std::fprintf(stderr, "%s: node %s is not on loopback: a cluster beyond this machine needs --secret-file\n",
+                       arguments.nodes_toml->c_str(), n.fabric.text.c_str());
+          return 2;
+        }
+    config = std::move(*loaded);
+  }
+
+  ::signal(SIGPIPE, SIG_IGN);
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io);
+  boost::system::error_code ec;
+  const asio::ip::tcp::endpoint at(asio::ip::address_v4(listen->ipv4), listen->port);
+  acceptor.open(at.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(at, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    std::fprintf(stderr, "constellation-fabric: cannot listen on %s: %s\n", listen->text.c_str(), ec.message().c_str());
+    return 1;
+  }
+
+  const std::string name = "fabric-" + listen->text;
+  const std::string cache_root = arguments.cache_folder.value_or(default_cache_folder(name));
+  fabric_node node(io, {*listen, secret->bytes, cache_root + "/binaries"}, log);
+  std::unique_ptr<master> the_master;
+  std::vector<std::string> purposes{wire::purpose::fabric};
+  pid_t bridge = -1;
+  if (config) {
+    the_master = std::make_unique<master>(io, *config, secret->bytes, cache_root + "/jobs", log);
+    purposes.push_back(wire::purpose::bridge);
+    if (const auto& bind = config->nodes.front().bridge) {
+      auto program = find_bridge_program();
+      if (!program) {
+        log.warn("cannot start the bridge at " + bind->text + ": constellation-bridge is not beside this program");
+      } else {
+        std::vector<std::string> args{"--secret-file", secret->path};
+        if (arguments.json_log) args.insert(args.end(), {"--format", "json"});
+        if (arguments.verbose) args.push_back("-v");
+        args.insert(args.end(), {bind->text, listen->text});
+        bridge = start_bridge(*program, args);
+        log.info("started the bridge at " + bind->text);
+      }
+    }
+    for (std::size_t i = 1; i < config->nodes.size(); ++i)
+      if (config->nodes[i].bridge)
+        log.info("bridge_bind of " + config->nodes[i].fabric.text + " is for a bridge started there by hand: constellation-bridge " +
+                 config->nodes[i].bridge->text + " " + listen->text);
+  }
+
+  std::function<void()> accept_next = [&] {
+    acceptor.async_accept([&](const boost::system::error_code& accept_ec, asio::ip::tcp::socket socket) {
+      if (accept_ec == asio::error::operation_aborted) return;
+      if (!accept_ec) {
+        const std::string peer = cluster::peer_text(socket);
+        cluster::accept_link_any(
+            std::move(socket), secret->bytes, purposes, listen->text,
+            [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity, std::string purpose, std::string rest) {
+              if (purpose == wire::purpose::fabric) {
+                node.adopt_master(std::move(c), std::move(rest));
+              } else if (the_master) {
+                the_master->adopt_bridge(std::move(c), std::move(rest));
+              }
+              log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity + ")");
+            },
+            [&log, peer](std::string why) { log.warn("refused a connection from " + peer + ": " + why); });
+      }
+      accept_next();
+    });
+  };
+  accept_next();
+  if (the_master) the_master->start();
+  log.info(std::string("listening on ") + listen->text + (the_master ? " as the master" : ""));
+
+  // Reap the monitors this daemon started, and the bridge.
+  asio::signal_set children(io, SIGCHLD);
+  std::function<void()> reap = [&] {
+    children.async_wait([&](const boost::system::error_code& signal_ec, int) {
+      if (signal_ec) return;
+      int status;
+      pid_t done;
+      while ((done = ::waitpid(-1, &status, WNOHANG)) > 0)
+        if (done == bridge) log.warn("the bridge exited");
+      reap();
+    });
+  };
+  reap();
+
+  // Stopping: every process ends first, so that a restart leaves no orphan.
+  asio::signal_set stop(io, SIGINT, SIGTERM);
+  asio::steady_timer deadline(io), poll(io);
+  int stops = 0;
+  std::function<void()> wait_idle = [&] {
+    poll.expires_after(std::chrono::milliseconds(50));
+    poll.async_wait([&](const boost::system::error_code& poll_ec) {
+      if (poll_ec) return;
+      if (node.idle()) return io.stop();
+      wait_idle();
+    });
+  };
+  std::function<void()> wait_stop = [&] {
+    stop.async_wait([&](const boost::system::error_code& signal_ec, int) {
+      if (signal_ec) return;
+      ++stops;
+      log.info(stops == 1 ? "stopping: ending every process" : "stopping now");
+      acceptor.close();
+      if (the_master) the_master->end_all_jobs(stops > 1);
+      node.stop_all(stops > 1);
+      if (bridge > 0) ::kill(bridge, SIGTERM);
+      if (stops == 1) {
+        deadline.expires_after(std::chrono::seconds(5));
+        deadline.async_wait([&](const boost::system::error_code& timer_ec) {
+          if (timer_ec) return;
+          node.stop_all(true);
+          io.stop();
+        });
+        wait_idle();
+      }
+      wait_stop();
+    });
+  };
+  wait_stop();
+  io.run();
+  return 0;
+}
+
+}  // namespace constellation::fabric

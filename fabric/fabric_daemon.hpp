@@ -1,0 +1,26 @@
+#pragma once
+// constellation-fabric as a library: command-line parsing and the daemon's run loop, so that tests
+// can call them.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace constellation::fabric {
+
+struct daemon_arguments {
+  std::optional<std::string> secret_file;
+  bool json_log = false;
+  bool verbose = false;
+  std::string listen;
+  std::optional<std::string> nodes_toml;
+  std::optional<std::string> cache_folder;
+};
+
+// The arguments, or a message saying what is wrong and the usage line.
+std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::string>& args, std::string& error);
+
+// Runs until SIGINT or SIGTERM; the process's exit code.
+int run_daemon(const daemon_arguments& arguments);
+
+}  // namespace constellation::fabric

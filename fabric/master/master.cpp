@@ -1,0 +1,558 @@
+#include "master/master.hpp"
+
+#include "placement/placement.hpp"
+
+#include "cluster/authenticated_link.hpp"
+#include "runtime/pid_access.hpp"
+#include "wire/cluster_messages.hpp"
+
+#include <constellation/errors.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <signal.h>
+
+#include <map>
+#include <optional>
+#include <set>
+
+namespace constellation::fabric {
+
+namespace asio = boost::asio;
+using detail::pid_access;
+using connection_ptr = std::shared_ptr<agent::frame_connection>;
+
+namespace {
+
+constexpr auto reconnect_interval = std::chrono::seconds(1);
+
+template <class Message>
+void send(const connection_ptr& c, const Message& m) {
+  if (c && c->open()) c->send(wire::encode_message(m));
+}
+
+std::string describe(const resources& r) { return "mem " + format_bytes(r.mem) + ", cpu " + std::to_string(r.cpu); }
+
+}  // namespace
+
+struct master::state {
+  struct node_link {
+    node_config config;
+    connection_ptr connection;
+    bool up = false;
+    std::unique_ptr<asio::steady_timer> retry;
+    std::set<std::string> binaries;  // hashes this node is known to have
+  };
+
+  struct process_record {
+    std::size_t node = 0;
+    resources needs;
+    bool exited = false;
+    report::exit_status status;
+    bool eof[2] = {false, false};
+  };
+
+  // Who asked for a launch: the bridge (the top process) or a process (a spawn).
+  struct launch_request {
+    std::uint64_t job = 0;
+    process::launch_spec spec;
+    std::optional<pid> spawner;
+    std::uint64_t spawner_request = 0;
+    std::size_t node = 0;
+    int binary_resends = 0;
+  };
+
+  struct job_record {
+    wire::program_description program;
+    connection_ptr bridge;
+    std::map<pid, process_record> processes;
+    std::uint32_t next_serial = 2;  // the top process is 1
+    std::size_t launching = 0;      // launches placed or waiting, not yet started or failed
+    std::optional<pid> top;
+    bool ending = false;
+    bool awaiting_binary = false;
+    resources top_needs;
+  };
+
+  asio::io_context& io;
+  cluster_config config;
+  std::string secret;
+  binary_cache cache;
+  const cluster::daemon_log& log;
+  placement slots;
+  std::vector<node_link> nodes;
+  std::map<std::uint64_t, job_record> jobs;
+  std::map<std::uint64_t, launch_request> launches;  // by request id, sent to a node
+  std::map<std::uint64_t, launch_request> waiting;   // by placement ticket
+  std::uint64_t next_request = 1;
+
+  state(asio::io_context& i, cluster_config c, std::string s, std::string cache_folder, const cluster::daemon_log& l)
+      : io(i), config(std::move(c)), secret(std::move(s)), cache(std::move(cache_folder)), log(l) {
+    for (const auto& n : config.nodes) {
+      slots.add_node(to_capacity(resources{n.mem, n.cpu}), false);
+      nodes.push_back(node_link{n, nullptr, false, std::make_unique<asio::steady_timer>(io), {}});
+    }
+  }
+
+  // ---- nodes ----
+
+  void connect(std::size_t index) {
+    auto& n = nodes[index];
+    asio::ip::tcp::endpoint to(asio::ip::address_v4(n.config.fabric.ipv4), n.config.fabric.port);
+    cluster::open_link(
+        io, to, {secret, wire::purpose::fabric, "master"},
+        [this, index](connection_ptr c, std::string, std::string rest) {
+          auto& node = nodes[index];
+          node.connection = c;
+          node.up = true;
+          node.binaries.clear();
+          slots.set_up(index, true);
+          log.info("node " + node.config.fabric.text + " is up");
+          c->start([this, index, weak = std::weak_ptr(c)](std::uint8_t type, std::string_view payload) {
+                     on_node_frame(index, weak.lock(), type, payload);
+                   },
+                   [this, index, weak = std::weak_ptr(c)](const std::string& why) {
+                     if (nodes[index].connection == weak.lock()) node_lost(index, why);
+                   },
+                   std::move(rest));
+          admit_waiting();
+        },
+        [this, index](std::string why) {
+          log.debug("node " + nodes[index].config.fabric.text + " unreachable: " + why);
+          retry(index);
+        });
+  }
+
+  void retry(std::size_t index) {
+    auto& timer = *nodes[index].retry;
+    timer.expires_after(reconnect_interval);
+    timer.async_wait([this, index](const boost::system::error_code& ec) {
+      if (!ec) connect(index);
+    });
+  }
+
+  // A node that died or was cut off: its processes are reported as died, the master stops placing
+  // there, and takes it back when it answers again.
+  void node_lost(std::size_t index, const std::string& why) {
+    auto& node = nodes[index];
+    node.connection.reset();
+    node.up = false;
+    slots.set_up(index, false);
+    log.warn("lost node " + node.config.fabric.text + " (" + why + ")");
+    const std::string reason = "its node " + node.config.fabric.text + " was lost";
+    for (auto it = launches.begin(); it != launches.end();) {
+      if (it->second.node != index) {
+        ++it;
+        continue;
+      }
+      auto request = std::move(it->second);
+      it = launches.erase(it);
+      slots.release(index, request.spec.needs);
+      launch_failed(request, "the node " + node.config.fabric.text + " was lost while starting the process");
+    }
+    std::vector<std::uint64_t> ids;
+    for (auto& [job, record] : jobs) ids.push_back(job);
+    for (auto job : ids) {
+      auto found = jobs.find(job);
+      if (found == jobs.end()) continue;
+      std::vector<pid> lost;
+      for (auto& [p, process] : found->second.processes)
+        if (process.node == index && !process.exited) lost.push_back(p);
+      for (const auto& p : lost) {
+        auto again = jobs.find(job);
+        if (again == jobs.end()) break;
+        auto& process = again->second.processes.at(p);
+        for (int fd : {1, 2})
+          if (!process.eof[fd - 1]) on_event(job, report::eof_event{p, fd});
+        on_event(job, report::exit_event{p, {report::exit_status::kind::signal, SIGKILL}, reason});
+      }
+    }
+    retry(index);
+    admit_waiting();
+  }
+
+  void on_node_frame(std::size_t index, const connection_ptr& from, std::uint8_t type, std::string_view payload) {
+    switch (static_cast<wire::cluster_type>(type)) {
+      case wire::cluster_type::launch_result:
+        if (auto m = wire::decode_message<wire::launch_result>(payload)) return on_launch_result(index, *m);
+        break;
+      case wire::cluster_type::job_event:
+        if (auto m = wire::decode_message<wire::job_event>(payload)) {
+          const pid subject = std::visit([](const auto& e) { return subject_of(e); }, m->event);
+          return on_event(pid_access::job(subject), std::move(m->event));
+        }
+        break;
+      case wire::cluster_type::process_request:
+        if (auto m = wire::decode_message<wire::process_request>(payload)) return on_process_request(index, std::move(*m));
+        break;
+      default:
+        break;
+    }
+    log.warn("node " + nodes[index].config.fabric.text + " sent a malformed message: closing its link");
+    if (from) from->close();
+    node_lost(index, "malformed message");
+  }
+
+  static pid subject_of(const report::spawn_event& e) { return e.child; }
+  template <class Event>
+  static pid subject_of(const Event& e) {
+    return e.process;
+  }
+
+  // ---- launching ----
+
+  void place(launch_request request, bool wait) {
+    auto& job = jobs.at(request.job);
+    auto decision = slots.request(request.spec.needs, wait);
+    switch (decision.what) {
+      case placement::outcome::placed:
+        ++job.launching;
+        request.node = decision.node;
+        return send_launch(std::move(request));
+      case placement::outcome::queued:
+        ++job.launching;
+        waiting.emplace(decision.ticket, std::move(request));
+        return;
+      case placement::outcome::no_capacity:
+        return refuse(request, spawn_errc::no_capacity,
+                      "no node has room for " + describe(request.spec.needs) + " now; spawn() would wait for it");
+      case placement::outcome::never_fits:
+        return refuse(request, spawn_errc::never_fits,
+                      "no node of the cluster can ever hold " + describe(request.spec.needs) + ": ask for less");
+    }
+  }
+
+  void admit_waiting() {
+    for (auto admitted : slots.admit_waiting()) {
+      auto it = waiting.find(admitted.ticket);
+      if (it == waiting.end()) {
+        continue;
+      }
+      auto request = std::move(it->second);
+      waiting.erase(it);
+      request.node = admitted.node;
+      send_launch(std::move(request));
+    }
+  }
+
+  void send_launch(launch_request request) {
+    auto& node = nodes[request.node];
+    auto& job = jobs.at(request.job);
+    if (!node.up) {
+      slots.release(request.node, request.spec.needs);
+      return launch_failed(request, "the node " + node.config.fabric.text + " is down");
+    }
+    const auto id = next_request++;
+    if (!node.binaries.contains(job.program.binary_hash)) {
+      // Sent once per node: every later launch there names the binary by its hash only.
+      auto bytes = cache.read(job.program.binary_hash);
+      if (bytes) {
+        send(node.connection, wire::binary_upload{job.program.binary_hash, std::move(*bytes)});
+        node.binaries.insert(job.program.binary_hash);
+      }
+    }
+    send(node.connection, wire::launch_order{id, request.spec, job.program});
+    launches.emplace(id, std::move(request));
+  }
+
+  void on_launch_result(std::size_t index, const wire::launch_result& result) {
+    auto it = launches.find(result.request_id);
+    if (it == launches.end()) return;
+    auto request = std::move(it->second);
+    launches.erase(it);
+    auto job_it = jobs.find(request.job);
+    if (result.binary_missing && job_it != jobs.end() && request.binary_resends++ == 0) {
+      // The node lost its copy (its cache was cleared): send it again, once.
+      nodes[index].binaries.erase(job_it->second.program.binary_hash);
+      return send_launch(std::move(request));
+    }
+    if (!result.process) {
+      slots.release(index, request.spec.needs);
+      admit_waiting();
+      return launch_failed(request, result.problem);
+    }
+    if (job_it == jobs.end()) return;
+    auto& job = job_it->second;
+    --job.launching;
+    job.processes[result.process] = process_record{index, request.spec.needs, false, {}, {false, false}};
+    if (request.spec.what == process::launch_spec::kind::top) job.top = result.process;
+    if (request.spawner) reply_to_process(*request.spawner, wire::spawn_reply{request.spawner_request, result.process, 0, {}});
+    if (job.ending) send(nodes[index].connection, wire::end_job{request.job, false});
+  }
+
+  void refuse(const launch_request& request, spawn_errc why, const std::string& message) {
+    if (request.spawner) {
+      reply_to_process(*request.spawner, wire::spawn_reply{request.spawner_request, pid{}, static_cast<std::uint8_t>(why),
+                                                           "constellation::spawn(): " + message});
+      return;
+    }
+    finish_job(request.job, "the program cannot start: " + message);
+  }
+
+  void launch_failed(const launch_request& request, const std::string& problem) {
+    if (auto it = jobs.find(request.job); it != jobs.end()) --it->second.launching;
+    refuse(request, spawn_errc::launch_failed, problem);
+    check_job_end(request.job);
+  }
+
+  // ---- processes' requests ----
+
+  void reply_to_process(const pid& to, const auto& message) {
+    auto job = jobs.find(pid_access::job(to));
+    if (job == jobs.end()) return;
+    auto process = job->second.processes.find(to);
+    if (process == job->second.processes.end()) return;
+    send(nodes[process->second.node].connection, wire::process_reply{to, wire::encode_message(message)});
+  }
+
+  void on_process_request(std::size_t, wire::process_request request) {
+    const auto job_id = pid_access::job(request.from);
+    auto job = jobs.find(job_id);
+    if (job == jobs.end()) return;
+    switch (static_cast<wire::message_type>(request.frame_type)) {
+      case wire::message_type::spawn_request: {
+        auto spawn = wire::decode_message<wire::spawn_request>(request.payload);
+        if (!spawn) return;
+        launch_request launch;
+        launch.job = job_id;
+        launch.spawner = request.from;
+        launch.spawner_request = spawn->request_id;
+        if (job->second.ending)
+          return refuse(launch, spawn_errc::launch_failed, "the job is ending");
+        auto& spec = launch.spec;
+        spec.what = process::launch_spec::kind::function;
+        spec.self = pid_access::make(job_id, job->second.next_serial++, 0, 0);
+        spec.parent = spawn->parent;
+        spec.needs = spawn->needs;
+        spec.entry = std::move(spawn->entry);
+        spec.function = std::move(spawn->function);
+        spec.arguments = std::move(spawn->arguments);
+        return place(std::move(launch), spawn->wait_for_capacity);
+      }
+      case wire::message_type::peer_status_request: {
+        auto status = wire::decode_message<wire::peer_status_request>(request.payload);
+        if (!status) return;
+        return reply_to_process(request.from, wire::peer_status_reply{status->request_id, status_of(status->who)});
+      }
+      default:
+        return;
+    }
+  }
+
+  wire::peer_status status_of(const pid& who) const {
+    auto job = jobs.find(pid_access::job(who));
+    if (job == jobs.end()) return wire::peer_status::unknown;
+    auto process = job->second.processes.find(who);
+    if (process == job->second.processes.end()) return wire::peer_status::unknown;
+    if (!process->second.exited) return wire::peer_status::alive;
+    return process->second.status.how == report::exit_status::kind::signal ? wire::peer_status::died
+                                                                            : wire::peer_status::exited;
+  }
+
+  // ---- events ----
+
+  void on_event(std::uint64_t job_id, report::process_event event) {
+    auto job_it = jobs.find(job_id);
+    if (job_it == jobs.end()) return;
+    auto& job = job_it->second;
+    if (auto* eof = std::get_if<report::eof_event>(&event)) {
+      if (auto p = job.processes.find(eof->process); p != job.processes.end() && (eof->fd == 1 || eof->fd == 2))
+        p->second.eof[eof->fd - 1] = true;
+    }
+    const auto* exit = std::get_if<report::exit_event>(&event);
+    if (exit) {
+      auto p = job.processes.find(exit->process);
+      if (p == job.processes.end() || p->second.exited) return;
+      p->second.exited = true;
+      p->second.status = exit->status;
+      slots.release(p->second.node, p->second.needs);
+    }
+    send(job.bridge, wire::job_event{std::move(event)});
+    if (exit) {
+      admit_waiting();
+      check_job_end(job_id);
+    }
+  }
+
+  void check_job_end(std::uint64_t job_id) {
+    auto it = jobs.find(job_id);
+    if (it == jobs.end()) return;
+    auto& job = it->second;
+    if (job.launching > 0 || job.awaiting_binary) return;
+    for (auto& [p, process] : job.processes)
+      if (!process.exited) return;
+    finish_job(job_id, {});
+  }
+
+  void finish_job(std::uint64_t job_id, const std::string& problem) {
+    auto it = jobs.find(job_id);
+    if (it == jobs.end()) return;
+    send(it->second.bridge, wire::job_finished{job_id, problem});
+    if (!problem.empty()) log.info("job " + std::to_string(job_id) + " failed: " + problem);
+    for (auto w = waiting.begin(); w != waiting.end();) {
+      if (w->second.job == job_id) {
+        slots.cancel(w->first);
+        w = waiting.erase(w);
+      } else {
+        ++w;
+      }
+    }
+    jobs.erase(it);
+  }
+
+  // ---- bridges ----
+
+  void on_bridge_frame(const connection_ptr& bridge, std::uint8_t type, std::string_view payload) {
+    switch (static_cast<wire::cluster_type>(type)) {
+      case wire::cluster_type::job_start:
+        if (auto m = wire::decode_message<wire::job_start>(payload)) return start_job(bridge, std::move(*m));
+        break;
+      case wire::cluster_type::binary_upload:
+        if (auto m = wire::decode_message<wire::binary_upload>(payload)) return on_binary(std::move(*m));
+        break;
+      case wire::cluster_type::stdin_data:
+        if (auto m = wire::decode_message<wire::stdin_data>(payload)) return to_top_node(m->job, *m);
+        break;
+      case wire::cluster_type::stdin_eof:
+        if (auto m = wire::decode_message<wire::stdin_eof>(payload)) return to_top_node(m->job, *m);
+        break;
+      case wire::cluster_type::end_job:
+        if (auto m = wire::decode_message<wire::end_job>(payload)) return end_job(m->job, m->immediately);
+        break;
+      case wire::cluster_type::status_request:
+        return send(bridge, status());
+      default:
+        break;
+    }
+    log.warn("a bridge sent a malformed message: closing its connection");
+    bridge->close();
+    bridge_lost(bridge);
+  }
+
+  void start_job(const connection_ptr& bridge, wire::job_start start) {
+    if (jobs.contains(start.job)) return send(bridge, wire::job_finished{start.job, "a job with this id is running already"});
+    auto& job = jobs[start.job];
+    job.program = std::move(start.program);
+    job.bridge = bridge;
+    job.top_needs = start.top_needs;
+    log.info("job " + std::to_string(start.job) + ": " + (job.program.argv.empty() ? "?" : job.program.argv[0]) + " (" +
+             describe(start.top_needs) + ")");
+    if (!cache.find(job.program.binary_hash)) {
+      job.awaiting_binary = true;
+      return send(bridge, wire::need_binary{job.program.binary_hash});
+    }
+    launch_top(start.job);
+  }
+
+  void on_binary(wire::binary_upload upload) {
+    auto stored = cache.store(upload.binary_hash, upload.bytes);
+    if (!stored) log.warn("a bridge sent a binary that cannot be stored: " + stored.error());
+    for (auto& [id, job] : jobs) {
+      if (!job.awaiting_binary || job.program.binary_hash != upload.binary_hash) continue;
+      job.awaiting_binary = false;
+      if (!stored) {
+        finish_job(id, "the binary could not be stored: " + stored.error());
+        return;
+      }
+      launch_top(id);
+      return;
+    }
+  }
+
+  void launch_top(std::uint64_t job_id) {
+    launch_request launch;
+    launch.job = job_id;
+    launch.spec.what = process::launch_spec::kind::top;
+    launch.spec.self = pid_access::make(job_id, 1, 0, 0);
+    launch.spec.needs = jobs.at(job_id).top_needs;
+    place(std::move(launch), true);
+  }
+
+  template <class Message>
+  void to_top_node(std::uint64_t job_id, const Message& m) {
+    auto job = jobs.find(job_id);
+    if (job == jobs.end() || !job->second.top) return;
+    auto& top = job->second.processes.at(*job->second.top);
+    send(nodes[top.node].connection, m);
+  }
+
+  void end_job(std::uint64_t job_id, bool immediately) {
+    auto job = jobs.find(job_id);
+    if (job == jobs.end()) return;
+    job->second.ending = true;
+    for (auto w = waiting.begin(); w != waiting.end();) {
+      if (w->second.job == job_id) {
+        slots.cancel(w->first);
+        --job->second.launching;
+        w = waiting.erase(w);
+      } else {
+        ++w;
+      }
+    }
+    for (auto& node : nodes) send(node.connection, wire::end_job{job_id, immediately});
+    check_job_end(job_id);
+  }
+
+  void bridge_lost(const connection_ptr& bridge) {
+    std::vector<std::uint64_t> orphaned;
+    for (auto& [id, job] : jobs)
+      if (job.bridge == bridge) orphaned.push_back(id);
+    for (auto id : orphaned) {
+      log.info("job " + std::to_string(id) + ": its bridge is gone, ending it");
+      jobs.at(id).bridge.reset();
+      end_job(id, false);
+      // A process that ignores SIGTERM is killed after the monitors' grace period.
+    }
+  }
+
+  wire::status_reply status() const {
+    wire::status_reply reply;
+    auto usage = slots.usage();
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      wire::node_status n;
+      n.address = nodes[i].config.fabric.text;
+      n.up = nodes[i].up;
+      n.mem_total = usage[i].total.mem;
+      n.mem_used = usage[i].used.mem;
+      n.cpu_total = static_cast<double>(usage[i].total.micro_cpu) / micro_cpu_per_core;
+      n.cpu_used = static_cast<double>(usage[i].used.micro_cpu) / micro_cpu_per_core;
+      for (auto& [id, job] : jobs)
+        for (auto& [p, process] : job.processes)
+          if (process.node == i && !process.exited) n.processes.push_back(p.to_string());
+      reply.nodes.push_back(std::move(n));
+    }
+    reply.jobs = jobs.size();
+    return reply;
+  }
+};
+
+master::master(asio::io_context& io, cluster_config config, std::string secret, std::string cache_folder,
+               const cluster::daemon_log& log)
+    : state_(std::make_unique<state>(io, std::move(config), std::move(secret), std::move(cache_folder), log)) {}
+
+master::~master() = default;
+
+void master::start() {
+  for (std::size_t i = 0; i < state_->nodes.size(); ++i) state_->connect(i);
+}
+
+void master::adopt_bridge(std::shared_ptr<agent::frame_connection> connection, std::string already_received) {
+  state_->log.info("bridge connected");
+  connection->start(
+      [this, weak = std::weak_ptr(connection)](std::uint8_t type, std::string_view payload) {
+        if (auto c = weak.lock()) state_->on_bridge_frame(c, type, payload);
+      },
+      [this, weak = std::weak_ptr(connection)](const std::string&) {
+        if (auto c = weak.lock()) state_->bridge_lost(c);
+      },
+      std::move(already_received));
+}
+
+void master::end_all_jobs(bool immediately) {
+  std::vector<std::uint64_t> ids;
+  for (auto& [id, job] : state_->jobs) ids.push_back(id);
+  for (auto id : ids) state_->end_job(id, immediately);
+}
+
+}  // namespace constellation::fabric

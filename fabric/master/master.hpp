@@ -1,0 +1,40 @@
+#pragma once
+// The master: reads the cluster description, keeps a link to every node's fabric, places each
+// process on a node with room (placement/placement.hpp), and routes every job's events to the
+// bridge that started it.
+
+#include "config/nodes_config.hpp"
+#include "node/binary_cache.hpp"
+
+#include "agent/frame_connection.hpp"
+#include "cluster/log.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+
+namespace constellation::fabric {
+
+class master {
+ public:
+  master(boost::asio::io_context& io, cluster_config config, std::string secret, std::string cache_folder,
+         const cluster::daemon_log& log);
+  ~master();
+  master(const master&) = delete;
+  master& operator=(const master&) = delete;
+
+  // Connects to every node, and keeps reconnecting to those that are down.
+  void start();
+  // A bridge authenticated on the master's port.
+  void adopt_bridge(std::shared_ptr<agent::frame_connection> connection, std::string already_received);
+  // Ends every job (daemon shutdown).
+  void end_all_jobs(bool immediately);
+
+  struct state;
+
+ private:
+  std::unique_ptr<state> state_;
+};
+
+}  // namespace constellation::fabric

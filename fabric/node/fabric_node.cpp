@@ -1,0 +1,216 @@
+#include "node/fabric_node.hpp"
+
+#include "agent/listener.hpp"
+#include "agent/node_processes.hpp"
+#include "cluster/secret.hpp"
+#include "runtime/pid_access.hpp"
+#include "wire/cluster_messages.hpp"
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/write.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <deque>
+#include <map>
+
+namespace constellation::fabric {
+
+namespace asio = boost::asio;
+using detail::pid_access;
+
+namespace {
+
+template <class Message>
+std::expected<Message, std::string> decode(std::string_view payload) {
+  return wire::decode_message<Message>(payload);
+}
+
+constexpr std::uint8_t type_of(wire::cluster_type t) { return static_cast<std::uint8_t>(t); }
+
+// The write end of a top process's stdin, fed from the deploy client's terminal.
+class stdin_feed : public std::enable_shared_from_this<stdin_feed> {
+ public:
+  stdin_feed(asio::io_context& io, int fd) : pipe_(io, fd) {}
+  void write(std::string bytes) {
+    queue_.push_back(std::move(bytes));
+    if (queue_.size() == 1) next();
+  }
+  void close_when_written() {
+    closing_ = true;
+    if (queue_.empty()) close();
+  }
+
+ private:
+  void next() {
+    asio::async_write(pipe_, asio::buffer(queue_.front()), [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+      if (ec) return self->close();  // the process closed its stdin or ended
+      self->queue_.pop_front();
+      if (!self->queue_.empty()) return self->next();
+      if (self->closing_) self->close();
+    });
+  }
+  void close() {
+    boost::system::error_code ignored;
+    pipe_.close(ignored);
+    queue_.clear();
+  }
+  asio::posix::stream_descriptor pipe_;
+  std::deque<std::string> queue_;
+  bool closing_ = false;
+};
+
+}  // namespace
+
+struct fabric_node::state {
+  asio::io_context& io;
+  node_options options;
+  const cluster::daemon_log& log;
+  binary_cache cache;
+  std::shared_ptr<agent::frame_connection> master;
+  agent::node_processes processes;
+  std::map<pid, std::uint64_t> pending_launches;  // process -> the master's request id
+  std::map<std::uint64_t, std::shared_ptr<stdin_feed>> stdin_feeds;  // by job
+
+  state(asio::io_context& i, node_options o, const cluster::daemon_log& l)
+      : io(i),
+        options(std::move(o)),
+        log(l),
+        cache(options.cache_folder),
+        processes(io, {[this](const report::process_event& e) { to_master(wire::job_event{e}); },
+                       [this](const pid& p, std::expected<void, std::string> started) { on_started(p, std::move(started)); },
+                       [this](const pid& p, std::uint8_t type, std::string_view payload) {
+                         to_master(wire::process_request{p, type, std::string(payload)});
+                       }}) {}
+
+  template <class Message>
+  void to_master(const Message& m) {
+    if (master) master->send(wire::encode_message(m));
+  }
+
+  void on_master_frame(std::uint8_t type, std::string_view payload) {
+    switch (static_cast<wire::cluster_type>(type)) {
+      case wire::cluster_type::launch_order:
+        if (auto m = decode<wire::launch_order>(payload)) return launch(std::move(*m));
+        break;
+      case wire::cluster_type::binary_upload:
+        if (auto m = decode<wire::binary_upload>(payload)) {
+          auto stored = cache.store(m->binary_hash, m->bytes);
+          if (!stored) log.warn("cannot store a binary from the master: " + stored.error());
+          else log.info("received binary " + m->binary_hash.substr(0, 12) + " (" + std::to_string(m->bytes.size()) + " bytes)");
+          return;
+        }
+        break;
+      case wire::cluster_type::process_reply:
+        if (auto m = decode<wire::process_reply>(payload)) return processes.reply(m->to, std::move(m->frame));
+        break;
+      case wire::cluster_type::stdin_data:
+        if (auto m = decode<wire::stdin_data>(payload)) {
+          if (auto it = stdin_feeds.find(m->job); it != stdin_feeds.end()) it->second->write(std::move(m->bytes));
+          return;
+        }
+        break;
+      case wire::cluster_type::stdin_eof:
+        if (auto m = decode<wire::stdin_eof>(payload)) {
+          if (auto it = stdin_feeds.find(m->job); it != stdin_feeds.end()) {
+            it->second->close_when_written();
+            stdin_feeds.erase(it);
+          }
+          return;
+        }
+        break;
+      case wire::cluster_type::end_job:
+        if (auto m = decode<wire::end_job>(payload)) {
+          processes.terminate(m->job, m->immediately);
+          stdin_feeds.erase(m->job);
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    log.warn("the master sent a malformed or unknown message (type " + std::to_string(type) + "): closing its connection");
+    master->close();
+    master_lost("it sent a malformed message");
+  }
+
+  void launch(wire::launch_order order) {
+    auto& spec = order.spec;
+    const auto job = pid_access::job(spec.self);
+    auto refuse = [&](std::string problem, bool missing = false) {
+      to_master(wire::launch_result{order.request_id, pid{}, missing, std::move(problem)});
+    };
+    auto binary = cache.find(order.program.binary_hash);
+    if (!binary) return refuse("binary not cached", true);
+    auto listener = agent::open_listener(options.listen.ipv4);
+    if (!listener) return refuse(listener.error());
+    spec.self = pid_access::make(job, pid_access::serial(spec.self), listener->ipv4, listener->port);
+    spec.job_secret = cluster::job_secret(options.secret, job);
+    spec.deployed = true;
+    spec.enforce_limits = true;
+
+    int stdin_fd = -1;
+    if (spec.what == process::launch_spec::kind::top) {
+      int fds[2];
+      if (::pipe2(fds, O_CLOEXEC) == 0) {
+        stdin_fd = fds[0];
+        stdin_feeds[job] = std::make_shared<stdin_feed>(io, fds[1]);
+      }
+    }
+    process::program_image image{*binary, order.program.argv, order.program.env};
+    if (auto launched = processes.launch(image, spec, *listener, stdin_fd); !launched) {
+      stdin_feeds.erase(job);
+      return refuse(launched.error());
+    }
+    pending_launches[spec.self] = order.request_id;
+    log.debug("launching " + spec.self.to_string() + " of job " + std::to_string(job));
+  }
+
+  void on_started(const pid& process, std::expected<void, std::string> started) {
+    auto it = pending_launches.find(process);
+    if (it == pending_launches.end()) return;
+    const auto request = it->second;
+    pending_launches.erase(it);
+    if (!started) return to_master(wire::launch_result{request, pid{}, false, started.error()});
+    to_master(wire::launch_result{request, process, false, {}});
+  }
+
+  // Without its master nobody can see or reach this node's processes: they must not live on.
+  void master_lost(const std::string& why) {
+    if (!master) return;
+    master.reset();
+    log.warn("lost the master (" + why + "): ending every process on this node");
+    processes.terminate(0, false);
+    stdin_feeds.clear();
+  }
+};
+
+fabric_node::fabric_node(asio::io_context& io, node_options options, const cluster::daemon_log& log)
+    : state_(std::make_unique<state>(io, std::move(options), log)) {}
+
+fabric_node::~fabric_node() = default;
+
+void fabric_node::adopt_master(std::shared_ptr<agent::frame_connection> connection, std::string already_received) {
+  if (state_->master) {
+    state_->log.warn("a new master connected: the previous one is replaced");
+    state_->master->close();
+    state_->master_lost("replaced by a new master");
+  }
+  state_->master = connection;
+  state_->log.info("master connected");
+  connection->start([this](std::uint8_t type, std::string_view payload) { state_->on_master_frame(type, payload); },
+                    [this, weak = std::weak_ptr(connection)](const std::string& why) {
+                      if (weak.lock() == state_->master) state_->master_lost(why);
+                    },
+                    std::move(already_received));
+}
+
+void fabric_node::stop_all(bool immediately) {
+  state_->processes.terminate(0, immediately);
+  if (immediately) state_->processes.kill_everything();
+}
+
+bool fabric_node::idle() const { return state_->processes.all_done(); }
+
+}  // namespace constellation::fabric

@@ -1,0 +1,44 @@
+#pragma once
+// The node daemon: runs the processes its master places here, within their limits, and passes
+// their output, exits and requests to the master.
+
+#include "config/nodes_config.hpp"
+#include "node/binary_cache.hpp"
+
+#include "agent/frame_connection.hpp"
+#include "cluster/log.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+
+namespace constellation::fabric {
+
+struct node_options {
+  endpoint listen;
+  std::string secret;  // the cluster's
+  std::string cache_folder;
+};
+
+class fabric_node {
+ public:
+  fabric_node(boost::asio::io_context& io, node_options options, const cluster::daemon_log& log);
+  ~fabric_node();
+  fabric_node(const fabric_node&) = delete;
+  fabric_node& operator=(const fabric_node&) = delete;
+
+  // A master authenticated on this node's port: from now on it places processes here.
+  void adopt_master(std::shared_ptr<agent::frame_connection> connection, std::string already_received);
+
+  // Ends every process (daemon shutdown); true once none is left.
+  void stop_all(bool immediately);
+  bool idle() const;
+
+  struct state;
+
+ private:
+  std::unique_ptr<state> state_;
+};
+
+}  // namespace constellation::fabric
