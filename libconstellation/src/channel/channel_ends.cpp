@@ -181,6 +181,8 @@ std::size_t select_ready(std::span<receiving_end* const> ends, received_message&
       std::lock_guard lock(waiter.mutex);
       waiter.signalled = false;
     }
+    // A message anywhere wins over a remote that is gone: report an end only once nothing else
+    // can be returned.
     for (std::size_t k = 0; k < ends.size(); ++k) {
       const std::size_t i = (rotation + k) % ends.size();
       auto& peer = *ends[i]->peer_;
@@ -192,7 +194,11 @@ std::size_t select_ready(std::span<receiving_end* const> ends, received_message&
         unregister();
         return i;
       }
-      if (peer.phase == link_phase::gone) {
+    }
+    for (auto* end : ends) {
+      auto& peer = *end->peer_;
+      std::unique_lock lock(peer.mutex);
+      if (peer.phase == link_phase::gone && peer.inbox.empty()) {
         auto error = channel_error(peer.gone_reason, peer.gone_message);
         lock.unlock();
         unregister();

@@ -49,6 +49,22 @@ constexpr auto idle_link_age = std::chrono::seconds(2);
 
 std::string identity_of(const pid& p) { return detail::serialize_value(p); }
 
+// CONSTELLATION_TRACE_CHANNELS=1: one stderr line per link event, for debugging a topology.
+bool tracing() {
+  static const bool on = [] {
+    const char* v = std::getenv("CONSTELLATION_TRACE_CHANNELS");
+    return v && *v == '1';
+  }();
+  return on;
+}
+#define CHANNEL_TRACE(...)                                   \
+  do {                                                       \
+    if (tracing()) {                                         \
+      std::fprintf(stderr, "constellation channels: " __VA_ARGS__); \
+      std::fputc('\n', stderr);                             \
+    }                                                        \
+  } while (0)
+
 std::optional<pid> pid_from_identity(const std::string& identity) {
   try {
     return detail::deserialize_value<pid>(identity);
@@ -146,6 +162,8 @@ struct transport::impl {
   // knows which.
   void connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why) {
     auto status = process_.control->peer_status(peer->remote);
+    CHANNEL_TRACE("%s: connect to %s failed (%s), status %d", process_.self.to_string().c_str(),
+                  peer->remote.to_string().c_str(), why.c_str(), static_cast<int>(status));
     std::unique_lock lock(peer->mutex);
     if (peer->attempt != attempt || peer->phase != link_phase::connecting) return;
     if (status == wire::peer_status::alive) {
@@ -221,6 +239,8 @@ struct transport::impl {
     std::unique_lock lock(peer->mutex);
     const bool ours_wins = peer->phase == link_phase::up ||
                            (peer->phase == link_phase::connecting && process_.self < *remote);
+    CHANNEL_TRACE("%s: link from %s: %s (phase %d)", process_.self.to_string().c_str(), remote->to_string().c_str(),
+                  peer->phase == link_phase::gone || ours_wins ? "rejected" : "accepted", static_cast<int>(peer->phase));
     if (peer->phase == link_phase::gone || ours_wins) {
       lock.unlock();
       auto verdict = std::make_shared<std::string>(signal_frame(frame_kind::link_rejected));
@@ -241,6 +261,8 @@ struct transport::impl {
   }
 
   void adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer, std::unique_lock<std::mutex>& lock) {
+    CHANNEL_TRACE("%s: link to %s up (%s)", process_.self.to_string().c_str(), peer->remote.to_string().c_str(),
+                  l->outgoing_ ? "ours" : "theirs");
     l->peer_ = peer;
     l->adopted_ = true;
     peer->link = l;
@@ -440,6 +462,8 @@ struct transport::impl {
       return;
     }
     const bool exited = peer.goodbye_received;
+    CHANNEL_TRACE("%s: link to %s lost (%s), %zu waiting", process_.self.to_string().c_str(), peer.remote.to_string().c_str(),
+                  exited ? "after goodbye" : "no goodbye", peer.inbox.size());
     mark_gone(peer, lock, exited ? channel_errc::exited : channel_errc::died,
               peer.remote.to_string() + (exited ? " has exited" : " has died (its connection was lost)"));
   }
