@@ -1,0 +1,42 @@
+# Entry points for a fresh Debian 12 machine: `make demo`, `make test`.
+# CMake owns the build; this file only installs dependencies, configures once and runs things.
+# Once configured, Ninja re-runs CMake itself when a CMakeLists.txt changes.
+
+BUILD_DIR    := build
+SANITIZE_DIR := build-sanitize
+CTEST_ARGS   := --output-on-failure -j2 --timeout 300
+# Leak checking works where the process may ptrace its own threads; in a container that forbids it,
+# run `make sanitize-test DETECT_LEAKS=0`.
+DETECT_LEAKS ?= 1
+SANITIZE_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=$(DETECT_LEAKS) \
+                UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+.PHONY: demo test deps build clean sanitize-test
+
+deps:
+	bash scripts/install-deps.sh
+
+# build.ninja is written only when a configure succeeds, so it marks a usable build directory.
+$(BUILD_DIR)/build.ninja: | deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+$(SANITIZE_DIR)/build.ninja: | deps
+	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONSTELLATION_SANITIZE=ON
+
+build: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR)
+
+# The demo builds only what it runs.
+demo: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) --target fibonacci
+	$(BUILD_DIR)/examples/fibonacci/fibonacci
+
+test: build
+	ctest --test-dir $(BUILD_DIR) $(CTEST_ARGS)
+
+sanitize-test: $(SANITIZE_DIR)/build.ninja
+	cmake --build $(SANITIZE_DIR)
+	$(SANITIZE_ENV) ctest --test-dir $(SANITIZE_DIR) $(CTEST_ARGS)
+
+clean:
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
