@@ -111,18 +111,22 @@ std::optional<received_message> receiving_end::recv_for(std::chrono::nanoseconds
   auto& t = transport::get("constellation::receiver");
   const bool forever = timeout == std::chrono::nanoseconds::max();
   const auto deadline = forever ? std::chrono::steady_clock::time_point::max() : std::chrono::steady_clock::now() + timeout;
+  if (timeout == std::chrono::nanoseconds::zero()) {
+    // try_recv: read what the link holds now, without waiting.
+    std::unique_lock lock(peer_->mutex);
+    if (peer_->inbox.empty() && peer_->phase == link_phase::up) t.wait_for_peer(*peer_, lock, deadline);
+    if (!peer_->inbox.empty()) return take(*peer_);
+    if (peer_->phase == link_phase::gone) throw_gone(*peer_);
+    t.want_link(*peer_);
+    return std::nullopt;
+  }
   std::unique_lock lock(peer_->mutex);
   while (true) {
     if (!peer_->inbox.empty()) return take(*peer_);
     if (peer_->phase == link_phase::gone) throw_gone(*peer_);
     t.want_link(*peer_);
-    if (forever) {
-      peer_->changed.wait(lock);
-    } else if (peer_->changed.wait_until(lock, deadline) == std::cv_status::timeout) {
-      if (!peer_->inbox.empty()) return take(*peer_);
-      if (peer_->phase == link_phase::gone) throw_gone(*peer_);
-      return std::nullopt;
-    }
+    if (!forever && std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    t.wait_for_peer(*peer_, lock, deadline);
   }
 }
 
@@ -174,6 +178,8 @@ std::size_t select_ready(std::span<receiving_end* const> ends, received_message&
       std::erase(end->peer_->selectors, &waiter);
     }
   };
+  std::vector<peer_state*> peers;
+  for (auto* end : ends) peers.push_back(end->peer_.get());
   // Fairness: start after the end chosen last time.
   static thread_local std::size_t rotation = 0;
   while (true) {
@@ -205,8 +211,7 @@ std::size_t select_ready(std::span<receiving_end* const> ends, received_message&
         throw error;
       }
     }
-    std::unique_lock lock(waiter.mutex);
-    waiter.ready.wait(lock, [&] { return waiter.signalled; });
+    t.wait_for_any(peers, waiter);
   }
 }
 

@@ -17,6 +17,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -104,12 +105,21 @@ class link : public std::enable_shared_from_this<link> {
   std::uint64_t attempt_ = 0;         // for outgoing links
   bool outgoing_ = false;
   bool adopted_ = false;
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};
   std::optional<wire::handshake_client> client_;
   std::optional<wire::handshake_server> server_;
+
+  // The reading side, held by whoever reads the socket: the transport thread, or a user thread
+  // blocked on this peer (see transport::wait_for_peer).
+  std::mutex read_mutex_;
   std::string input_;
   std::size_t input_used_ = 0;
-  std::vector<std::string> batch_;
+  std::string large_;  // a large message read straight into its own buffer
+  std::size_t large_filled_ = 0;
+  std::vector<detail::received_message> arrived_;  // parsed, not yet in the peer's inbox
+  std::atomic<int> user_readers_{0};
+
+  std::vector<std::string> batch_;  // being written by the transport thread
 };
 
 struct transport::impl {
@@ -214,7 +224,7 @@ struct transport::impl {
           auto remote = pid_from_identity(l->client_->peer_identity());
           if (!remote || *remote != l->peer_->remote)
             return handshake_failed(l, "another process answers at that address", false);
-          read_frames(l);
+          start_reading(l);
         });
   }
 
@@ -234,7 +244,10 @@ struct transport::impl {
   // Server side, after the handshake: keep this link, or the one we are opening ourselves.
   void decide(const std::shared_ptr<link>& l) {
     auto remote = pid_from_identity(l->server_->peer_identity());
-    if (!remote) return close_socket(*l);
+    if (!remote) {
+      close_socket(*l);
+      return;
+    }
     auto peer = peer_for(*remote);
     std::unique_lock lock(peer->mutex);
     const bool ours_wins = peer->phase == link_phase::up ||
@@ -257,7 +270,7 @@ struct transport::impl {
       return;
     }
     adopt(l, peer, lock);
-    process_frames(l);
+    start_reading(l);
   }
 
   void adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer, std::unique_lock<std::mutex>& lock) {
@@ -280,59 +293,155 @@ struct transport::impl {
 
   // ---- reading ----
 
-  void read_frames(const std::shared_ptr<link>& l) {
-    if (l->input_.size() < l->input_used_ + 64 * 1024) l->input_.resize(l->input_used_ + 64 * 1024);
-    l->socket_.async_read_some(asio::buffer(l->input_.data() + l->input_used_, l->input_.size() - l->input_used_),
-                               [this, l](const boost::system::error_code& ec, std::size_t n) {
-                                 if (ec) return link_lost(l);
-                                 l->input_used_ += n;
-                                 process_frames(l);
-                               });
+  // A link's socket is read by whoever holds its read mutex: the transport thread when the socket
+  // turns readable, or a user thread blocked on that peer, which reads the socket itself as a
+  // plain blocking read would, so that no hand-off between threads stands between a message's
+  // arrival and the caller waiting for it.
+
+  void start_reading(const std::shared_ptr<link>& l) {
+    {
+      std::lock_guard read(l->read_mutex_);
+      if (!parse_input(l)) return;  // the bytes that followed the handshake
+    }
+    watch_readable(l);
   }
 
-  void process_frames(const std::shared_ptr<link>& l) {
+  void watch_readable(const std::shared_ptr<link>& l) {
+    l->socket_.async_wait(tcp::socket::wait_read, [this, l](const boost::system::error_code& ec) {
+      if (ec || l->closed_) return;
+      // A user thread waiting on this peer reads the link itself, and reads once more when it
+      // stops waiting: nothing is left behind.
+      if (l->user_readers_.load(std::memory_order_acquire) == 0) pump(l);
+      if (!l->closed_) watch_readable(l);
+    });
+  }
+
+  // Reads all the socket holds now and delivers every complete message. Any thread.
+  void pump(const std::shared_ptr<link>& l) {
+    std::unique_lock read(l->read_mutex_);
+    bool lost = false;
+    while (!l->closed_) {
+      char* into;
+      std::size_t room;
+      if (!l->large_.empty()) {
+        into = l->large_.data() + l->large_filled_;
+        room = l->large_.size() - l->large_filled_;
+      } else {
+        if (l->input_.size() < l->input_used_ + 64 * 1024) l->input_.resize(l->input_used_ + 64 * 1024);
+        into = l->input_.data() + l->input_used_;
+        room = l->input_.size() - l->input_used_;
+      }
+      const ssize_t n = ::recv(l->socket_.native_handle(), into, room, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n <= 0) {
+        lost = true;
+        break;
+      }
+      if (!l->large_.empty()) {
+        l->large_filled_ += static_cast<std::size_t>(n);
+        if (l->large_filled_ == l->large_.size() && !finish_large(l)) {
+          lost = true;
+          break;
+        }
+      } else {
+        l->input_used_ += static_cast<std::size_t>(n);
+        if (!parse_input(l)) return;
+      }
+    }
+    flush_arrived(l);
+    read.unlock();
+    if (lost) link_lost(l);
+  }
+
+  // With the read mutex held: handles every complete frame in the input. False once the link ended.
+  bool parse_input(const std::shared_ptr<link>& l) {
     std::size_t consumed = 0;
+    bool malformed = false;
     while (!l->closed_) {
       std::string_view rest(l->input_.data() + consumed, l->input_used_ - consumed);
       auto decoded = wire::decode_frame(rest);
-      if (!decoded) return link_lost(l);
+      if (!decoded) {
+        malformed = true;
+        break;
+      }
       if (!*decoded) {
-        if (rest.size() >= wire::frame_header_size && rest[4] == static_cast<char>(frame_kind::data) && l->adopted_) {
-          const std::size_t total = wire::frame_header_size + (static_cast<unsigned char>(rest[0]) | static_cast<unsigned char>(rest[1]) << 8 |
-                                                               static_cast<unsigned char>(rest[2]) << 16 | static_cast<std::size_t>(static_cast<unsigned char>(rest[3])) << 24) - 1;
+        if (l->adopted_ && rest.size() >= wire::frame_header_size && rest[4] == static_cast<char>(frame_kind::data)) {
+          std::uint32_t length = 0;
+          for (int i = 3; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(rest[static_cast<std::size_t>(i)]);
+          const std::size_t total = 4 + static_cast<std::size_t>(length);
           if (total >= direct_read_threshold) {
-            l->input_.erase(0, consumed);
-            l->input_used_ -= consumed;
-            return read_large(l, total);
+            // Read the rest of a large message straight into its own buffer: one copy less.
+            l->large_.resize_and_overwrite(total, [](char*, std::size_t size) { return size; });
+            std::memcpy(l->large_.data(), rest.data(), rest.size());
+            l->large_filled_ = rest.size();
+            consumed = l->input_used_;
           }
         }
         break;
       }
       consumed += (*decoded)->size;
-      if (!handle_frame(l, (*decoded)->type, (*decoded)->payload)) return;
+      const auto type = (*decoded)->type;
+      const auto payload = (*decoded)->payload;
+      if (type == static_cast<std::uint8_t>(frame_kind::data) && l->adopted_) {
+        auto hash = read_u64(payload);
+        if (!hash) {
+          malformed = true;
+          break;
+        }
+        l->arrived_.push_back(detail::received_message{*hash, std::string(payload), 8});
+        continue;
+      }
+      flush_arrived(l);  // frames after these messages must not overtake them
+      if (!handle_frame(l, type, payload)) break;
     }
-    if (l->closed_) return;
-    l->input_.erase(0, consumed);
-    l->input_used_ -= consumed;
-    read_frames(l);
+    if (!l->closed_) {
+      l->input_.erase(0, consumed);
+      l->input_used_ -= consumed;
+    }
+    flush_arrived(l);
+    if (malformed) {
+      link_lost(l);
+      return false;
+    }
+    return !l->closed_;
   }
 
-  // A large message: read the rest of it straight into its own buffer.
-  void read_large(const std::shared_ptr<link>& l, std::size_t total) {
-    auto message = std::make_shared<std::string>(total, '\0');
-    std::memcpy(message->data(), l->input_.data(), l->input_used_);
-    const std::size_t have = l->input_used_;
-    l->input_used_ = 0;
-    asio::async_read(l->socket_, asio::buffer(message->data() + have, total - have),
-                     [this, l, message](const boost::system::error_code& ec, std::size_t) {
-                       if (ec) return link_lost(l);
-                       std::string_view payload(message->data() + wire::frame_header_size, message->size() - wire::frame_header_size);
-                       auto hash = read_u64(payload);
-                       if (!hash) return link_lost(l);
-                       detail::received_message m{*hash, std::move(*message), wire::frame_header_size + 8};
-                       deliver(l, std::move(m));
-                       if (!l->closed_) read_frames(l);
-                     });
+  bool finish_large(const std::shared_ptr<link>& l) {
+    std::string_view payload(l->large_.data() + wire::frame_header_size, l->large_.size() - wire::frame_header_size);
+    auto hash = read_u64(payload);
+    if (!hash) return false;
+    l->arrived_.push_back(detail::received_message{*hash, std::move(l->large_), wire::frame_header_size + 8});
+    l->large_.clear();
+    l->large_filled_ = 0;
+    return true;
+  }
+
+  // Moves parsed messages into the peer's inbox under one lock, or hands them to pending
+  // async receives.
+  void flush_arrived(const std::shared_ptr<link>& l) {
+    if (l->arrived_.empty()) return;
+    auto& peer = *l->peer_;
+    std::vector<std::pair<std::move_only_function<void(boost::system::error_code, detail::received_message)>,
+                          detail::received_message>>
+        calls;
+    {
+      std::lock_guard lock(peer.mutex);
+      peer.last_use = clock::now();
+      for (auto& m : l->arrived_) {
+        if (!peer.pending_recvs.empty()) {
+          self_.consumed(peer, static_cast<std::int64_t>(m.bytes.size() - m.offset + 8));
+          calls.emplace_back(std::move(peer.pending_recvs.front()), std::move(m));
+          peer.pending_recvs.pop_front();
+        } else {
+          peer.inbox.push_back(std::move(m));
+        }
+      }
+      peer.changed.notify_all();
+      for (auto* s : peer.selectors) s->signal();
+    }
+    l->arrived_.clear();
+    for (auto& [handler, message] : calls) handler({}, std::move(message));
   }
 
   // Returns false when the link was closed.
@@ -361,15 +470,6 @@ struct transport::impl {
     }
     auto& peer = *l->peer_;
     switch (static_cast<frame_kind>(type)) {
-      case frame_kind::data: {
-        auto hash = read_u64(payload);
-        if (!hash) {
-          link_lost(l);
-          return false;
-        }
-        deliver(l, detail::received_message{*hash, std::string(payload), 8});
-        return !l->closed_;
-      }
       case frame_kind::type_name: {
         auto hash = read_u64(payload);
         if (!hash) break;
@@ -428,27 +528,9 @@ struct transport::impl {
     return true;
   }
 
-  void deliver(const std::shared_ptr<link>& l, detail::received_message message) {
-    auto& peer = *l->peer_;
-    std::unique_lock lock(peer.mutex);
-    peer.last_use = clock::now();
-    if (!peer.pending_recvs.empty()) {
-      auto handler = std::move(peer.pending_recvs.front());
-      peer.pending_recvs.pop_front();
-      self_.consumed(peer, static_cast<std::int64_t>(message.bytes.size() - message.offset + 8));
-      lock.unlock();
-      handler({}, std::move(message));
-      return;
-    }
-    peer.inbox.push_back(std::move(message));
-    peer.changed.notify_all();
-    for (auto* s : peer.selectors) s->signal();
-  }
-
   // The link ended without an idle close: the remote exited (it said goodbye) or died.
   void link_lost(const std::shared_ptr<link>& l) {
-    if (l->closed_) return;
-    close_socket(*l);
+    if (!close_socket(*l)) return;
     if (!l->adopted_ && l->outgoing_) return connect_failed(l->peer_, l->attempt_, "the link was closed before it was accepted");
     if (!l->adopted_ || !l->peer_) return;
     auto& peer = *l->peer_;
@@ -581,11 +663,17 @@ struct transport::impl {
     });
   }
 
-  void close_socket(link& l) {
-    if (l.closed_) return;
-    l.closed_ = true;
-    boost::system::error_code ignored;
-    l.socket_.close(ignored);
+  // Any thread: ends the link at once (shutdown is safe beside other threads' reads and polls);
+  // the socket itself is closed on the transport thread, which owns it. True for the call that
+  // closed it.
+  bool close_socket(link& l) {
+    if (l.closed_.exchange(true)) return false;
+    ::shutdown(l.socket_.native_handle(), SHUT_RDWR);
+    asio::post(io_, [keep = l.shared_from_this()] {
+      boost::system::error_code ignored;
+      keep->socket_.close(ignored);
+    });
+    return true;
   }
 };
 
@@ -658,6 +746,70 @@ void transport::write(peer_state& peer, std::string frame) {
   }
   peer.outgoing.push_back(std::move(frame));
   if (!peer.writing) impl_->start_writing(peer);
+}
+
+void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lock, clock::time_point deadline) {
+  auto l = peer.link;
+  if (peer.phase != link_phase::up || !l || !peer.pending_recvs.empty()) {
+    if (deadline == clock::time_point::max())
+      peer.changed.wait(lock);
+    else
+      peer.changed.wait_until(lock, deadline);
+    return;
+  }
+  lock.unlock();
+  l->user_readers_.fetch_add(1, std::memory_order_acq_rel);
+  while (true) {
+    impl_->pump(l);
+    {
+      std::lock_guard check(peer.mutex);
+      if (!peer.inbox.empty() || peer.phase != link_phase::up || peer.link != l) break;
+    }
+    const auto now = clock::now();
+    if (now >= deadline) break;
+    // Bounded, so that a change that does not show on the socket is seen within 100 ms.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+    pollfd readable{l->socket_.native_handle(), POLLIN, 0};
+    ::poll(&readable, 1, static_cast<int>(std::min<long long>(left, 100)));
+  }
+  l->user_readers_.fetch_sub(1, std::memory_order_acq_rel);
+  // What arrived after the last read while the transport thread left this link to us.
+  impl_->pump(l);
+  lock.lock();
+}
+
+void transport::wait_for_any(std::span<peer_state* const> peers, select_waiter& waiter) {
+  std::vector<std::shared_ptr<link>> links;
+  bool all_up = true;
+  for (auto* peer : peers) {
+    std::lock_guard lock(peer->mutex);
+    if (peer->phase == link_phase::up && peer->link && peer->pending_recvs.empty())
+      links.push_back(peer->link);
+    else
+      all_up = false;
+  }
+  if (links.empty()) {
+    std::unique_lock lock(waiter.mutex);
+    waiter.ready.wait_for(lock, std::chrono::milliseconds(50), [&] { return waiter.signalled; });
+    return;
+  }
+  std::vector<pollfd> fds;
+  for (auto& l : links) {
+    l->user_readers_.fetch_add(1, std::memory_order_acq_rel);
+    fds.push_back({l->socket_.native_handle(), POLLIN, 0});
+  }
+  bool ready = false;
+  for (auto& l : links) impl_->pump(l);
+  {
+    std::lock_guard lock(waiter.mutex);
+    ready = waiter.signalled;
+  }
+  // Peers without a link yet are looked at again soon; linked ones wake this thread directly.
+  if (!ready) ::poll(fds.data(), fds.size(), all_up ? 100 : 20);
+  for (auto& l : links) {
+    l->user_readers_.fetch_sub(1, std::memory_order_acq_rel);
+    impl_->pump(l);
+  }
 }
 
 void transport::consumed(peer_state& peer, std::int64_t bytes) {

@@ -6,7 +6,9 @@
 
 #include <constellation/pid.hpp>
 
+#include <chrono>
 #include <memory>
+#include <span>
 #include <mutex>
 #include <string>
 
@@ -33,6 +35,12 @@ class transport {
   // With peer.mutex held: writes the frame now when the socket is free, else queues it for the
   // transport thread. Frames leave in the order given.
   void write(detail::peer_state& peer, std::string frame);
+  // With peer.mutex held by lock: waits until deadline or until something may have changed for
+  // peer (a message, its end). While its link is up the calling thread reads the link itself.
+  void wait_for_peer(detail::peer_state& peer, std::unique_lock<std::mutex>& lock,
+                     std::chrono::steady_clock::time_point deadline);
+  // Without any peer lock: waits a while for any of peers, reading their links directly.
+  void wait_for_any(std::span<detail::peer_state* const> peers, select_waiter& waiter);
   // With peer.mutex held: the receiver consumed a message of this many payload bytes.
   void consumed(detail::peer_state& peer, std::int64_t bytes);
   // With peer.mutex held: sends what pending async sends the window now allows; returns their
