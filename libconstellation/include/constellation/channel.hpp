@@ -29,9 +29,7 @@ std::string serialize_message(const T& value) {
                 "channel: T cannot be serialized with cereal; give it a serialize() member (or "
                 "save/load) or include the cereal/types/ header for it");
   std::string message(message_header_room, '\0');
-  string_sink sink(message);
-  std::ostream out(&sink);
-  serialize_into(out, value);
+  append_serialized(message, value);
   return message;
 }
 

@@ -16,7 +16,8 @@
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
 
-#include <spanstream>
+#include <cstring>
+#include <istream>
 #include <ostream>
 #include <streambuf>
 #include <string>
@@ -32,21 +33,55 @@ inline constexpr bool is_serializable =
 // A stream buffer that appends to a string: serializing into it copies each byte once.
 class string_sink : public std::streambuf {
  public:
-  explicit string_sink(std::string& out) : out_(out) {}
+  string_sink() = default;
+  explicit string_sink(std::string& out) : out_(&out) {}
+  void retarget(std::string& out) { out_ = &out; }
 
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override {
-    out_.append(s, static_cast<std::size_t>(n));
+    out_->append(s, static_cast<std::size_t>(n));
     return n;
   }
   int_type overflow(int_type c) override {
-    if (!traits_type::eq_int_type(c, traits_type::eof())) out_.push_back(traits_type::to_char_type(c));
+    if (!traits_type::eq_int_type(c, traits_type::eof())) out_->push_back(traits_type::to_char_type(c));
     return traits_type::not_eof(c);
   }
 
  private:
-  std::string& out_;
+  std::string* out_ = nullptr;
 };
+
+// A stream buffer reading a span of bytes, that can be pointed at the next one.
+class bytes_source : public std::streambuf {
+ public:
+  void retarget(std::string_view bytes) {
+    char* begin = const_cast<char*>(bytes.data());  // read only: never written through
+    setg(begin, begin, begin + bytes.size());
+  }
+
+ protected:
+  std::streamsize xsgetn(char* s, std::streamsize n) override {
+    const std::streamsize available = egptr() - gptr();
+    const std::streamsize taken = n < available ? n : available;
+    if (taken > 0) std::memcpy(s, gptr(), static_cast<std::size_t>(taken));
+    gbump(static_cast<int>(taken));
+    return taken;
+  }
+};
+
+// One stream per thread for each direction: constructing a std::ostream copies a std::locale,
+// which costs more than serializing a small message.
+struct thread_streams {
+  string_sink sink;
+  std::ostream out{&sink};
+  bytes_source source;
+  std::istream in{&source};
+  bool busy = false;  // a serialize() inside a serialize() gets fresh streams
+};
+inline thread_streams& streams_of_this_thread() {
+  thread_local thread_streams streams;
+  return streams;
+}
 
 template <class T>
 void serialize_into(std::ostream& out, const T& value) {
@@ -54,23 +89,59 @@ void serialize_into(std::ostream& out, const T& value) {
   archive(value);
 }
 
+// Appends value's encoding to out.
+template <class T>
+void append_serialized(std::string& out, const T& value) {
+  auto& streams = streams_of_this_thread();
+  if (streams.busy) {
+    string_sink sink(out);
+    std::ostream stream(&sink);
+    serialize_into(stream, value);
+    return;
+  }
+  streams.busy = true;
+  streams.sink.retarget(out);
+  streams.out.clear();
+  try {
+    serialize_into(streams.out, value);
+  } catch (...) {
+    streams.busy = false;
+    throw;
+  }
+  streams.busy = false;
+}
+
 template <class T>
 std::string serialize_value(const T& value) {
   std::string bytes;
-  string_sink sink(bytes);
-  std::ostream out(&sink);
-  serialize_into(out, value);
+  append_serialized(bytes, value);
   return bytes;
 }
 
 // Throws cereal::Exception when the bytes end early.
 template <class T>
 T deserialize_value(std::string_view bytes) {
-  // ispanstream wants a mutable span; reading never writes through it.
-  std::ispanstream in(std::span<char>(const_cast<char*>(bytes.data()), bytes.size()), std::ios::binary);
-  cereal::BinaryInputArchive archive(in);
+  auto& streams = streams_of_this_thread();
   T value{};
-  archive(value);
+  if (streams.busy) {
+    bytes_source source;
+    source.retarget(bytes);
+    std::istream in(&source);
+    cereal::BinaryInputArchive archive(in);
+    archive(value);
+    return value;
+  }
+  streams.busy = true;
+  streams.source.retarget(bytes);
+  streams.in.clear();
+  try {
+    cereal::BinaryInputArchive archive(streams.in);
+    archive(value);
+  } catch (...) {
+    streams.busy = false;
+    throw;
+  }
+  streams.busy = false;
   return value;
 }
 
