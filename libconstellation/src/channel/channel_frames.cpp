@@ -27,13 +27,15 @@ std::string type_name_frame(std::uint64_t type_hash, std::string_view name) {
   return out;
 }
 
-std::string credit_frame(std::uint64_t bytes) {
+std::string counted_frame(frame_kind kind, std::uint64_t bytes) {
   char payload[8];
   put_u64(payload, bytes);
   std::string out;
-  wire::append_frame(out, static_cast<std::uint8_t>(frame_kind::credit), std::string_view(payload, 8));
+  wire::append_frame(out, static_cast<std::uint8_t>(kind), std::string_view(payload, 8));
   return out;
 }
+
+std::string credit_frame(std::uint64_t bytes) { return counted_frame(frame_kind::credit, bytes); }
 
 std::string signal_frame(frame_kind kind) {
   std::string out;

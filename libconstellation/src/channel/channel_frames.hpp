@@ -5,8 +5,10 @@
 //   type_name    u64 hash | name          announces a type before its first message on a link
 //   data         u64 hash | value bytes   one message (the value in cereal's binary encoding)
 //   credit       u64 bytes                the receiver consumed this much: the sender may send more
-//   goodbye                               the sender exits; everything it sent precedes this
-//   goodbye_ack                           everything up to the goodbye was received
+//   goodbye      u64 bytes                the sender exits; everything it sent precedes this;
+//                                         bytes: the data it received on this link
+//   goodbye_ack  u64 bytes                everything up to the goodbye was received (bytes: all of
+//                                         the data received on this link)
 //   idle_query / idle_ok / idle_busy      closing a link neither side uses any more
 //   link_accepted / link_rejected         the accepting side's verdict on a new link (the link
 //                                         the lower pid opened wins when both open at once)
@@ -41,6 +43,8 @@ static_assert(detail::message_header_room == wire::frame_header_size + 8);
 void stamp_data_frame(std::string& message, std::uint64_t type_hash);
 std::string type_name_frame(std::uint64_t type_hash, std::string_view name);
 std::string credit_frame(std::uint64_t bytes);
+// goodbye and goodbye_ack: with the data bytes received on the link.
+std::string counted_frame(frame_kind kind, std::uint64_t bytes);
 std::string signal_frame(frame_kind kind);  // a frame without payload
 
 // The u64 at the start of a payload; nullopt when the payload is too short.

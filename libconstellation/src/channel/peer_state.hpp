@@ -79,6 +79,11 @@ struct peer_state {
   std::deque<pending_send> pending_sends;
   bool goodbye_sent = false;
   bool goodbye_acknowledged = false;
+  // Data bytes on the current link: sent by us, received from the peer, and how many of ours the
+  // peer confirmed in its goodbye or goodbye acknowledgement.
+  std::uint64_t data_sent = 0;
+  std::uint64_t data_received = 0;
+  std::uint64_t data_confirmed = 0;
 
   // Receiving.
   std::deque<received_message> inbox;

@@ -18,6 +18,7 @@
 #include "wire/messages.hpp"
 
 #include <dirent.h>
+#include <openssl/crypto.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -131,6 +132,8 @@ void start_as_monitor() {
   install(spec, kept);
   if (spec.what == process::launch_spec::kind::top) return;
   target.entry(spec.parent, target.function, spec.arguments);
+  // Delivered before static objects start to go away; exit() then finds nothing left to do.
+  channel::transport::get("constellation::init()").deliver_before_exit();
   std::exit(0);
 }
 
@@ -210,6 +213,9 @@ void start_job(const resources& initial) {
 }  // namespace
 
 void init(resources initial) {
+  // OpenSSL must outlive the delivery of the last messages at exit, which runs in an exit handler
+  // of ours: keep it from registering its own clean-up, which would run first.
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
   static std::atomic<bool> called{false};
   if (called.exchange(true))
     throw std::logic_error("constellation::init() was called twice: call it once, as the first statement of main()");
