@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace constellation::agent {
 
@@ -23,6 +24,9 @@ struct node_processes::entry {
   bool failed = false;  // never started
   bool eof[2] = {false, false};
   report::exit_status status;
+  // Requests that arrived before the monitor reported the process started: handled after its
+  // spawn event, so that no child of it is announced before it is.
+  std::vector<std::pair<std::uint8_t, std::string>> early_requests;
 
   bool done() const { return exited || failed; }
 };
@@ -82,6 +86,11 @@ void node_processes::watch(entry& e, int report_fd, int control_fd) {
   e.control = std::make_shared<frame_connection>(unix_socket(io_, control_fd));
   e.control->start(
       [this, self](std::uint8_t type, std::string_view payload) {
+        auto& process = *processes_.at(self);
+        if (!process.started) {
+          process.early_requests.emplace_back(type, std::string(payload));
+          return;
+        }
         if (callbacks_.on_request) callbacks_.on_request(self, type, payload);
       },
       [](const std::string&) {});
@@ -102,6 +111,8 @@ void node_processes::on_report(const pid& process, std::uint8_t type, std::strin
       e.os_pid = m->os_pid;
       callbacks_.on_event(report::spawn_event{e.spec.parent, e.spec.self});
       if (callbacks_.on_started) callbacks_.on_started(process, {});
+      for (auto& [request_type, request] : std::exchange(e.early_requests, {}))
+        if (callbacks_.on_request) callbacks_.on_request(process, request_type, request);
       return;
     }
     case wire::message_type::launch_failed: {

@@ -1,5 +1,6 @@
 #include "process/monitor.hpp"
 
+#include "process/descendants.hpp"
 #include "process/process_limits.hpp"
 #include "wire/messages.hpp"
 
@@ -136,16 +137,22 @@ class monitor {
   void agent_lost() {
     ::close(report_);
     report_ = -1;
-    if (!status_) ::kill(child_, SIGKILL);
+    signal_tree(SIGKILL);
+  }
+
+  // The process and every helper it started (this monitor is their subreaper).
+  void signal_tree(int signal) {
+    if (!status_) ::kill(child_, signal);
+    signal_descendants(::getpid(), signal);
   }
 
   void terminate(bool immediately) {
     if (status_) return;
     if (immediately) {
-      ::kill(child_, SIGKILL);
+      signal_tree(SIGKILL);
       return;
     }
-    ::kill(child_, SIGTERM);
+    signal_tree(SIGTERM);
     kill_deadline_ = clock::now() + terminate_grace;
   }
 
@@ -163,7 +170,7 @@ class monitor {
     const auto now = clock::now();
     if (status_) return;
     if (kill_deadline_ && now >= *kill_deadline_) {
-      ::kill(child_, SIGKILL);
+      signal_tree(SIGKILL);
       kill_deadline_.reset();
     }
     if (auto interval = watch_interval(); interval && now >= last_check_ + *interval) {
@@ -175,11 +182,22 @@ class monitor {
     }
   }
 
+  void end_helpers() {
+    for (int round = 0; round < 50 && signal_descendants(::getpid(), SIGKILL) > 0; ++round) {
+      int status;
+      while (::waitpid(-1, &status, WNOHANG) > 0) {
+      }
+      ::usleep(2000);
+    }
+  }
+
   std::optional<std::chrono::milliseconds> watch_interval() const {
     return limits_ ? limits_->poll_interval() : std::nullopt;
   }
 
   [[noreturn]] void finish() {
+    // No process outlives its job: helpers the process left behind end with it.
+    end_helpers();
     for (int i = 0; i < 2; ++i)
       if (pipes_[i] >= 0) send(wire::eof_report{static_cast<std::uint8_t>(i + 1)});
     wire::exit_report exit;
@@ -228,6 +246,8 @@ monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
   std::optional<process_limits> limits;
   if (spec.enforce_limits) limits.emplace(process_limits::create(limits_name(spec), {spec.needs.mem, spec.needs.cpu, spec.deployed}));
 
+  // Helpers the process starts and abandons become the monitor's children, so that it can end them.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   const pid_t monitor_pid = ::getpid();
   const pid_t child = ::fork();
   if (child < 0) fail_launch(fds.report, std::string("cannot fork: ") + std::strerror(errno));
@@ -248,6 +268,9 @@ monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
       (void)!::write(2, message, sizeof message - 1);
       ::_exit(125);
     }
+    // The cgroups belong to the monitor, which removes them after the process ended: this copy
+    // must not try to (it would wait for its own group to empty). Moved out and never destroyed.
+    if (limits) new process_limits(std::move(*limits));
     return {-1, fds.control, fds.listener, 0};
   }
 

@@ -1,0 +1,282 @@
+// e2e_runner: runs one scenario of e2e_programs and checks what a user would see against the
+// scenario's expectation. Exit status 0: the scenario passed; 1: it failed (the report says how);
+// 2: the runner was misused or the expectation is malformed.
+//
+//   e2e_runner --program PATH --scenario NAME --expect FILE [--mode local]
+
+#include "runner/expectation.hpp"
+#include "runner/leftover_processes.hpp"
+#include "runner/output_check.hpp"
+#include "runner/process_tree.hpp"
+#include "runner/program_run.hpp"
+#include "runner/tree_match.hpp"
+
+#include <signal.h>
+#include <string.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern char** environ;
+
+namespace e2e {
+
+namespace {
+
+enum class run_mode { local };
+
+struct options {
+  std::string program, scenario, expect;
+  run_mode mode = run_mode::local;
+};
+
+constexpr std::string_view marker_name = "CONSTELLATION_E2E_MARKER";
+constexpr auto leftover_patience = std::chrono::seconds(2);
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::cerr << "e2e_runner: " << problem << "\n"
+            << "usage: e2e_runner --program PATH --scenario NAME --expect FILE [--mode local]\n";
+  std::exit(2);
+}
+
+options parse_options(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (i + 1 >= argc) usage(std::string(flag) + " needs a value");
+    const std::string value = argv[++i];
+    if (flag == "--program") {
+      o.program = value;
+    } else if (flag == "--scenario") {
+      o.scenario = value;
+    } else if (flag == "--expect") {
+      o.expect = value;
+    } else if (flag == "--mode") {
+      if (value != "local")
+        usage("--mode " + value + " is not supported yet; the only mode is local");
+    } else {
+      usage("unknown option " + std::string(flag));
+    }
+  }
+  if (o.program.empty() || o.scenario.empty() || o.expect.empty())
+    usage("--program, --scenario and --expect are required");
+  return o;
+}
+
+std::string random_marker() {
+  std::random_device device;
+  std::uniform_int_distribution<unsigned> digit(0, 15);
+  std::string marker;
+  for (int i = 0; i < 16; ++i) marker += "0123456789abcdef"[digit(device)];
+  return marker;
+}
+
+// The runner's environment without any CONSTELLATION_ setting of the developer's shell, then
+// what the format and the expectation ask for.
+std::vector<std::string> command_environment(const expectation& e,
+                                             const std::string& marker_entry) {
+  std::vector<std::pair<std::string, std::string>> settings;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    const std::string_view text = *entry;
+    const auto equals = text.find('=');
+    if (equals == std::string_view::npos || text.starts_with("CONSTELLATION_")) continue;
+    settings.emplace_back(text.substr(0, equals), text.substr(equals + 1));
+  }
+  auto set = [&](const std::string& name, const std::string& value) {
+    std::erase_if(settings, [&](const auto& s) { return s.first == name; });
+    settings.emplace_back(name, value);
+  };
+  if (e.format == output_format::json) set("CONSTELLATION_FORMAT", "json");
+  for (const auto& [name, value] : e.env) set(name, value);
+  std::vector<std::string> environment;
+  for (const auto& [name, value] : settings) environment.push_back(name + "=" + value);
+  environment.push_back(marker_entry);
+  return environment;
+}
+
+// How each mode runs the program, and finds what it left running. A cluster mode will deploy the
+// program instead and ask the nodes.
+run_result run_program(run_mode mode, const run_request& request) {
+  switch (mode) {
+    case run_mode::local:
+      return run_locally(request);
+  }
+  return {};
+}
+
+std::vector<marked_process> leftovers(run_mode mode, const std::string& marker_entry) {
+  switch (mode) {
+    case run_mode::local:
+      return kill_leftovers(marker_entry, leftover_patience);
+  }
+  return {};
+}
+
+std::string shell_quoted(const std::string& word) {
+  if (!word.empty() &&
+      word.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+") ==
+          std::string::npos)
+    return word;
+  std::string out = "'";
+  for (const char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// What to type to run the scenario by hand. Appended piece by piece: GCC 12 warns falsely
+// (-Wrestrict) on "literal" + std::string&&.
+std::string command_line(const options& o, const expectation& e) {
+  std::string line;
+  if (e.format == output_format::json) line += "CONSTELLATION_FORMAT=json ";
+  for (const auto& [name, value] : e.env) line += name + "=" + shell_quoted(value) + " ";
+  line += shell_quoted(o.program) + " " + shell_quoted(o.scenario);
+  for (const auto& a : e.args) {
+    line += " ";
+    line += shell_quoted(a);
+  }
+  if (!e.stdin_bytes.empty()) {
+    line += " < (stdin: ";
+    line += printable(e.stdin_bytes, 60);
+    line += ")";
+  }
+  return line;
+}
+
+std::string ending(const run_result& r) {
+  if (r.exit_code) return "exited with " + std::to_string(*r.exit_code);
+  if (r.signal) {
+    const char* name = ::sigabbrev_np(r.signal);
+    return name ? std::string("was killed by SIG") + name
+                : "was killed by signal " + std::to_string(r.signal);
+  }
+  return "did not end";
+}
+
+// The first lines of the command's stdout, for a failure report.
+std::string head(std::string_view text, std::size_t lines) {
+  std::string out;
+  for (std::size_t n = 0; n < lines && !text.empty(); ++n) {
+    const auto end = text.find('\n');
+    out += "  " + printable(text.substr(0, end), 200) + "\n";
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+  }
+  if (!text.empty()) out += "  ...\n";
+  return out;
+}
+
+run_request request_for(const options& o, const expectation& e, const std::string& marker_entry) {
+  run_request request;
+  request.program = o.program;
+  request.args.push_back(o.scenario);
+  request.args.insert(request.args.end(), e.args.begin(), e.args.end());
+  request.environment = command_environment(e, marker_entry);
+  request.stdin_bytes = e.stdin_bytes;
+  request.timeout = e.timeout;
+  request.stop = e.terminate_with_ctrl_c ? stop_kind::ctrl_c : stop_kind::sigterm;
+  if (e.terminate_after_output) {
+    // The stdout seen so far: in json format each process's, decoded, joined in spawn order.
+    auto watched = std::make_shared<tree_builder>();
+    auto raw = std::make_shared<std::string>();
+    request.terminate_when = [&e, watched, raw](std::string_view piece) {
+      if (e.format == output_format::human) {
+        *raw += piece;
+        return matches_somewhere(*e.terminate_after_output, *raw);
+      }
+      watched->add(piece);
+      return matches_somewhere(*e.terminate_after_output, watched->all_stdout());
+    };
+  }
+  return request;
+}
+
+// Every way the run differs from the expectation; tree receives the rebuilt process tree.
+std::vector<std::string> differences(const expectation& e, const run_result& result,
+                                     const std::vector<marked_process>& left, process_tree& tree) {
+  std::vector<std::string> problems;
+  if (result.timed_out)
+    problems.push_back("the command did not end within " + std::to_string(e.timeout.count()) +
+                       " s: its process group was killed");
+  if (e.terminate_after_output && !result.terminated)
+    problems.push_back("stdout never matched terminate_after_output /" + *e.terminate_after_output +
+                       "/");
+  for (const auto& p : left)
+    problems.push_back("process " + std::to_string(p.os_pid) + " (" + p.command_line +
+                       ") was still running " + std::to_string(leftover_patience.count()) +
+                       " s after the command ended; it was killed");
+  if (result.exit_code != e.exit_code)
+    problems.push_back("the command " + ending(result) + ", expected exit code " +
+                       std::to_string(e.exit_code));
+
+  if (e.format == output_format::json) {
+    if (!result.err.empty())
+      problems.push_back("in json format stderr must be empty, got " + printable(result.err));
+    tree = rebuild_tree(result.out);
+    for (auto& p : tree.problems) problems.push_back("event stream: " + p);
+    for (auto& p : compare_tree(*e.top, tree)) problems.push_back(p);
+  } else {
+    for (int i = 0; i < 2; ++i)
+      for (auto& p : check_output(e.command_out[i], i == 0 ? result.out : result.err,
+                                  i == 0 ? "stdout" : "stderr"))
+        problems.push_back("the command's " + p);
+  }
+  return problems;
+}
+
+std::string failure_report(const options& o, const expectation& e, const run_result& result,
+                           const std::vector<std::string>& problems, const process_tree& tree,
+                           const char* took) {
+  std::string report = "FAIL " + o.scenario + " (" + took + ")\n";
+  report += "command: " + command_line(o, e) + "\n";
+  report += "problems:\n";
+  for (const auto& p : problems) report += "  - " + p + "\n";
+  if (e.format == output_format::json) {
+    report += "expected tree:\n" + describe(*e.top);
+    report += "actual tree:\n" + describe(tree);
+    report += "first lines of stdout:\n" + head(result.out, 40);
+  } else {
+    report += "stdout: " + printable(result.out, 2000) + "\n";
+    report += "stderr: " + printable(result.err, 2000) + "\n";
+  }
+  return report;
+}
+
+int run(const options& o) {
+  auto loaded = load_expectation(o.expect);
+  if (!loaded) usage(loaded.error());
+  const expectation& e = *loaded;
+  const std::string marker_entry = std::string(marker_name) + "=" + random_marker();
+
+  const run_result result = run_program(o.mode, request_for(o, e, marker_entry));
+  const auto left = leftovers(o.mode, marker_entry);
+  process_tree tree;
+  const auto problems = differences(e, result, left, tree);
+
+  char took[32];
+  std::snprintf(took, sizeof took, "%.2f s", static_cast<double>(result.duration.count()) / 1000);
+  if (!problems.empty()) {
+    std::fputs(failure_report(o, e, result, problems, tree, took).c_str(), stdout);
+    return 1;
+  }
+  std::printf("PASS %s (%s", o.scenario.c_str(), took);
+  if (e.format == output_format::json) std::printf(", %zu processes", tree.nodes.size());
+  std::printf(")\n");
+  return 0;
+}
+
+}  // namespace
+
+}  // namespace e2e
+
+int main(int argc, char** argv) {
+  try {
+    return e2e::run(e2e::parse_options(argc, argv));
+  } catch (const std::exception& e) {
+    std::cerr << "e2e_runner: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,29 @@
+// SIGTERM to the bridge ends even a process that ignores SIGTERM: it is killed after a grace
+// period.
+#include "scenario.hpp"
+
+#include <constellation/constellation.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <iostream>
+
+namespace {
+
+[[noreturn]] void ready_then_sleep() {
+  std::cout << "ready" << std::endl;
+  for (;;) ::pause();
+}
+
+void stubborn(constellation::pid) {
+  ::signal(SIGTERM, SIG_IGN);
+  ready_then_sleep();
+}
+
+}  // namespace
+
+CONSTELLATION_SCENARIO(terminate_stubborn_process) {
+  constellation::spawn({}, stubborn);
+  ready_then_sleep();
+}
