@@ -1,0 +1,130 @@
+#include "binary_cache.hpp"
+
+#include "binary_hash.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace constellation::bridge {
+
+namespace {
+
+std::string errno_text(int error) {
+  return std::strerror(error);
+}
+
+// Makes dir if missing (mode 0700) and checks that it is a private directory of this user.
+std::expected<void, std::string> private_directory(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return std::unexpected("cannot create the cache directory " + dir + ": " + errno_text(errno));
+  struct stat st {};
+  // lstat: a symbolic link planted in a shared /tmp must not redirect the cache elsewhere.
+  if (::lstat(dir.c_str(), &st) != 0)
+    return std::unexpected("cannot inspect " + dir + ": " + errno_text(errno));
+  if (!S_ISDIR(st.st_mode))
+    return std::unexpected(dir +
+                           " is not a directory: remove it, or give another with --cache-dir");
+  if (st.st_uid != ::getuid())
+    return std::unexpected(
+        dir + " belongs to another user: give a directory of your own with --cache-dir");
+  if ((st.st_mode & 077) != 0)
+    return std::unexpected(dir + " may be entered by other users: make it private (chmod 700 " +
+                           dir + ")");
+  return {};
+}
+
+std::expected<void, std::string> write_fully(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::unexpected(errno_text(errno));
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string binary_cache::default_dir(std::uint16_t port) {
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string base = tmp && *tmp ? tmp : "/tmp";
+  return base + "/constellation-" + std::to_string(::getuid()) + "/bridge-" + std::to_string(port);
+}
+
+std::expected<binary_cache, std::string> binary_cache::open(const std::string& dir) {
+  std::string path = dir;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  // The default's per-user parent sits where everyone may write: it gets the same checks.
+  const auto slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    const std::string parent = path.substr(0, slash);
+    const std::string parent_name = parent.substr(parent.rfind('/') + 1);
+    if (parent_name.starts_with("constellation-"))
+      if (auto checked = private_directory(parent); !checked)
+        return std::unexpected(checked.error());
+  }
+  if (auto checked = private_directory(path); !checked) return std::unexpected(checked.error());
+  return binary_cache(std::move(path));
+}
+
+std::string binary_cache::path_of(std::string_view hash) const {
+  return dir_ + "/" + std::string(hash);
+}
+
+bool binary_cache::contains(std::string_view hash, std::uint64_t size) const {
+  if (!is_binary_hash(hash)) return false;
+  struct stat st {};
+  return ::stat(path_of(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         static_cast<std::uint64_t>(st.st_size) == size;
+}
+
+std::expected<void, std::string> binary_cache::store(std::string_view hash,
+                                                     std::string_view bytes) const {
+  if (!is_binary_hash(hash))
+    return std::unexpected("\"" + std::string(hash.substr(0, 80)) + "\" is not a SHA-256 hash");
+  if (sha256_hex(bytes) != hash)
+    return std::unexpected("the uploaded bytes do not have the hash " + std::string(hash));
+  std::string temporary = dir_ + "/.upload-XXXXXX";
+  const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
+  if (fd < 0) return std::unexpected("cannot create a file in " + dir_ + ": " + errno_text(errno));
+  auto written = write_fully(fd, bytes);
+  if (written && ::fchmod(fd, 0700) != 0) written = std::unexpected(errno_text(errno));
+  if (::close(fd) != 0 && written) written = std::unexpected(errno_text(errno));
+  if (written && ::rename(temporary.c_str(), path_of(hash).c_str()) != 0)
+    written = std::unexpected(errno_text(errno));
+  if (!written) {
+    ::unlink(temporary.c_str());
+    return std::unexpected("cannot store the binary in " + dir_ + ": " + written.error());
+  }
+  return {};
+}
+
+std::expected<std::string, std::string> binary_cache::load(std::string_view hash) const {
+  if (!is_binary_hash(hash))
+    return std::unexpected("\"" + std::string(hash.substr(0, 80)) + "\" is not a SHA-256 hash");
+  const std::string path = path_of(hash);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected("cannot open " + path + ": " + errno_text(errno));
+  std::string bytes;
+  char chunk[64 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      ::close(fd);
+      return std::unexpected("cannot read " + path + ": " + errno_text(error));
+    }
+    if (n == 0) break;
+    bytes.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return bytes;
+}
+
+}  // namespace constellation::bridge

@@ -1,0 +1,142 @@
+#pragma once
+// constellation-bridge: the daemon between the people who deploy programs and the cluster's master.
+//
+// For each deploy client (purpose "deploy") it gets the program's binary into its cache (asking
+// the client for it only when missing), runs the program's recce to learn what the top process
+// needs, and starts the job on the master over its one link (master_link.hpp). Then it relays:
+// the job's events and its end to the client, the client's stdin and Ctrl-C to the master. A
+// client that leaves before its job ended gets its job ended for it (gently, then at once).
+//
+// Jobs are named by the bridge: a random non-zero 64-bit id, the job of every pid of the job, by
+// which the master's events are routed. A client has at most one job, its connection's, so the
+// bridge ignores the job field of what a client sends and fills in its own.
+//
+// A status request the bridge cannot pass on (no master) is answered with job_finished{0, why},
+// which constellation-deploy shows as an error.
+//
+// Peers' mistakes (a failed handshake, garbage, an oversized or unexpected frame) cost only that
+// connection: one line in the log, naming the peer, and the daemon goes on.
+
+#include "binary_cache.hpp"
+#include "master_link.hpp"
+#include "recce_process.hpp"
+#include "tcp_address.hpp"
+
+#include "cluster/log.hpp"
+#include "wire/cluster_messages.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <expected>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace constellation::bridge {
+
+// How long a job or a status request waits for a link to the master before it fails.
+inline constexpr auto default_master_wait = std::chrono::seconds(10);
+// After a client left, how long its job gets to end before it is ended at once.
+inline constexpr auto orphan_grace = std::chrono::seconds(3);
+// Stdin that arrives before the job started waits in the bridge, up to this.
+inline constexpr std::size_t held_stdin_limit = 64 * 1024 * 1024;
+
+struct bridge_settings {
+  tcp_address listen;  // port 0: any free port (see local_endpoint)
+  tcp_address master;
+  std::string secret;
+  std::chrono::milliseconds master_wait = default_master_wait;
+};
+
+class bridge_daemon {
+ public:
+  // log must outlive the daemon.
+  bridge_daemon(boost::asio::io_context& io, bridge_settings settings, binary_cache cache,
+                const cluster::daemon_log& log);
+  // Kills the recces still running: nobody would reap them, or stop one that hangs.
+  ~bridge_daemon();
+  bridge_daemon(const bridge_daemon&) = delete;
+  bridge_daemon& operator=(const bridge_daemon&) = delete;
+
+  // Binds the listening address and starts accepting clients and connecting to the master. The
+  // error says why the address cannot be used.
+  std::expected<void, std::string> start();
+  // Where it listens, once started.
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+ private:
+  enum class stage { awaiting_binary, recce, waiting_for_master, running };
+
+  struct client {
+    std::shared_ptr<agent::frame_connection> connection;
+    std::string peer;
+    std::uint64_t job = 0;  // its job, once it asked for one (the job may have ended since)
+  };
+
+  struct job {
+    std::uint64_t client = 0;  // 0 once the client left
+    wire::program_description program;
+    stage at = stage::awaiting_binary;
+    resources needs;
+    std::shared_ptr<recce_process> recce;
+    std::vector<std::string> held;  // the client's messages for the master, before job_start
+    std::size_t held_bytes = 0;
+    std::shared_ptr<boost::asio::steady_timer>
+        timer;  // the wait for the master, or the orphan's end
+  };
+
+  void accept_next();
+  void on_client_frame(std::uint64_t id, std::uint8_t type, std::string_view payload);
+  void on_client_closed(std::uint64_t id, const std::string& why);
+  void protocol_error(std::uint64_t id, const std::string& why);
+  void client_gone(std::uint64_t id);
+  void send_to_client(std::uint64_t id, std::string bytes);
+
+  void on_deploy_request(std::uint64_t id, wire::deploy_request request);
+  void on_upload(std::uint64_t id, wire::binary_upload upload);
+  void on_job_message(std::uint64_t id, std::uint8_t type, std::string_view payload);
+  void on_status_request(std::uint64_t id);
+
+  void run_recce(std::uint64_t job_id);
+  void on_recce(std::uint64_t job_id, std::expected<resources, std::string> outcome);
+  void start_on_master(std::uint64_t job_id);
+  void end_orphan(std::uint64_t job_id, bool immediately);
+  // Tells the client, if still there, how the job ended, and forgets the job.
+  void finish(std::uint64_t job_id, const std::string& problem);
+  // Forgets the job, stopping its recce and timer, and telling nobody.
+  std::optional<job> forget(std::uint64_t job_id);
+  std::shared_ptr<boost::asio::steady_timer> arm(std::chrono::steady_clock::duration after,
+                                                 std::function<void()> then);
+
+  void on_master_connected();
+  void on_master_message(std::uint8_t type, std::string_view payload);
+  void on_master_lost(const std::string& why);
+  void on_job_event(std::uint8_t type, std::string_view payload);
+  void on_need_binary(const std::string& hash);
+  void fail_status_waiters(const std::string& problem);
+
+  std::uint64_t new_job_id() const;
+  std::string job_name(std::uint64_t job_id) const;
+
+  boost::asio::io_context& io_;
+  bridge_settings settings_;
+  binary_cache cache_;
+  const cluster::daemon_log& log_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  master_link master_;
+  std::map<std::uint64_t, client> clients_;  // by connection number
+  std::map<std::uint64_t, job> jobs_;        // by job id
+  std::uint64_t next_client_ = 1;
+  std::deque<std::uint64_t> status_at_master_;  // clients whose request the master has, in order
+  std::vector<std::uint64_t> status_without_master_;  // clients waiting for the master to come up
+  std::shared_ptr<boost::asio::steady_timer> status_timer_;
+};
+
+}  // namespace constellation::bridge

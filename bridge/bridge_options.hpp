@@ -1,0 +1,44 @@
+#pragma once
+// The command line of constellation-bridge, read without side effects so that tests can call it.
+//
+//   constellation-bridge [--secret-file F] [--format human|json] [-v] [--cache-dir D]
+//                        LISTEN MASTER_ADDR
+//
+// --format is the log's format (cluster/log.hpp): the bridge shows no job events itself.
+
+#include <expected>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace constellation::bridge {
+
+inline constexpr const char* bridge_usage =
+    "usage: constellation-bridge [--secret-file F] [--format human|json] [-v] [--cache-dir D] "
+    "LISTEN MASTER_ADDR\n"
+    "  LISTEN       where deploy clients connect, e.g. 127.0.0.11:7000\n"
+    "  MASTER_ADDR  the master's fabric address, e.g. 127.0.0.11:7001\n"
+    "  --secret-file F  the cluster's secret (default: CONSTELLATION_SECRET_FILE, else "
+    "~/.constellation/secret,\n"
+    "                   which allows loopback addresses only)\n"
+    "  --format F       the log's format: human (default) or json\n"
+    "  -v               log debug lines too\n"
+    "  --cache-dir D    where uploaded binaries are kept (default "
+    "${TMPDIR:-/tmp}/constellation-<uid>/bridge-<port>)\n";
+
+struct bridge_options {
+  std::optional<std::string> secret_file;
+  bool json_log = false;
+  bool verbose = false;
+  std::optional<std::string> cache_dir;
+  std::string listen;
+  std::string master;
+  bool help = false;  // -h or --help: print bridge_usage and exit 0
+};
+
+// The options of args (argv without the program name). The error names the argument at fault;
+// addresses are only checked to be present here (see parse_tcp_address).
+std::expected<bridge_options, std::string> parse_bridge_options(
+    const std::vector<std::string>& args);
+
+}  // namespace constellation::bridge

@@ -1,0 +1,70 @@
+#include "bridge_connection.hpp"
+
+#include "cluster/authenticated_link.hpp"
+#include "wire/cluster_messages.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+namespace constellation::deploy {
+
+std::string describe_connect_failure(std::string_view address, std::string_view why,
+                                     std::string_view secret_path) {
+  const std::string at = "the bridge at " + std::string(address);
+  // open_link says "cannot connect: ..." when TCP failed; anything else is the handshake's.
+  if (why.starts_with("cannot connect: "))
+    return "cannot connect to " + at + " (" + std::string(why.substr(16)) +
+           "): is constellation-bridge running there?";
+  const std::string secret =
+      "the secret in " + std::string(secret_path) + " (give another with --secret-file)";
+  std::string hint;
+  if (why.find("another purpose") != std::string_view::npos)
+    hint = "is " + std::string(address) + " a bridge's address, not a fabric daemon's?";
+  else if (why.find("closed by the peer") != std::string_view::npos)
+    // A server that refuses says nothing: the secret, or a daemon of another kind.
+    hint = "is " + std::string(address) + " a bridge (not a fabric daemon), and does it use " +
+           secret + "?";
+  else
+    hint = "the bridge and this client must share the cluster's secret; this client used " + secret;
+  return "cannot authenticate with " + at + " (" + std::string(why) + "): " + hint;
+}
+
+void connect_to_bridge(boost::asio::io_context& io, const bridge::tcp_address& address,
+                       const cluster::cluster_secret& secret, connected_handler on_connected,
+                       connect_failed_handler on_failed) {
+  // Shared by the link's callbacks and the deadline: whichever comes first answers, once.
+  struct attempt {
+    explicit attempt(boost::asio::io_context& io) : deadline(io) {}
+    boost::asio::steady_timer deadline;
+    connected_handler on_connected;
+    connect_failed_handler on_failed;
+    bool answered = false;
+  };
+  auto state = std::make_shared<attempt>(io);
+  state->on_connected = std::move(on_connected);
+  state->on_failed = std::move(on_failed);
+  state->deadline.expires_after(connect_time_limit);
+  state->deadline.async_wait([state, text = address.text](const boost::system::error_code& ec) {
+    if (ec || state->answered) return;
+    state->answered = true;
+    state->on_failed("no answer from the bridge at " + text + " within " +
+                     std::to_string(connect_time_limit.count()) +
+                     " s: is the address right, and reachable from here?");
+  });
+  cluster::open_link(
+      io, address.endpoint, {secret.bytes, wire::purpose::deploy, "deploy"},
+      [state](std::shared_ptr<agent::frame_connection> connection, std::string,
+              std::string already) {
+        if (state->answered) return connection->close();
+        state->answered = true;
+        state->deadline.cancel();
+        state->on_connected(std::move(connection), std::move(already));
+      },
+      [state, text = address.text, path = secret.path](const std::string& why) {
+        if (state->answered) return;
+        state->answered = true;
+        state->deadline.cancel();
+        state->on_failed(describe_connect_failure(text, why, path));
+      });
+}
+
+}  // namespace constellation::deploy

@@ -1,0 +1,76 @@
+#include "deploy_options.hpp"
+
+namespace constellation::deploy {
+
+std::expected<deploy_options, std::string> parse_deploy_options(
+    const std::vector<std::string>& args, const char* environment_format) {
+  deploy_options options;
+  if (environment_format && *environment_format) {
+    auto format = report::parse_output_format(environment_format);
+    if (!format)
+      return std::unexpected("CONSTELLATION_FORMAT is \"" + std::string(environment_format) +
+                             "\": it must be human or json");
+    options.format = *format;
+  }
+  std::vector<std::string> positional;  // BRIDGE_ADDR and BINARY, or "status" and BRIDGE_ADDR
+  bool options_ended = false;
+  // A deploy's options end at BINARY; status takes options anywhere.
+  const auto reading_options = [&] {
+    return positional.size() < 2 || positional.front() == "status";
+  };
+  std::size_t i = 0;
+  for (; i < args.size() && reading_options(); ++i) {
+    const std::string& arg = args[i];
+    if (options_ended || !arg.starts_with("-") || arg == "-") {
+      positional.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      options_ended = true;
+    } else if (arg == "-h" || arg == "--help") {
+      options.help = true;
+      return options;
+    } else if (arg == "--format" || arg.starts_with("--format=")) {
+      std::string value;
+      if (arg == "--format") {
+        if (i + 1 >= args.size()) return std::unexpected("--format needs a value: human or json");
+        value = args[++i];
+      } else {
+        value = arg.substr(9);
+      }
+      auto format = report::parse_output_format(value);
+      if (!format)
+        return std::unexpected("--format is \"" + value + "\": it must be human or json");
+      options.format = *format;
+    } else if (arg == "--secret-file" || arg.starts_with("--secret-file=")) {
+      if (arg == "--secret-file") {
+        if (i + 1 >= args.size()) return std::unexpected("--secret-file needs a file");
+        options.secret_file = args[++i];
+      } else {
+        options.secret_file = arg.substr(14);
+      }
+    } else {
+      return std::unexpected("unknown option " + arg);
+    }
+  }
+  if (!positional.empty() && positional.front() == "status") {
+    options.what = deploy_options::command::status;
+    if (positional.size() < 2)
+      return std::unexpected("status needs the bridge's address: status BRIDGE_ADDR");
+    if (positional.size() > 2)
+      return std::unexpected("unexpected argument \"" + positional[2] +
+                             "\" after status BRIDGE_ADDR");
+    options.bridge = positional[1];
+    return options;
+  }
+  if (positional.size() < 2)
+    return std::unexpected(positional.empty() ? "BRIDGE_ADDR and BINARY are required"
+                                              : "BINARY is required");
+  options.bridge = positional[0];
+  options.binary = positional[1];
+  if (i < args.size() && args[i] == "--") ++i;
+  options.args.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  return options;
+}
+
+}  // namespace constellation::deploy

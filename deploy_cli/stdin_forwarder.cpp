@@ -1,0 +1,139 @@
+#include "stdin_forwarder.hpp"
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace constellation::deploy {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t chunk_size = 64 * 1024;
+
+class reader final : public stdin_forwarder, public std::enable_shared_from_this<reader> {
+ public:
+  reader(asio::io_context& io, data_handler on_data, end_handler on_end)
+      : io_(io), descriptor_(io), on_data_(std::move(on_data)), on_end_(std::move(on_end)) {}
+
+  ~reader() override { restore(); }
+
+  void begin(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return end({});  // no stdin at all: an empty one
+    int own = -1;
+    if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+      const std::string path = "/proc/self/fd/" + std::to_string(fd);
+      own = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    }
+    if (own < 0) {
+      // A socket, or no /proc: share the open file, and put its flags back when done.
+      own = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+      if (own < 0) return end(std::string("cannot read stdin: ") + std::strerror(errno));
+      shared_flags_ = ::fcntl(own, F_GETFL);
+      shared_fd_ = own;
+    }
+    boost::system::error_code ec;
+    descriptor_.assign(own, ec);
+    if (ec) {
+      ::close(own);
+      return end(std::string("cannot read stdin: ") + ec.message());
+    }
+    // epoll refuses regular files and some devices: they never make a read wait.
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || !pollable()) {
+      ::fcntl(own, F_SETFL, ::fcntl(own, F_GETFL) & ~O_NONBLOCK);
+      return read_chunk();
+    }
+    read_async();
+  }
+
+  void stop() override {
+    on_data_ = nullptr;
+    on_end_ = nullptr;
+    restore();
+    boost::system::error_code ignored;
+    descriptor_.close(ignored);
+  }
+
+ private:
+  // Whether epoll can watch the descriptor. (Asio accepts one it cannot, reading it as if always
+  // ready; for a pipe-like device that would spin, so the choice is made here, plainly.)
+  bool pollable() {
+    const int probe = ::epoll_create1(EPOLL_CLOEXEC);
+    if (probe < 0) return false;
+    epoll_event event{};
+    event.events = EPOLLIN;
+    const bool ok = ::epoll_ctl(probe, EPOLL_CTL_ADD, descriptor_.native_handle(), &event) == 0;
+    ::close(probe);
+    return ok;
+  }
+
+  void read_async() {
+    descriptor_.async_read_some(
+        asio::buffer(buffer_),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          if (!self->on_data_) return;
+          if (ec == asio::error::eof) return self->end({});
+          if (ec) return self->end("cannot read stdin: " + ec.message());
+          self->on_data_(std::string(self->buffer_.data(), n));
+          self->read_async();
+        });
+  }
+
+  void read_chunk() {
+    asio::post(io_, [self = shared_from_this()] {
+      if (!self->on_data_) return;
+      const ssize_t n =
+          ::read(self->descriptor_.native_handle(), self->buffer_.data(), self->buffer_.size());
+      if (n < 0 && errno == EINTR) return self->read_chunk();
+      if (n < 0) return self->end(std::string("cannot read stdin: ") + std::strerror(errno));
+      if (n == 0) return self->end({});
+      self->on_data_(std::string(self->buffer_.data(), static_cast<std::size_t>(n)));
+      self->read_chunk();
+    });
+  }
+
+  void end(const std::string& problem) {
+    auto handler = std::move(on_end_);
+    on_data_ = nullptr;
+    on_end_ = nullptr;
+    restore();
+    boost::system::error_code ignored;
+    descriptor_.close(ignored);
+    if (handler) asio::post(io_, [handler = std::move(handler), problem] { handler(problem); });
+  }
+
+  void restore() {
+    if (shared_fd_ >= 0 && shared_flags_ >= 0) ::fcntl(shared_fd_, F_SETFL, shared_flags_);
+    shared_fd_ = -1;
+  }
+
+  asio::io_context& io_;
+  asio::posix::stream_descriptor descriptor_;
+  data_handler on_data_;
+  end_handler on_end_;
+  std::array<char, chunk_size> buffer_{};
+  int shared_fd_ = -1;  // our duplicate of a descriptor whose open file others share
+  int shared_flags_ = -1;
+};
+
+}  // namespace
+
+std::shared_ptr<stdin_forwarder> forward_stdin(asio::io_context& io, int fd,
+                                               stdin_forwarder::data_handler on_data,
+                                               stdin_forwarder::end_handler on_end) {
+  auto r = std::make_shared<reader>(io, std::move(on_data), std::move(on_end));
+  r->begin(fd);
+  return r;
+}
+
+}  // namespace constellation::deploy

@@ -1,0 +1,76 @@
+#include "deploy_cli/bridge_connection.hpp"
+#include "deploy_cli/run_problem.hpp"
+#include "deploy_cli/status_format.hpp"
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+using namespace constellation;
+
+namespace {
+wire::status_reply two_nodes() {
+  wire::status_reply s;
+  s.nodes.push_back({"127.0.0.11:7001", true, 2 * GiB, 120 * MiB, 2, 0.5, {"0a1b2c3", "1f00c2d"}});
+  s.nodes.push_back({"127.0.0.12:7001", false, 1 * GiB, 0, 1, 0, {}});
+  s.jobs = 1;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("the status table lines up its columns") {
+  CHECK(deploy::format_status_table(two_nodes()) ==
+        "NODE             STATE  MEMORY USED / TOTAL  CPU USED / TOTAL  PROCESSES\n"
+        "127.0.0.11:7001  up     120 MiB / 2 GiB      0.5 / 2           2: 0a1b2c3 1f00c2d\n"
+        "127.0.0.12:7001  down   0 B / 1 GiB          0 / 1             0\n"
+        "jobs: 1\n");
+  CHECK(deploy::format_status_table({}) ==
+        "NODE  STATE  MEMORY USED / TOTAL  CPU USED / TOTAL  PROCESSES\n(the master knows no "
+        "nodes)\njobs: 0\n");
+}
+
+TEST_CASE("the status JSON is one object with a nodes array") {
+  const auto line = deploy::format_status_json(two_nodes());
+  CHECK(line.ends_with("}\n"));
+  CHECK(line.find('\n') == line.size() - 1);
+  CHECK(line.starts_with(
+      "{\"nodes\":[{\"address\":\"127.0.0.11:7001\",\"up\":true,\"mem_used\":125829120,"
+      "\"mem_total\":2147483648,\"cpu_used\":0.5,\"cpu_total\":2.0,\"processes\":[\"0a1b2c3\","
+      "\"1f00c2d\"]}"));
+  const auto j = nlohmann::json::parse(line);
+  CHECK(j["nodes"].size() == 2);
+  CHECK(j["nodes"][1]["up"] == false);
+  CHECK(j["jobs"] == 1);
+}
+
+TEST_CASE("a problem in JSON is an error event") {
+  CHECK(deploy::error_json_line("the top \"never\" fits") ==
+        "{\"event\":\"error\",\"message\":\"the top \\\"never\\\" fits\"}\n");
+  CHECK(deploy::error_json_line("bad \xff byte") ==
+        "{\"event\":\"error\",\"message\":\"bad \xef\xbf\xbd byte\"}\n");
+}
+
+TEST_CASE("a run that ended with a problem exits 1, or with a failed process's code") {
+  CHECK(deploy::exit_code_with_problem(0) == 1);
+  CHECK(deploy::exit_code_with_problem(3) == 3);
+  CHECK(deploy::exit_code_with_problem(143) == 143);
+}
+
+TEST_CASE("connection failures name the address, and for the handshake the secret file") {
+  const auto refused = deploy::describe_connect_failure("127.0.0.11:7000",
+                                                        "cannot connect: Connection refused", "/s");
+  CHECK(refused ==
+        "cannot connect to the bridge at 127.0.0.11:7000 (Connection refused): is "
+        "constellation-bridge running there?");
+  const auto proof = deploy::describe_connect_failure(
+      "127.0.0.11:7000", "handshake refused: peer does not know the shared secret",
+      "/home/u/secret");
+  CHECK(proof.starts_with(
+      "cannot authenticate with the bridge at 127.0.0.11:7000 (handshake refused"));
+  CHECK(proof.find("/home/u/secret") != std::string::npos);
+  CHECK(proof.find("--secret-file") != std::string::npos);
+  const auto closed = deploy::describe_connect_failure(
+      "1.2.3.4:5", "closed by the peer during the handshake", "/s");
+  CHECK(closed.find("fabric daemon") != std::string::npos);
+  CHECK(closed.find("/s") != std::string::npos);
+}

@@ -1,0 +1,95 @@
+#include "deploy_cli/stdin_forwarder.hpp"
+
+#include "temporary_directory.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <optional>
+#include <thread>
+
+using namespace constellation::deploy;
+using cluster_cli_test::temporary_directory;
+
+namespace {
+
+struct forwarded {
+  std::string bytes;
+  std::optional<std::string> end;  // the problem, empty at end of file
+};
+
+forwarded forward_all(int fd) {
+  boost::asio::io_context io;
+  forwarded out;
+  auto f = forward_stdin(
+      io, fd, [&](std::string b) { out.bytes += b; }, [&](const std::string& p) { out.end = p; });
+  io.run();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("stdin from a pipe is forwarded as it comes, then its end") {
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  const std::string big(300 * 1024, 'x');
+  std::thread writer([&] {
+    (void)!::write(p[1], "first\n", 6);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::string_view rest = big;
+    while (!rest.empty()) {
+      const auto n = ::write(p[1], rest.data(), rest.size());
+      if (n <= 0) break;
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+    ::close(p[1]);
+  });
+  const auto out = forward_all(p[0]);
+  writer.join();
+  CHECK(out.bytes == "first\n" + big);
+  CHECK(out.end == "");
+  // Our own descriptor was made non-blocking, not the pipe we were given.
+  CHECK((::fcntl(p[0], F_GETFL) & O_NONBLOCK) == 0);
+  ::close(p[0]);
+}
+
+TEST_CASE("stdin from a regular file, /dev/null or nothing") {
+  temporary_directory tmp;
+  const std::string path = tmp.path() + "/input";
+  std::string content(200 * 1024, 'y');
+  content += "end";
+  std::ofstream(path) << content;
+  const int file = ::open(path.c_str(), O_RDONLY);
+  auto from_file = forward_all(file);
+  ::close(file);
+  CHECK(from_file.bytes == content);
+  CHECK(from_file.end == "");
+
+  const int null = ::open("/dev/null", O_RDONLY);
+  auto from_null = forward_all(null);
+  ::close(null);
+  CHECK(from_null.bytes.empty());
+  CHECK(from_null.end == "");
+
+  auto from_closed = forward_all(999);
+  CHECK(from_closed.bytes.empty());
+  CHECK(from_closed.end == "");
+}
+
+TEST_CASE("a stopped forwarder calls nobody") {
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  boost::asio::io_context io;
+  bool called = false;
+  auto f = forward_stdin(
+      io, p[0], [&](std::string) { called = true; }, [&](const std::string&) { called = true; });
+  f->stop();
+  (void)!::write(p[1], "x", 1);
+  ::close(p[1]);
+  io.run_for(std::chrono::milliseconds(100));
+  CHECK_FALSE(called);
+  ::close(p[0]);
+}
