@@ -67,6 +67,7 @@ struct peer_state {
 
   // Sending.
   std::deque<std::string> outgoing;  // frames the transport thread will write
+  std::size_t outgoing_written = 0;  // bytes of outgoing.front() already written
   bool writing = false;              // the transport thread owns the socket's writing side
   std::chrono::steady_clock::time_point last_direct_write{};
   std::int64_t credit = channel::window_bytes;

@@ -120,6 +120,7 @@ class link : public std::enable_shared_from_this<link> {
   std::atomic<int> user_readers_{0};
 
   std::vector<std::string> batch_;  // being written by the transport thread
+  std::size_t batch_skip_ = 0;      // bytes of batch_.front() written before
 };
 
 struct transport::impl {
@@ -561,6 +562,7 @@ struct transport::impl {
     peer.gone_reason = reason;
     peer.gone_message = std::move(message);
     peer.outgoing.clear();
+    peer.outgoing_written = 0;
     peer.writing = false;
     auto sends = std::move(peer.pending_sends);
     auto recvs = std::move(peer.pending_recvs);
@@ -653,6 +655,7 @@ struct transport::impl {
         return;
       }
       std::size_t bytes = 0;
+      l->batch_skip_ = std::exchange(peer.outgoing_written, 0);
       while (!peer.outgoing.empty() && l->batch_.size() < 256 && bytes < 4 * 1024 * 1024) {
         bytes += peer.outgoing.front().size();
         l->batch_.push_back(std::move(peer.outgoing.front()));
@@ -660,6 +663,7 @@ struct transport::impl {
       }
     }
     for (auto& b : l->batch_) buffers.push_back(asio::buffer(b));
+    buffers.front() += l->batch_skip_;  // what a direct write already sent
     asio::async_write(l->socket_, buffers, [this, l](const boost::system::error_code& ec, std::size_t) {
       l->batch_.clear();
       if (ec) return link_lost(l);
@@ -746,7 +750,7 @@ void transport::write(peer_state& peer, std::string frame) {
     peer.last_direct_write = now;
     ssize_t n = ::send(peer.link->socket_.native_handle(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n == static_cast<ssize_t>(frame.size())) return;
-    if (n > 0) frame.erase(0, static_cast<std::size_t>(n));
+    if (n > 0) peer.outgoing_written = static_cast<std::size_t>(n);  // the transport thread writes the rest
   }
   peer.outgoing.push_back(std::move(frame));
   if (!peer.writing) impl_->start_writing(peer);

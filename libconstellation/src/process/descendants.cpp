@@ -15,7 +15,7 @@ namespace {
 // The parent of pid from /proc/<pid>/stat: "pid (comm) state ppid ...". comm may hold spaces and
 // parentheses, so the fields are counted from its last ')'.
 pid_t parent_of(const char* pid) {
-  char path[64];
+  char path[300];
   std::snprintf(path, sizeof path, "/proc/%s/stat", pid);
   FILE* f = std::fopen(path, "re");
   if (!f) return -1;

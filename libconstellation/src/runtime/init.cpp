@@ -18,6 +18,7 @@
 #include "wire/messages.hpp"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -75,7 +76,16 @@ bool environment_flag(const char* name) {
   return value && std::strcmp(value, "1") == 0;
 }
 
+// Messages of a megabyte and more would each get fresh pages from mmap and fault them in, and the
+// heap would hand freed space back to the kernel between messages. Keep large buffers in the
+// heap: a process's footprint stays at its high-water mark, which its memory limit allows anyway.
+void tune_allocator() {
+  ::mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  ::mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+}
+
 void install(const process::launch_spec& spec, const process::monitor_fds& kept) {
+  tune_allocator();
   auto state = std::make_unique<runtime::process_state>();
   state->self = spec.self;
   state->parent = spec.parent;
