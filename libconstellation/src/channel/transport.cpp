@@ -117,7 +117,11 @@ class link : public std::enable_shared_from_this<link> {
   std::string large_;  // a large message read straight into its own buffer
   std::size_t large_filled_ = 0;
   std::vector<detail::received_message> arrived_;  // parsed, not yet in the peer's inbox
-  std::atomic<int> user_readers_{0};
+  // Who reads the link, in one word so that the transport thread decides without a lock: the
+  // number of user threads reading it themselves, whether the transport thread left a readiness
+  // event to them, and whether the transport thread is reading it now.
+  static constexpr std::uint32_t readers_mask = 0xffff, skipped = 1u << 16, transport_reading = 1u << 17;
+  std::atomic<std::uint32_t> read_state_{0};
 
   std::vector<std::string> batch_;  // being written by the transport thread
   std::size_t batch_skip_ = 0;      // bytes of batch_.front() written before
@@ -311,16 +315,32 @@ struct transport::impl {
   void watch_readable(const std::shared_ptr<link>& l) {
     l->socket_.async_wait(tcp::socket::wait_read, [this, l](const boost::system::error_code& ec) {
       if (ec || l->closed_) return;
-      // A user thread waiting on this peer reads the link itself, and reads once more when it
-      // stops waiting: nothing is left behind.
-      if (l->user_readers_.load(std::memory_order_acquire) == 0) pump(l);
+      pump(l, true);
       if (!l->closed_) watch_readable(l);
     });
   }
 
-  // Reads all the socket holds now and delivers every complete message. Any thread.
-  void pump(const std::shared_ptr<link>& l) {
+  // Reads all the socket holds now and delivers every complete message. Any thread. The transport
+  // thread leaves the link to a user thread waiting on it (which then reads once more when it
+  // stops waiting); deciding that under the read mutex keeps the two from missing each other.
+  void pump(const std::shared_ptr<link>& l, bool transport_thread = false) {
+    if (transport_thread) {
+      auto state = l->read_state_.load();
+      while (true) {
+        const auto next = (state & link::readers_mask) ? state | link::skipped : state | link::transport_reading;
+        if (l->read_state_.compare_exchange_weak(state, next)) break;
+      }
+      if (state & link::readers_mask) return;  // left to the user thread reading it
+      std::unique_lock read(l->read_mutex_);
+      pump_locked(l, read);
+      l->read_state_.fetch_and(~link::transport_reading);
+      return;
+    }
     std::unique_lock read(l->read_mutex_);
+    pump_locked(l, read);
+  }
+
+  void pump_locked(const std::shared_ptr<link>& l, std::unique_lock<std::mutex>& read) {
     bool lost = false;
     while (!l->closed_) {
       char* into;
@@ -350,6 +370,8 @@ struct transport::impl {
         l->input_used_ += static_cast<std::size_t>(n);
         if (!parse_input(l)) return;
       }
+      // A short read emptied the socket: more data will wake a poll or the transport thread.
+      if (static_cast<std::size_t>(n) < room) break;
     }
     flush_arrived(l);
     read.unlock();
@@ -756,6 +778,24 @@ void transport::write(peer_state& peer, std::string frame) {
   if (!peer.writing) impl_->start_writing(peer);
 }
 
+// A user thread starts reading the link itself. A read the transport thread began before is
+// waited for, so that what it delivers is seen.
+void transport::enter_reading(const std::shared_ptr<link>& l) {
+  const auto before = l->read_state_.fetch_add(1);
+  if (before & link::transport_reading) std::lock_guard wait(l->read_mutex_);
+}
+
+// A user thread stops reading the link: the last one reads what the transport thread left to it.
+void transport::leave_reading(const std::shared_ptr<link>& l) {
+  auto state = l->read_state_.load();
+  while (true) {
+    auto next = state - 1;
+    if ((next & link::readers_mask) == 0) next &= ~link::skipped;
+    if (l->read_state_.compare_exchange_weak(state, next)) break;
+  }
+  if ((state & link::readers_mask) == 1 && (state & link::skipped)) impl_->pump(l);
+}
+
 void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lock, clock::time_point deadline) {
   auto l = peer.link;
   if (peer.phase != link_phase::up || !l || !peer.pending_recvs.empty()) {
@@ -766,23 +806,22 @@ void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lo
     return;
   }
   lock.unlock();
-  l->user_readers_.fetch_add(1, std::memory_order_acq_rel);
+  enter_reading(l);
   while (true) {
-    impl_->pump(l);
     {
       std::lock_guard check(peer.mutex);
       if (!peer.inbox.empty() || peer.phase != link_phase::up || peer.link != l) break;
     }
+    // poll() is level-triggered: data that came before this thread began to watch wakes it too.
     const auto now = clock::now();
     if (now >= deadline) break;
     // Bounded, so that a change that does not show on the socket is seen within 100 ms.
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
     pollfd readable{l->socket_.native_handle(), POLLIN, 0};
     ::poll(&readable, 1, static_cast<int>(std::min<long long>(left, 100)));
+    impl_->pump(l);
   }
-  l->user_readers_.fetch_sub(1, std::memory_order_acq_rel);
-  // What arrived after the last read while the transport thread left this link to us.
-  impl_->pump(l);
+  leave_reading(l);
   lock.lock();
 }
 
@@ -803,7 +842,7 @@ void transport::wait_for_any(std::span<peer_state* const> peers, select_waiter& 
   }
   std::vector<pollfd> fds;
   for (auto& l : links) {
-    l->user_readers_.fetch_add(1, std::memory_order_acq_rel);
+    enter_reading(l);
     fds.push_back({l->socket_.native_handle(), POLLIN, 0});
   }
   bool ready = false;
@@ -814,10 +853,7 @@ void transport::wait_for_any(std::span<peer_state* const> peers, select_waiter& 
   }
   // Peers without a link yet are looked at again soon; linked ones wake this thread directly.
   if (!ready) ::poll(fds.data(), fds.size(), all_up ? 100 : 20);
-  for (auto& l : links) {
-    l->user_readers_.fetch_sub(1, std::memory_order_acq_rel);
-    impl_->pump(l);
-  }
+  for (auto& l : links) leave_reading(l);
 }
 
 void transport::consumed(peer_state& peer, std::int64_t bytes) {

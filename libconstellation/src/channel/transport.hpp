@@ -57,6 +57,8 @@ class transport {
 
  private:
   explicit transport(runtime::process_state& state);
+  void enter_reading(const std::shared_ptr<link>& l);
+  void leave_reading(const std::shared_ptr<link>& l);
   std::unique_ptr<impl> impl_;
 };
 
