@@ -56,6 +56,7 @@ pid_t start_bridge(const std::string& program, const std::vector<std::string>& a
   if (child == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(1);
+    ::close_range(3, ~0u, 0);  // the master's sockets are not the bridge's
     ::execv(program.c_str(), c_argv.data());
     ::_exit(127);
   }

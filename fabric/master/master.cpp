@@ -13,7 +13,9 @@
 
 #include <signal.h>
 
+#include <cstdio>
 #include <map>
+#include <utility>
 #include <optional>
 #include <set>
 
@@ -32,7 +34,14 @@ void send(const connection_ptr& c, const Message& m) {
   if (c && c->open()) c->send(wire::encode_message(m));
 }
 
-std::string describe(const resources& r) { return "mem " + format_bytes(r.mem) + ", cpu " + std::to_string(r.cpu); }
+std::string describe(const resources& r) { return to_string(r); }
+
+// Job ids as the bridge and deploy client print them.
+std::string job_name(std::uint64_t job) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(job));
+  return text;
+}
 
 }  // namespace
 
@@ -70,6 +79,7 @@ struct master::state {
     std::uint32_t next_serial = 2;  // the top process is 1
     std::size_t launching = 0;      // launches placed or waiting, not yet started or failed
     std::optional<pid> top;
+    std::vector<std::string> early_stdin;  // framed stdin_data / stdin_eof, until the top runs
     bool ending = false;
     bool awaiting_binary = false;
     resources top_needs;
@@ -276,7 +286,11 @@ struct master::state {
     auto& job = job_it->second;
     --job.launching;
     job.processes[result.process] = process_record{index, request.spec.needs, false, {}, {false, false}};
-    if (request.spec.what == process::launch_spec::kind::top) job.top = result.process;
+    if (request.spec.what == process::launch_spec::kind::top) {
+      job.top = result.process;
+      for (auto& frame : std::exchange(job.early_stdin, {}))
+        if (nodes[index].connection) nodes[index].connection->send(std::move(frame));
+    }
     if (request.spawner) reply_to_process(*request.spawner, wire::spawn_reply{request.spawner_request, result.process, 0, {}});
     if (job.ending) send(nodes[index].connection, wire::end_job{request.job, false});
   }
@@ -389,7 +403,7 @@ struct master::state {
     auto it = jobs.find(job_id);
     if (it == jobs.end()) return;
     send(it->second.bridge, wire::job_finished{job_id, problem});
-    if (!problem.empty()) log.info("job " + std::to_string(job_id) + " failed: " + problem);
+    if (!problem.empty()) log.info("job " + job_name(job_id) + " failed: " + problem);
     for (auto w = waiting.begin(); w != waiting.end();) {
       if (w->second.job == job_id) {
         slots.cancel(w->first);
@@ -436,7 +450,7 @@ struct master::state {
     job.program = std::move(start.program);
     job.bridge = bridge;
     job.top_needs = start.top_needs;
-    log.info("job " + std::to_string(start.job) + ": " + (job.program.argv.empty() ? "?" : job.program.argv[0]) + " (" +
+    log.info("job " + job_name(start.job) + ": " + (job.program.argv.empty() ? "?" : job.program.argv[0]) + " (" +
              describe(start.top_needs) + ")");
     if (!cache.find(job.program.binary_hash)) {
       job.awaiting_binary = true;
@@ -469,10 +483,15 @@ struct master::state {
     place(std::move(launch), true);
   }
 
+  // Stdin goes to the node of the top process; what comes before the top runs waits for it.
   template <class Message>
   void to_top_node(std::uint64_t job_id, const Message& m) {
     auto job = jobs.find(job_id);
-    if (job == jobs.end() || !job->second.top) return;
+    if (job == jobs.end()) return;
+    if (!job->second.top) {
+      job->second.early_stdin.push_back(wire::encode_message(m));
+      return;
+    }
     auto& top = job->second.processes.at(*job->second.top);
     send(nodes[top.node].connection, m);
   }
@@ -499,7 +518,7 @@ struct master::state {
     for (auto& [id, job] : jobs)
       if (job.bridge == bridge) orphaned.push_back(id);
     for (auto id : orphaned) {
-      log.info("job " + std::to_string(id) + ": its bridge is gone, ending it");
+      log.info("job " + job_name(id) + ": its bridge is gone, ending it");
       jobs.at(id).bridge.reset();
       end_job(id, false);
       // A process that ignores SIGTERM is killed after the monitors' grace period.

@@ -164,7 +164,7 @@ struct fabric_node::state {
       return refuse(launched.error());
     }
     pending_launches[spec.self] = order.request_id;
-    log.debug("launching " + spec.self.to_string() + " of job " + std::to_string(job));
+    log.debug("launching " + spec.self.to_string());
   }
 
   void on_started(const pid& process, std::expected<void, std::string> started) {
