@@ -1,0 +1,77 @@
+// Round-trip latency of a channel between two processes, next to a raw TCP loopback socket between
+// the same two processes, measured in the same run, rounds interleaved so that machine noise hits
+// both alike. Target: channel p50 within 1.25x of raw TCP.
+#include "../common/raw_tcp.hpp"
+
+#include <constellation/constellation.hpp>
+
+#include <array>
+#include <iostream>
+
+using namespace constellation;
+
+namespace {
+
+constexpr int warmup = 200;
+
+template <class T>
+void echo_channel(pid parent, int rounds) {
+  receiver<T> in(parent);
+  sender<T> out(parent);
+  for (int i = 0; i < rounds; ++i) out.send(in.recv());
+}
+
+void echo_raw(pid, std::uint16_t port, int size, int rounds) {
+  int fd = bench::connect_loopback(port);
+  std::string buffer(static_cast<std::size_t>(size), '\0');
+  for (int i = 0; i < rounds; ++i) {
+    bench::read_all(fd, buffer.data(), buffer.size());
+    bench::write_all(fd, buffer.data(), buffer.size());
+  }
+}
+
+template <class T>
+void measure(const char* label, T value, int size, int rounds) {
+  std::uint16_t port = 0;
+  int listener = bench::listen_loopback(port);
+  const int total = warmup + rounds;
+  pid channel_peer = spawn({}, echo_channel<T>, total);
+  spawn({}, echo_raw, port, size, total);  // answers on the raw socket
+  int raw = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  bench::no_delay(raw);
+  sender<T> out(channel_peer);
+  receiver<T> in(channel_peer);
+  std::string buffer(static_cast<std::size_t>(size), 'x');
+
+  std::vector<double> channel_us, raw_us;
+  for (int i = 0; i < total; ++i) {
+    auto t0 = bench::clock::now();
+    out.send(value);
+    value = in.recv();
+    auto t1 = bench::clock::now();
+    bench::write_all(raw, buffer.data(), buffer.size());
+    bench::read_all(raw, buffer.data(), buffer.size());
+    auto t2 = bench::clock::now();
+    if (i >= warmup) {
+      channel_us.push_back(bench::micros(t1 - t0));
+      raw_us.push_back(bench::micros(t2 - t1));
+    }
+  }
+  auto c = bench::summarize(channel_us), r = bench::summarize(raw_us);
+  std::printf("%-8s %8d  channel p50 %7.1f us  p99 %7.1f us | raw TCP p50 %7.1f us  p99 %7.1f us | ratio p50 %.2fx p99 %.2fx\n",
+              label, rounds, c.p50, c.p99, r.p50, r.p99, c.p50 / r.p50, c.p99 / r.p99);
+  ::close(raw);
+  ::close(listener);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  init();
+  const int rounds = argc > 1 ? std::atoi(argv[1]) : 5000;
+  std::printf("channel round trip between two processes vs raw TCP loopback (same processes, same run)\n");
+  measure("8 B", std::uint64_t{42}, 8, rounds);
+  std::array<char, 1024> kib{};
+  measure("1 KiB", kib, 1024, rounds);
+  std::printf("target: channel p50 within 1.25x of raw TCP\n");
+}
