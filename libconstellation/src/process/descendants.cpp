@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <signal.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -31,9 +33,39 @@ pid_t parent_of(const char* pid) {
   return parent;
 }
 
-}  // namespace
+// Whether the kernel lists each thread's children in /proc (CONFIG_PROC_CHILDREN).
+bool children_files_exist() {
+  static const bool exist = [] {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/self/task/%d/children", static_cast<int>(::getpid()));
+    return ::access(path, R_OK) == 0;
+  }();
+  return exist;
+}
 
-std::vector<pid_t> descendants_of(pid_t root) {
+// The children of pid, from /proc/<pid>/task/<tid>/children: one small read per thread.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> children;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/task", pid);
+  DIR* tasks = ::opendir(path);
+  if (!tasks) return children;  // gone: no children
+  while (dirent* e = ::readdir(tasks)) {
+    if (e->d_name[0] == '.') continue;
+    char file[300];
+    std::snprintf(file, sizeof file, "/proc/%d/task/%s/children", pid, e->d_name);
+    if (FILE* f = std::fopen(file, "re")) {  // a thread that just ended has none
+      int child;
+      while (std::fscanf(f, "%d", &child) == 1) children.push_back(child);
+      std::fclose(f);
+    }
+  }
+  ::closedir(tasks);
+  return children;
+}
+
+// Every process, to find descendants where children files are missing: costs a read per process.
+std::vector<pid_t> descendants_by_scan(pid_t root) {
   std::multimap<pid_t, pid_t> children;
   if (DIR* proc = ::opendir("/proc")) {
     while (dirent* e = ::readdir(proc)) {
@@ -52,6 +84,23 @@ std::vector<pid_t> descendants_of(pid_t root) {
     for (auto it = begin; it != end; ++it) {
       found.push_back(it->second);
       frontier.push_back(it->second);
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+std::vector<pid_t> descendants_of(pid_t root) {
+  if (!children_files_exist()) return descendants_by_scan(root);
+  std::vector<pid_t> found;
+  std::vector<pid_t> frontier{root};
+  while (!frontier.empty()) {
+    const pid_t p = frontier.back();
+    frontier.pop_back();
+    for (pid_t c : children_of(p)) {
+      found.push_back(c);
+      frontier.push_back(c);
     }
   }
   return found;
