@@ -1,7 +1,5 @@
 #include "bridge_daemon.hpp"
 
-#include "binary_hash.hpp"
-
 #include "cluster/authenticated_link.hpp"
 #include "runtime/pid_access.hpp"
 #include "wire/crypto.hpp"
@@ -42,8 +40,8 @@ std::string reframed(std::uint8_t type, std::string_view payload) {
 
 }  // namespace
 
-bridge_daemon::bridge_daemon(asio::io_context& io, bridge_settings settings, binary_cache cache,
-                             const cluster::daemon_log& log)
+bridge_daemon::bridge_daemon(asio::io_context& io, bridge_settings settings,
+                             cluster::binary_cache cache, const cluster::daemon_log& log)
     : io_(io),
       settings_(std::move(settings)),
       cache_(std::move(cache)),
@@ -63,7 +61,7 @@ bridge_daemon::~bridge_daemon() {
 
 std::expected<void, std::string> bridge_daemon::start() {
   boost::system::error_code ec;
-  const auto& at = settings_.listen.endpoint;
+  const auto at = cluster::tcp_endpoint(settings_.listen);
   if (acceptor_.open(at.protocol(), ec); !ec)
     acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(at, ec);
@@ -180,7 +178,7 @@ void bridge_daemon::on_deploy_request(std::uint64_t id, wire::deploy_request req
   auto& c = clients_.at(id);
   if (c.job != 0) return protocol_error(id, "a second deploy_request on one connection");
   auto& program = request.program;
-  if (!is_binary_hash(program.binary_hash))
+  if (!wire::is_sha256_hex(program.binary_hash))
     return protocol_error(id, "deploy_request without a valid SHA-256 hash");
   if (program.argv.empty()) return protocol_error(id, "deploy_request without argv");
   const auto job_id = new_job_id();
@@ -189,10 +187,10 @@ void bridge_daemon::on_deploy_request(std::uint64_t id, wire::deploy_request req
   j.client = id;
   j.program = std::move(program);
   log_.info(job_name(job_id) + ": " + j.program.argv.front() + " for " + c.peer);
-  if (j.program.binary_size == 0 || j.program.binary_size > max_binary_size)
+  if (j.program.binary_size == 0 || j.program.binary_size > wire::max_binary_size)
     return finish(job_id, "the binary has " + std::to_string(j.program.binary_size) +
                               " bytes; a deployed binary has 1 to " +
-                              std::to_string(max_binary_size) + " bytes");
+                              std::to_string(wire::max_binary_size) + " bytes");
   if (cache_.contains(j.program.binary_hash, j.program.binary_size)) return run_recce(job_id);
   j.at = stage::awaiting_binary;
   send_to_client(id, wire::encode_message(wire::need_binary{j.program.binary_hash}));

@@ -17,11 +17,11 @@
 // Peers' mistakes (a failed handshake, garbage, an oversized or unexpected frame) cost only that
 // connection: one line in the log, naming the peer, and the daemon goes on.
 
-#include "binary_cache.hpp"
 #include "master_link.hpp"
 #include "recce_process.hpp"
-#include "tcp_address.hpp"
 
+#include "cluster/binary_cache.hpp"
+#include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
 #include "wire/cluster_messages.hpp"
 
@@ -49,8 +49,8 @@ inline constexpr auto orphan_grace = std::chrono::seconds(3);
 inline constexpr std::size_t held_stdin_limit = 64 * 1024 * 1024;
 
 struct bridge_settings {
-  tcp_address listen;  // port 0: any free port (see local_endpoint)
-  tcp_address master;
+  cluster::endpoint listen;  // port 0: any free port (see local_endpoint)
+  cluster::endpoint master;
   std::string secret;
   std::chrono::milliseconds master_wait = default_master_wait;
 };
@@ -58,7 +58,7 @@ struct bridge_settings {
 class bridge_daemon {
  public:
   // log must outlive the daemon.
-  bridge_daemon(boost::asio::io_context& io, bridge_settings settings, binary_cache cache,
+  bridge_daemon(boost::asio::io_context& io, bridge_settings settings, cluster::binary_cache cache,
                 const cluster::daemon_log& log);
   // Kills the recces still running: nobody would reap them, or stop one that hangs.
   ~bridge_daemon();
@@ -127,7 +127,7 @@ class bridge_daemon {
 
   boost::asio::io_context& io_;
   bridge_settings settings_;
-  binary_cache cache_;
+  cluster::binary_cache cache_;
   const cluster::daemon_log& log_;
   boost::asio::ip::tcp::acceptor acceptor_;
   master_link master_;

@@ -1,5 +1,7 @@
 #include "bridge_options.hpp"
 
+#include "cluster/binary_cache.hpp"
+
 namespace constellation::bridge {
 
 std::expected<bridge_options, std::string> parse_bridge_options(
@@ -54,6 +56,10 @@ std::expected<bridge_options, std::string> parse_bridge_options(
   options.listen = positional[0];
   options.master = positional[1];
   return options;
+}
+
+std::string default_cache_dir(std::uint16_t port) {
+  return cluster::binary_cache::default_dir("bridge-" + std::to_string(port));
 }
 
 }  // namespace constellation::bridge

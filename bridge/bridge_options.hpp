@@ -6,6 +6,7 @@
 //
 // --format is the log's format (cluster/log.hpp): the bridge shows no job events itself.
 
+#include <cstdint>
 #include <expected>
 #include <optional>
 #include <string>
@@ -37,8 +38,12 @@ struct bridge_options {
 };
 
 // The options of args (argv without the program name). The error names the argument at fault;
-// addresses are only checked to be present here (see parse_tcp_address).
+// addresses are only checked to be present here (see cluster::parse_endpoint).
 std::expected<bridge_options, std::string> parse_bridge_options(
     const std::vector<std::string>& args);
+
+// The default of --cache-dir: ${TMPDIR:-/tmp}/constellation-<uid>/bridge-<port>, one cache per
+// bridge, so that two bridges on one machine do not race on one directory.
+std::string default_cache_dir(std::uint16_t port);
 
 }  // namespace constellation::bridge

@@ -2,6 +2,8 @@
 #include "bridge_daemon.hpp"
 #include "bridge_options.hpp"
 
+#include "cluster/binary_cache.hpp"
+#include "cluster/endpoint.hpp"
 #include "cluster/secret.hpp"
 
 #include <boost/asio/signal_set.hpp>
@@ -29,22 +31,22 @@ int main(int argc, char** argv) {
     std::fputs(bridge::bridge_usage, stdout);
     return 0;
   }
-  auto listen = bridge::parse_tcp_address(options->listen);
+  auto listen = cluster::parse_endpoint(options->listen);
   if (!listen) return fail("LISTEN: " + listen.error(), 2);
-  auto master = bridge::parse_tcp_address(options->master);
+  auto master = cluster::parse_endpoint(options->master);
   if (!master) return fail("MASTER_ADDR: " + master.error(), 2);
 
   auto secret = cluster::resolve_secret(options->secret_file);
   if (!secret) return fail(secret.error(), 1);
-  if (!listen->loopback() && !secret->chosen)
+  if (!cluster::is_loopback(*listen) && !secret->chosen)
     return fail(
         "refusing to listen on " + listen->text +
             ", which other machines can reach, with the per-user default secret " + secret->path +
             ": give the cluster's secret with --secret-file F (or CONSTELLATION_SECRET_FILE)",
         1);
 
-  auto cache = bridge::binary_cache::open(
-      options->cache_dir.value_or(bridge::binary_cache::default_dir(listen->endpoint.port())));
+  auto cache = cluster::binary_cache::open(
+      options->cache_dir.value_or(bridge::default_cache_dir(listen->port)));
   if (!cache) return fail(cache.error(), 1);
 
   // A client that vanishes mid-write must cost a failed write, not the daemon.

@@ -9,7 +9,7 @@ namespace {
 constexpr auto longest_pause = std::chrono::seconds(5);
 }  // namespace
 
-master_link::master_link(boost::asio::io_context& io, tcp_address master,
+master_link::master_link(boost::asio::io_context& io, cluster::endpoint master,
                          cluster::link_credentials credentials, const cluster::daemon_log& log,
                          handlers h)
     : io_(io),
@@ -27,7 +27,7 @@ void master_link::start() {
 void master_link::connect() {
   const auto attempt = ++attempt_;
   cluster::open_link(
-      io_, master_.endpoint, credentials_,
+      io_, cluster::tcp_endpoint(master_), credentials_,
       [this, attempt](std::shared_ptr<agent::frame_connection> connection, std::string,
                       std::string already_received) {
         if (attempt != attempt_) return connection->close();

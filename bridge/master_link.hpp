@@ -2,10 +2,9 @@
 // The bridge's one connection to the master: authenticated as purpose "bridge", opened at start
 // and opened again, after a pause, whenever it fails or drops.
 
-#include "tcp_address.hpp"
-
 #include "agent/frame_connection.hpp"
 #include "cluster/authenticated_link.hpp"
+#include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -29,7 +28,7 @@ class master_link {
   };
 
   // log must outlive the link.
-  master_link(boost::asio::io_context& io, tcp_address master,
+  master_link(boost::asio::io_context& io, cluster::endpoint master,
               cluster::link_credentials credentials, const cluster::daemon_log& log, handlers h);
 
   // Connects; from then on keeps connecting until the loop stops.
@@ -49,7 +48,7 @@ class master_link {
   void on_lost(const std::string& why);
 
   boost::asio::io_context& io_;
-  tcp_address master_;
+  cluster::endpoint master_;
   cluster::link_credentials credentials_;
   const cluster::daemon_log& log_;
   handlers handlers_;

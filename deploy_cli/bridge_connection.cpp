@@ -28,7 +28,7 @@ std::string describe_connect_failure(std::string_view address, std::string_view 
   return "cannot authenticate with " + at + " (" + std::string(why) + "): " + hint;
 }
 
-void connect_to_bridge(boost::asio::io_context& io, const bridge::tcp_address& address,
+void connect_to_bridge(boost::asio::io_context& io, const cluster::endpoint& address,
                        const cluster::cluster_secret& secret, connected_handler on_connected,
                        connect_failed_handler on_failed) {
   // Shared by the link's callbacks and the deadline: whichever comes first answers, once.
@@ -51,7 +51,7 @@ void connect_to_bridge(boost::asio::io_context& io, const bridge::tcp_address& a
                      " s: is the address right, and reachable from here?");
   });
   cluster::open_link(
-      io, address.endpoint, {secret.bytes, wire::purpose::deploy, "deploy"},
+      io, cluster::tcp_endpoint(address), {secret.bytes, wire::purpose::deploy, "deploy"},
       [state](std::shared_ptr<agent::frame_connection> connection, std::string,
               std::string already) {
         if (state->answered) return connection->close();

@@ -3,9 +3,8 @@
 // (purpose "deploy"), bounded in time as a whole, with failures told in words that name the
 // bridge's address and, when the handshake failed, the secret file used.
 
-#include "bridge/tcp_address.hpp"
-
 #include "agent/frame_connection.hpp"
+#include "cluster/endpoint.hpp"
 #include "cluster/secret.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -26,7 +25,7 @@ using connected_handler = std::function<void(std::shared_ptr<agent::frame_connec
 using connect_failed_handler = std::function<void(std::string problem)>;
 
 // Calls exactly one of the handlers, on io's loop.
-void connect_to_bridge(boost::asio::io_context& io, const bridge::tcp_address& address,
+void connect_to_bridge(boost::asio::io_context& io, const cluster::endpoint& address,
                        const cluster::cluster_secret& secret, connected_handler on_connected,
                        connect_failed_handler on_failed);
 

@@ -4,10 +4,9 @@
 #include "run_problem.hpp"
 #include "stdin_forwarder.hpp"
 
-#include "bridge/binary_hash.hpp"
-
 #include "report/exit_code.hpp"
 #include "wire/cluster_messages.hpp"
+#include "wire/crypto.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -34,11 +33,11 @@ std::expected<std::string, std::string> read_binary(const std::string& path) {
     ::close(fd);
     return std::unexpected("the binary " + path + " is not a regular file");
   }
-  if (static_cast<std::uint64_t>(st.st_size) > bridge::max_binary_size) {
+  if (static_cast<std::uint64_t>(st.st_size) > wire::max_binary_size) {
     ::close(fd);
     return std::unexpected("the binary " + path + " has " + std::to_string(st.st_size) +
                            " bytes; a deploy can take up to " +
-                           std::to_string(bridge::max_binary_size));
+                           std::to_string(wire::max_binary_size));
   }
   std::string bytes;
   bytes.reserve(static_cast<std::size_t>(st.st_size));
@@ -69,7 +68,7 @@ class deploy_session {
         signals_(io_, SIGINT, SIGTERM, SIGHUP),
         give_up_(io_),
         binary_(std::move(binary)) {
-    program_.binary_hash = bridge::sha256_hex(*binary_);
+    program_.binary_hash = wire::sha256_hex(*binary_);
     program_.binary_size = binary_->size();
     program_.argv.push_back(settings.binary);
     program_.argv.insert(program_.argv.end(), settings.args.begin(), settings.args.end());

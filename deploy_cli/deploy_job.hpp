@@ -6,8 +6,7 @@
 // Stdin goes to the top process. The first Ctrl-C or SIGTERM ends the job gently, as locally, and
 // the output goes on until the job's end; the second ends it at once; a third stops waiting.
 
-#include "bridge/tcp_address.hpp"
-
+#include "cluster/endpoint.hpp"
 #include "cluster/secret.hpp"
 #include "report/event_writer.hpp"
 
@@ -22,7 +21,7 @@ namespace constellation::deploy {
 inline constexpr auto second_interrupt_wait = std::chrono::seconds(10);
 
 struct deploy_settings {
-  bridge::tcp_address bridge;
+  cluster::endpoint bridge;
   cluster::cluster_secret secret;
   report::output_format format = report::output_format::human;
   std::string binary;             // as given: also the program's argv[0]

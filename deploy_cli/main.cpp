@@ -4,6 +4,8 @@
 #include "run_problem.hpp"
 #include "status_query.hpp"
 
+#include "cluster/endpoint.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -23,7 +25,7 @@ int main(int argc, char** argv) {
     std::fputs(deploy::deploy_usage, stdout);
     return 0;
   }
-  auto address = bridge::parse_tcp_address(options->bridge);
+  auto address = cluster::parse_endpoint(options->bridge);
   if (!address) {
     std::fprintf(stderr, "constellation-deploy: BRIDGE_ADDR: %s\n", address.error().c_str());
     return 2;

@@ -12,7 +12,7 @@
 
 namespace constellation::deploy {
 
-int run_status(const bridge::tcp_address& bridge, const cluster::cluster_secret& secret,
+int run_status(const cluster::endpoint& bridge, const cluster::cluster_secret& secret,
                report::output_format format) {
   ::signal(SIGPIPE, SIG_IGN);
   boost::asio::io_context io;

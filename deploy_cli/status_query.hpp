@@ -2,8 +2,7 @@
 // constellation-deploy status BRIDGE_ADDR: asks the master, through the bridge, how the cluster's
 // nodes are used, and shows it (status_format.hpp).
 
-#include "bridge/tcp_address.hpp"
-
+#include "cluster/endpoint.hpp"
 #include "cluster/secret.hpp"
 #include "report/event_writer.hpp"
 
@@ -15,7 +14,7 @@ namespace constellation::deploy {
 inline constexpr auto status_time_limit = std::chrono::seconds(30);
 
 // Shows the status and returns 0, or shows the problem (run_problem.hpp) and returns 1. Blocks.
-int run_status(const bridge::tcp_address& bridge, const cluster::cluster_secret& secret,
+int run_status(const cluster::endpoint& bridge, const cluster::cluster_secret& secret,
                report::output_format format);
 
 }  // namespace constellation::deploy

@@ -5,6 +5,8 @@
 #include "node/fabric_node.hpp"
 
 #include "cluster/authenticated_link.hpp"
+#include "cluster/binary_cache.hpp"
+#include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
 #include "cluster/secret.hpp"
 #include "wire/cluster_messages.hpp"
@@ -112,7 +114,7 @@ std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::st
 
 int run_daemon(const daemon_arguments& arguments) {
   cluster::daemon_log log("fabric", arguments.json_log, arguments.verbose);
-  auto listen = parse_endpoint(arguments.listen);
+  auto listen = cluster::parse_endpoint(arguments.listen);
   if (!listen) {
     std::fprintf(stderr, "constellation-fabric: LISTEN: %s\n", listen.error().c_str());
     return 2;
@@ -122,7 +124,7 @@ int run_daemon(const daemon_arguments& arguments) {
     std::fprintf(stderr, "constellation-fabric: %s\n", secret.error().c_str());
     return 2;
   }
-  if (!secret->chosen && !is_loopback(*listen)) {
+  if (!secret->chosen && !cluster::is_loopback(*listen)) {
     std::fprintf(stderr,
                  "constellation-fabric: refusing to listen on %s without a shared secret: this daemon runs the "
                  "binaries it is sent. Give one with --secret-file F or CONSTELLATION_SECRET_FILE (F: 32+ bytes, "
@@ -145,7 +147,7 @@ int run_daemon(const daemon_arguments& arguments) {
     }
     if (!secret->chosen)
       for (const auto& n : loaded->nodes)
-        if (!is_loopback(n.fabric) || (n.bridge && !is_loopback(*n.bridge))) {
+        if (!cluster::is_loopback(n.fabric) || (n.bridge && !cluster::is_loopback(*n.bridge))) {
           std::fprintf(stderr, "%s: node %s is not on loopback: a cluster beyond this machine needs --secret-file\n",
                        arguments.nodes_toml->c_str(), n.fabric.text.c_str());
           return 2;
@@ -157,7 +159,7 @@ int run_daemon(const daemon_arguments& arguments) {
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor(io);
   boost::system::error_code ec;
-  const asio::ip::tcp::endpoint at(asio::ip::address_v4(listen->ipv4), listen->port);
+  const auto at = cluster::tcp_endpoint(*listen);
   acceptor.open(at.protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(at, ec);
@@ -168,13 +170,28 @@ int run_daemon(const daemon_arguments& arguments) {
   }
 
   const std::string name = "fabric-" + listen->text;
-  const std::string cache_root = arguments.cache_folder.value_or(default_cache_folder(name));
-  fabric_node node(io, {*listen, secret->bytes, cache_root + "/binaries"}, log);
+  const std::string cache_root =
+      arguments.cache_folder.value_or(cluster::binary_cache::default_dir(name));
+  auto binaries = cluster::binary_cache::open(cache_root + "/binaries");
+  if (!binaries) {
+    std::fprintf(stderr, "constellation-fabric: %s\n", binaries.error().c_str());
+    return 1;
+  }
+  std::optional<cluster::binary_cache> jobs_cache;
+  if (config) {
+    auto opened = cluster::binary_cache::open(cache_root + "/jobs");
+    if (!opened) {
+      std::fprintf(stderr, "constellation-fabric: %s\n", opened.error().c_str());
+      return 1;
+    }
+    jobs_cache = std::move(*opened);
+  }
+  fabric_node node(io, {*listen, secret->bytes, std::move(*binaries)}, log);
   std::unique_ptr<master> the_master;
   std::vector<std::string> purposes{wire::purpose::fabric};
   pid_t bridge = -1;
   if (config) {
-    the_master = std::make_unique<master>(io, *config, secret->bytes, cache_root + "/jobs", log);
+    the_master = std::make_unique<master>(io, *config, secret->bytes, std::move(*jobs_cache), log);
     purposes.push_back(wire::purpose::bridge);
     if (const auto& bind = config->nodes.front().bridge) {
       auto program = find_bridge_program();

@@ -235,15 +235,15 @@ class reader {
     return message + "; a [[nodes]] entry allows only fabric_addr, bridge_bind, mem and cpu";
   }
 
-  std::expected<endpoint, std::string> read_address(std::string_view name,
-                                                    const toml::node& value) const {
+  std::expected<cluster::endpoint, std::string> read_address(std::string_view name,
+                                                             const toml::node& value) const {
     const auto* text = value.as_string();
     if (text == nullptr) {
       return std::unexpected(at(value.source().begin) + std::string(name) +
                              ": expected a string such as \"10.0.0.1:9999\", found " +
                              describe(value));
     }
-    auto parsed = parse_endpoint(text->get());
+    auto parsed = cluster::parse_endpoint(text->get());
     if (!parsed) {
       return std::unexpected(at(value.source().begin) + std::string(name) + ": " + parsed.error());
     }
@@ -254,7 +254,7 @@ class reader {
   // its capacity twice; so every fabric_addr and bridge_bind must differ from all the others.
   // The refusal, if e is taken; otherwise records where it was claimed.
   std::optional<std::string> claim(std::string_view name, const toml::node& value,
-                                   const endpoint& e) {
+                                   const cluster::endpoint& e) {
     std::string where = at(value.source().begin);
     const auto key = std::pair{e.ipv4, e.port};
     if (const auto taken = claimed_.find(key); taken != claimed_.end()) {

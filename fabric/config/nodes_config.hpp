@@ -14,15 +14,15 @@
 #include <string_view>
 #include <vector>
 
-#include "config/endpoint.hpp"
+#include "cluster/endpoint.hpp"
 
 namespace constellation::fabric {
 
 struct node_config {
-  endpoint fabric;                 // fabric_addr
-  std::optional<endpoint> bridge;  // bridge_bind
-  std::uint64_t mem = 0;           // bytes, more than 0
-  double cpu = 0;                  // logical cores, finite, from 0.000001 to 1000000
+  cluster::endpoint fabric;                 // fabric_addr
+  std::optional<cluster::endpoint> bridge;  // bridge_bind
+  std::uint64_t mem = 0;                    // bytes, more than 0
+  double cpu = 0;                           // logical cores, finite, from 0.000001 to 1000000
 };
 
 struct cluster_config {

@@ -88,7 +88,7 @@ struct master::state {
   asio::io_context& io;
   cluster_config config;
   std::string secret;
-  binary_cache cache;
+  cluster::binary_cache cache;
   const cluster::daemon_log& log;
   placement slots;
   std::vector<node_link> nodes;
@@ -97,8 +97,9 @@ struct master::state {
   std::map<std::uint64_t, launch_request> waiting;   // by placement ticket
   std::uint64_t next_request = 1;
 
-  state(asio::io_context& i, cluster_config c, std::string s, std::string cache_folder, const cluster::daemon_log& l)
-      : io(i), config(std::move(c)), secret(std::move(s)), cache(std::move(cache_folder)), log(l) {
+  state(asio::io_context& i, cluster_config c, std::string s, cluster::binary_cache b,
+        const cluster::daemon_log& l)
+      : io(i), config(std::move(c)), secret(std::move(s)), cache(std::move(b)), log(l) {
     for (const auto& n : config.nodes) {
       slots.add_node(to_capacity(resources{n.mem, n.cpu}), false);
       nodes.push_back(node_link{n, nullptr, false, std::make_unique<asio::steady_timer>(io), {}});
@@ -256,7 +257,7 @@ struct master::state {
     const auto id = next_request++;
     if (!node.binaries.contains(job.program.binary_hash)) {
       // Sent once per node: every later launch there names the binary by its hash only.
-      auto bytes = cache.read(job.program.binary_hash);
+      auto bytes = cache.load(job.program.binary_hash);
       if (bytes) {
         send(node.connection, wire::binary_upload{job.program.binary_hash, std::move(*bytes)});
         node.binaries.insert(job.program.binary_hash);
@@ -546,9 +547,10 @@ struct master::state {
   }
 };
 
-master::master(asio::io_context& io, cluster_config config, std::string secret, std::string cache_folder,
-               const cluster::daemon_log& log)
-    : state_(std::make_unique<state>(io, std::move(config), std::move(secret), std::move(cache_folder), log)) {}
+master::master(asio::io_context& io, cluster_config config, std::string secret,
+               cluster::binary_cache cache, const cluster::daemon_log& log)
+    : state_(std::make_unique<state>(io, std::move(config), std::move(secret), std::move(cache),
+                                     log)) {}
 
 master::~master() = default;
 

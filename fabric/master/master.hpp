@@ -4,9 +4,9 @@
 // bridge that started it.
 
 #include "config/nodes_config.hpp"
-#include "node/binary_cache.hpp"
 
 #include "agent/frame_connection.hpp"
+#include "cluster/binary_cache.hpp"
 #include "cluster/log.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -18,8 +18,9 @@ namespace constellation::fabric {
 
 class master {
  public:
-  master(boost::asio::io_context& io, cluster_config config, std::string secret, std::string cache_folder,
-         const cluster::daemon_log& log);
+  // cache: the binaries bridges sent, to forward to nodes.
+  master(boost::asio::io_context& io, cluster_config config, std::string secret,
+         cluster::binary_cache cache, const cluster::daemon_log& log);
   ~master();
   master(const master&) = delete;
   master& operator=(const master&) = delete;

@@ -67,7 +67,6 @@ struct fabric_node::state {
   asio::io_context& io;
   node_options options;
   const cluster::daemon_log& log;
-  binary_cache cache;
   std::shared_ptr<agent::frame_connection> master;
   agent::node_processes processes;
   std::map<pid, std::uint64_t> pending_launches;  // process -> the master's request id
@@ -77,7 +76,6 @@ struct fabric_node::state {
       : io(i),
         options(std::move(o)),
         log(l),
-        cache(options.cache_folder),
         processes(io, {[this](const report::process_event& e) { to_master(wire::job_event{e}); },
                        [this](const pid& p, std::expected<void, std::string> started) { on_started(p, std::move(started)); },
                        [this](const pid& p, std::uint8_t type, std::string_view payload) {
@@ -96,7 +94,7 @@ struct fabric_node::state {
         break;
       case wire::cluster_type::binary_upload:
         if (auto m = decode<wire::binary_upload>(payload)) {
-          auto stored = cache.store(m->binary_hash, m->bytes);
+          auto stored = options.cache.store(m->binary_hash, m->bytes);
           if (!stored) log.warn("cannot store a binary from the master: " + stored.error());
           else log.info("received binary " + m->binary_hash.substr(0, 12) + " (" + std::to_string(m->bytes.size()) + " bytes)");
           return;
@@ -141,7 +139,7 @@ struct fabric_node::state {
     auto refuse = [&](std::string problem, bool missing = false) {
       to_master(wire::launch_result{order.request_id, pid{}, missing, std::move(problem)});
     };
-    auto binary = cache.find(order.program.binary_hash);
+    auto binary = options.cache.find(order.program.binary_hash);
     if (!binary) return refuse("binary not cached", true);
     auto listener = agent::open_listener(options.listen.ipv4);
     if (!listener) return refuse(listener.error());

@@ -2,10 +2,9 @@
 // The node daemon: runs the processes its master places here, within their limits, and passes
 // their output, exits and requests to the master.
 
-#include "config/nodes_config.hpp"
-#include "node/binary_cache.hpp"
-
 #include "agent/frame_connection.hpp"
+#include "cluster/binary_cache.hpp"
+#include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -16,9 +15,9 @@
 namespace constellation::fabric {
 
 struct node_options {
-  endpoint listen;
-  std::string secret;  // the cluster's
-  std::string cache_folder;
+  cluster::endpoint listen;
+  std::string secret;           // the cluster's
+  cluster::binary_cache cache;  // the binaries the master sent
 };
 
 class fabric_node {

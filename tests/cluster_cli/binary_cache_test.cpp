@@ -1,5 +1,8 @@
-#include "bridge/binary_cache.hpp"
-#include "bridge/binary_hash.hpp"
+// The binary cache of the bridge, the master and the nodes (cluster/binary_cache.hpp).
+#include "bridge/bridge_options.hpp"
+
+#include "cluster/binary_cache.hpp"
+#include "wire/crypto.hpp"
 
 #include "temporary_directory.hpp"
 
@@ -10,8 +13,9 @@
 
 #include <filesystem>
 
-using namespace constellation::bridge;
 using cluster_cli_test::temporary_directory;
+using constellation::cluster::binary_cache;
+using constellation::wire::sha256_hex;
 
 namespace {
 mode_t mode_of(const std::string& path) {
@@ -70,8 +74,10 @@ TEST_CASE("binary_cache refuses a directory others may enter, or that is not a d
 }
 
 TEST_CASE("binary_cache's default directory is per user and per bridge port") {
-  const auto dir = binary_cache::default_dir(7000);
+  const auto dir = constellation::bridge::default_cache_dir(7000);
   CHECK(dir.ends_with("/constellation-" + std::to_string(::getuid()) + "/bridge-7000"));
+  CHECK(binary_cache::default_dir("fabric-127.0.0.1:7001") ==
+        dir.substr(0, dir.rfind('/')) + "/fabric-127.0.0.1:7001");
 }
 
 TEST_CASE("binary_cache checks the per-user parent of the default directory too") {
@@ -82,4 +88,38 @@ TEST_CASE("binary_cache checks the per-user parent of the default directory too"
   auto refused = binary_cache::open(parent + "/bridge-7000");
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().find(parent) != std::string::npos);
+}
+
+TEST_CASE("binary_cache checks the per-user folder further up too, and makes missing parents") {
+  temporary_directory tmp;
+  const std::string per_user = tmp.path() + "/constellation-" + std::to_string(::getuid());
+  // A daemon's caches sit below a folder of its own: <per-user>/<daemon>/binaries.
+  auto cache = binary_cache::open(per_user + "/fabric-x/binaries");
+  REQUIRE(cache.has_value());
+  CHECK(mode_of(per_user) == 0700);
+  CHECK(mode_of(per_user + "/fabric-x") == 0700);
+  CHECK(mode_of(cache->dir()) == 0700);
+
+  REQUIRE(::chmod(per_user.c_str(), 0755) == 0);
+  auto refused = binary_cache::open(per_user + "/fabric-x/binaries");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().find(per_user + " may be entered by other users") != std::string::npos);
+}
+
+TEST_CASE("binary_cache finds a stored binary by its hash, as a program to run") {
+  temporary_directory tmp;
+  auto cache = binary_cache::open(tmp.path() + "/binaries");
+  REQUIRE(cache.has_value());
+  const std::string bytes = "#!/bin/sh\necho hi\n";
+  const auto hash = sha256_hex(bytes);
+  CHECK_FALSE(cache->find(hash).has_value());
+  REQUIRE(cache->store(hash, bytes).has_value());
+  CHECK(cache->find(hash) == cache->path_of(hash));
+  CHECK(::access(cache->find(hash)->c_str(), X_OK) == 0);
+  CHECK_FALSE(cache->find("../" + hash.substr(3)).has_value());
+  // Stored again (two bridges sent it): the same file, nothing left behind.
+  REQUIRE(cache->store(hash, bytes).has_value());
+  CHECK(cache->load(hash) == bytes);
+  CHECK(std::distance(std::filesystem::directory_iterator(cache->dir()),
+                      std::filesystem::directory_iterator()) == 1);
 }

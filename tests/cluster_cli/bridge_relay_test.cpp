@@ -1,14 +1,16 @@
 // The bridge and constellation-deploy together, against a stand-in master (fake_master.hpp): what
 // a user sees of a deployed job, and what the master is sent.
-#include "bridge/binary_hash.hpp"
 #include "bridge/bridge_daemon.hpp"
 
 #include "command_run.hpp"
 #include "fake_master.hpp"
 #include "temporary_directory.hpp"
 
+#include "cluster/binary_cache.hpp"
+#include "cluster/endpoint.hpp"
 #include "report/json_events.hpp"
 #include "runtime/pid_access.hpp"
+#include "wire/crypto.hpp"
 
 #include <doctest/doctest.h>
 
@@ -84,7 +86,7 @@ void record(master_view& view, std::uint8_t type, std::string_view payload) {
       break;
     case wire::cluster_type::binary_upload: {
       auto upload = *wire::decode_message<wire::binary_upload>(payload);
-      view.uploaded_hash = bridge::sha256_hex(upload.bytes);
+      view.uploaded_hash = wire::sha256_hex(upload.bytes);
       break;
     }
     case wire::cluster_type::stdin_data: {
@@ -117,13 +119,12 @@ class bridge_under_test {
         work_(asio::make_work_guard(io_)),
         master_(io_, write_secret(), std::move(script)) {
     bridge::bridge_settings settings;
-    settings.listen = {asio::ip::tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0),
-                       "127.0.0.1:0"};
+    settings.listen = {0x7f000001, 0, "127.0.0.1:0"};
     const std::uint16_t master_port = o.master_reachable ? master_.port() : unused_port();
-    settings.master = *bridge::parse_tcp_address("127.0.0.1:" + std::to_string(master_port));
+    settings.master = *cluster::parse_endpoint("127.0.0.1:" + std::to_string(master_port));
     settings.secret = secret_;
     settings.master_wait = o.master_wait;
-    auto cache = bridge::binary_cache::open(tmp_.path() + "/cache");
+    auto cache = cluster::binary_cache::open(tmp_.path() + "/cache");
     REQUIRE(cache.has_value());
     daemon_ = std::make_unique<bridge::bridge_daemon>(io_, settings, std::move(*cache), log_);
     REQUIRE(daemon_->start().has_value());
@@ -208,7 +209,7 @@ TEST_CASE(
   CHECK(human.out == "  hello from the top\n");
   CHECK(human.err.find("exited: 3") != std::string::npos);
 
-  const auto program_hash = bridge::sha256_hex(read_file(CLUSTER_CLI_PROGRAM));
+  const auto program_hash = wire::sha256_hex(read_file(CLUSTER_CLI_PROGRAM));
   view.with([&] {
     CHECK(view.job != 0);
     CHECK(view.start.top_needs == resources{.mem = 64 * MiB, .cpu = 0.5});
@@ -410,7 +411,7 @@ TEST_CASE("garbage and strangers cost only their own connection") {
     if (type == type_of<wire::job_start>)
       run_top(m, view.with([&] { return view.job; }), "still serving\n", 0);
   });
-  const auto endpoint = bridge::parse_tcp_address(bridge.address())->endpoint;
+  const auto endpoint = cluster::tcp_endpoint(*cluster::parse_endpoint(bridge.address()));
   asio::io_context io;
   for (const std::string& garbage :
        {std::string("GET / HTTP/1.0\r\n\r\n"), std::string(100, '\xff'),

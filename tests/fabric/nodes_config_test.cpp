@@ -36,7 +36,7 @@ void check_error(std::string_view text, std::string_view position,
 }
 
 std::string endpoint_error(std::string_view text) {
-  const auto e = parse_endpoint(text);
+  const auto e = cluster::parse_endpoint(text);
   REQUIRE_FALSE(e.has_value());
   return e.error();
 }
@@ -44,27 +44,27 @@ std::string endpoint_error(std::string_view text) {
 }  // namespace
 
 TEST_CASE("parse_endpoint: IPv4 and localhost") {
-  const auto e = parse_endpoint("10.0.0.1:9999");
+  const auto e = cluster::parse_endpoint("10.0.0.1:9999");
   REQUIRE(e.has_value());
   CHECK(e->ipv4 == 0x0a000001u);
   CHECK(e->port == 9999);
   CHECK(e->text == "10.0.0.1:9999");
 
-  const auto local = parse_endpoint("localhost:80");
+  const auto local = cluster::parse_endpoint("localhost:80");
   REQUIRE(local.has_value());
   CHECK(local->ipv4 == 0x7f000001u);
   CHECK(local->text == "127.0.0.1:80");  // canonical, so equal endpoints have equal text
-  CHECK(*local == *parse_endpoint("127.0.0.1:80"));
+  CHECK(*local == *cluster::parse_endpoint("127.0.0.1:80"));
 
-  CHECK(parse_endpoint("255.255.255.255:65535")->ipv4 == 0xffffffffu);
-  CHECK(parse_endpoint("0.0.0.0:1")->port == 1);
+  CHECK(cluster::parse_endpoint("255.255.255.255:65535")->ipv4 == 0xffffffffu);
+  CHECK(cluster::parse_endpoint("0.0.0.0:1")->port == 1);
 
-  CHECK(is_loopback(*local));
-  CHECK(is_loopback(*parse_endpoint("127.0.0.13:7001")));
-  CHECK(is_loopback(*parse_endpoint("127.255.255.255:1")));
-  CHECK_FALSE(is_loopback(*e));
-  CHECK_FALSE(is_loopback(*parse_endpoint("128.0.0.1:1")));
-  CHECK_FALSE(is_loopback(*parse_endpoint("126.255.255.255:1")));
+  CHECK(cluster::is_loopback(*local));
+  CHECK(cluster::is_loopback(*cluster::parse_endpoint("127.0.0.13:7001")));
+  CHECK(cluster::is_loopback(*cluster::parse_endpoint("127.255.255.255:1")));
+  CHECK_FALSE(cluster::is_loopback(*e));
+  CHECK_FALSE(cluster::is_loopback(*cluster::parse_endpoint("128.0.0.1:1")));
+  CHECK_FALSE(cluster::is_loopback(*cluster::parse_endpoint("126.255.255.255:1")));
 }
 
 TEST_CASE("parse_endpoint: errors say what is wrong") {
@@ -154,7 +154,7 @@ TEST_CASE("nodes.example.toml parses and describes three loopback nodes") {
   CHECK(nodes[0].cpu == 2);
   CHECK(nodes[1].cpu == 1);
   CHECK(nodes[2].cpu == 0.5);
-  for (const auto& node : nodes) CHECK(is_loopback(node.fabric));
+  for (const auto& node : nodes) CHECK(cluster::is_loopback(node.fabric));
 }
 
 TEST_CASE("nodes.toml: a file that cannot be read is named") {

@@ -1,5 +1,6 @@
 #include "channel/transport.hpp"
 
+#include "agent/tcp_tuning.hpp"
 #include "channel/channel_frames.hpp"
 #include "runtime/pid_access.hpp"
 #include "runtime/process_state.hpp"
@@ -15,8 +16,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -72,17 +71,6 @@ std::optional<pid> pid_from_identity(const std::string& identity) {
   } catch (...) {
     return std::nullopt;
   }
-}
-
-// A dead peer on another machine sends no RST: keepalive notices within seconds.
-void tune_socket(tcp::socket& socket) {
-  int fd = socket.native_handle();
-  int one = 1, idle = 2, interval = 1, count = 3;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
 }
 
 // Nothing holds the link: no channel end, nothing waiting in either direction. Credit not yet
@@ -163,7 +151,7 @@ struct transport::impl {
     socket->async_connect(endpoint, [this, peer, attempt, socket](const boost::system::error_code& ec) {
       if (ec) return connect_failed(peer, attempt, "cannot connect: " + ec.message());
       auto l = std::make_shared<link>(*this, std::move(*socket));
-      tune_socket(l->socket_);
+      agent::tune_tcp(l->socket_);
       l->peer_ = peer;
       l->attempt_ = attempt;
       l->outgoing_ = true;
@@ -201,7 +189,7 @@ struct transport::impl {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         auto l = std::make_shared<link>(*this, std::move(socket));
-        tune_socket(l->socket_);
+        agent::tune_tcp(l->socket_);
         l->server_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
         read_handshake(l);
       }

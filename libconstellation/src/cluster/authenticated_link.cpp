@@ -1,12 +1,10 @@
 #include "cluster/authenticated_link.hpp"
 
+#include "agent/tcp_tuning.hpp"
 #include "wire/handshake.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <optional>
 #include <array>
@@ -21,17 +19,6 @@ namespace {
 // A peer that does not finish the handshake in this time is dropped: an idle or slow connection
 // must not hold a daemon's resources.
 constexpr auto handshake_timeout = std::chrono::seconds(10);
-
-// A dead node sends no RST: keepalive notices within seconds.
-void tune(tcp::socket& socket) {
-  int fd = socket.native_handle();
-  int one = 1, idle = 2, interval = 1, count = 3;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
-}
 
 class handshaker : public std::enable_shared_from_this<handshaker> {
  public:
@@ -49,7 +36,7 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
   }
 
   void run() {
-    tune(socket_);
+    agent::tune_tcp(socket_);
     timer_.expires_after(handshake_timeout);
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (!ec) self->fail("no handshake within 10 s");

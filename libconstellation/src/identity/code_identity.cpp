@@ -1,17 +1,15 @@
 #include "identity/code_identity.hpp"
 
+#include "wire/crypto.hpp"
+
 #include <elf.h>
-#include <fcntl.h>
 #include <link.h>
-#include <openssl/evp.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string_view>
-#include <vector>
 
 namespace constellation::identity {
 
@@ -49,20 +47,10 @@ std::string build_id_of(const dl_phdr_info& info) {
   return {};
 }
 
-std::string sha256_of_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> chunk(1 << 16);
-  ssize_t n;
-  while ((n = ::read(fd, chunk.data(), chunk.size())) > 0) EVP_DigestUpdate(ctx, chunk.data(), static_cast<std::size_t>(n));
-  ::close(fd);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx, digest, &length);
-  EVP_MD_CTX_free(ctx);
-  return n < 0 ? std::string{} : "sha256:" + to_hex(digest, length);
+// For an object without a build-id: the SHA-256 of its file, or "" when it cannot be read.
+std::string content_id_of(const std::string& path) {
+  const auto hash = wire::sha256_of_file(path);
+  return hash ? "sha256:" + *hash : std::string{};
 }
 
 // Hashing a file is slow, and objects do not change while loaded: remember each object's id.
@@ -74,7 +62,7 @@ std::string object_id_of(const dl_phdr_info& info) {
   auto [it, inserted] = known.try_emplace({info.dlpi_addr, name});
   if (inserted) {
     it->second = build_id_of(info);
-    if (it->second.empty()) it->second = sha256_of_file(name.empty() ? "/proc/self/exe" : name);
+    if (it->second.empty()) it->second = content_id_of(name.empty() ? "/proc/self/exe" : name);
   }
   return it->second;
 }

@@ -16,6 +16,7 @@
 
 #include "process/launch_spec.hpp"
 #include "report/process_event.hpp"
+#include "wire/frame.hpp"
 #include "wire/messages.hpp"
 
 #include <cstdint>
@@ -77,6 +78,9 @@ struct need_binary {
     a(binary_hash);
   }
 };
+
+// The largest binary a deploy can upload: one binary_upload frame carries it, with its hash.
+inline constexpr std::uint64_t max_binary_size = default_max_payload - 1024;
 
 struct binary_upload {
   static constexpr auto type = static_cast<message_type>(cluster_type::binary_upload);

@@ -5,10 +5,50 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <climits>
+#include <cstring>
+#include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace constellation::wire {
+
+namespace {
+
+// An incremental SHA-256: one pass over a buffer or over a file read in chunks.
+class sha256 {
+ public:
+  sha256() : context_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
+    if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) fail();
+  }
+  void update(const void* data, std::size_t size) {
+    if (EVP_DigestUpdate(context_.get(), data, size) != 1) fail();
+  }
+  std::string hex_digest() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_DigestFinal_ex(context_.get(), digest, &size) != 1) fail();
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(2 * size);
+    for (unsigned int i = 0; i < size; ++i) {
+      hex.push_back(digits[digest[i] >> 4]);
+      hex.push_back(digits[digest[i] & 15]);
+    }
+    return hex;
+  }
+
+ private:
+  [[noreturn]] static void fail() { throw std::runtime_error("SHA-256 failed in OpenSSL"); }
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context_;
+};
+
+}  // namespace
 
 std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');
@@ -32,6 +72,34 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  sha256 hash;
+  hash.update(bytes.data(), bytes.size());
+  return hash.hex_digest();
+}
+
+std::expected<std::string, std::string> sha256_of_file(const std::string& path) {
+  sha256 hash;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected("cannot read " + path + ": " + std::strerror(errno));
+  // Closed on every way out, the exception of a failing OpenSSL included.
+  const std::unique_ptr<const int, decltype([](const int* f) { ::close(*f); })> closer(&fd);
+  std::vector<char> chunk(1 << 16);
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::unexpected("cannot read " + path + ": " + std::strerror(errno));
+    if (n == 0) return hash.hex_digest();
+    hash.update(chunk.data(), static_cast<std::size_t>(n));
+  }
+}
+
+bool is_sha256_hex(std::string_view text) {
+  return text.size() == sha256_hex_size && std::ranges::all_of(text, [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 }  // namespace constellation::wire

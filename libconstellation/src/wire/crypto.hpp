@@ -1,7 +1,9 @@
 #pragma once
-// The few cryptographic primitives the wire protocols need, over plain byte strings (OpenSSL).
+// The few cryptographic primitives the wire protocols and the daemons need, over plain byte
+// strings (OpenSSL).
 
 #include <cstddef>
+#include <expected>
 #include <string>
 #include <string_view>
 
@@ -10,6 +12,7 @@ namespace constellation::wire {
 // Shared secrets shorter than this are refused: 32 bytes match HMAC-SHA256's strength.
 inline constexpr std::size_t min_secret_size = 32;
 inline constexpr std::size_t hmac_sha256_size = 32;
+inline constexpr std::size_t sha256_hex_size = 64;  // hex digits of a SHA-256
 
 // n bytes from the OpenSSL CSPRNG. Throws std::runtime_error if it cannot be seeded, which only a
 // broken system causes; there is nothing safe to fall back to.
@@ -22,5 +25,17 @@ std::string hmac_sha256(std::string_view key, std::string_view data);
 // Equality in time that depends only on the sizes, so comparing a received proof against the
 // expected one leaks no prefix of the latter. Sizes are not secret here.
 bool constant_time_equal(std::string_view a, std::string_view b);
+
+// The SHA-256 of bytes as sha256_hex_size lowercase hex digits: how cluster mode names a program's
+// binary. Throws std::runtime_error only if OpenSSL fails, which it does not for valid inputs.
+std::string sha256_hex(std::string_view bytes);
+
+// The same of a file's content, read in chunks; an error naming the file when it cannot be read.
+// Blocks on the disk. Throws std::runtime_error only if OpenSSL fails.
+std::expected<std::string, std::string> sha256_of_file(const std::string& path);
+
+// Whether text has the form sha256_hex gives: exactly sha256_hex_size lowercase hex digits. A hash
+// from a peer becomes a file name, so anything else ("../x", "") must be refused before it is used.
+bool is_sha256_hex(std::string_view text);
 
 }  // namespace constellation::wire

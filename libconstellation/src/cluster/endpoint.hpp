@@ -1,12 +1,15 @@
 #pragma once
-// An IPv4 address and TCP port, as written in nodes.toml and on the daemons' command lines.
+// An IPv4 address and TCP port, as written in nodes.toml and on the command lines of the fabric,
+// the bridge and constellation-deploy: the one reading of "IPv4:port" they all share.
+
+#include <boost/asio/ip/tcp.hpp>
 
 #include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
 
-namespace constellation::fabric {
+namespace constellation::cluster {
 
 struct endpoint {
   std::uint32_t ipv4 = 0;  // host byte order: 10.0.0.1 is 0x0a000001
@@ -28,4 +31,7 @@ bool is_loopback(const endpoint& e);
 // "a.b.c.d:port" for an address in host byte order.
 std::string format_endpoint(std::uint32_t ipv4, std::uint16_t port);
 
-}  // namespace constellation::fabric
+// The same address for Asio, to listen on or connect to.
+boost::asio::ip::tcp::endpoint tcp_endpoint(const endpoint& e);
+
+}  // namespace constellation::cluster

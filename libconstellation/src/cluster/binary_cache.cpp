@@ -1,6 +1,6 @@
-#include "binary_cache.hpp"
+#include "cluster/binary_cache.hpp"
 
-#include "binary_hash.hpp"
+#include "wire/crypto.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,12 +10,34 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace constellation::bridge {
+namespace constellation::cluster {
 
 namespace {
 
 std::string errno_text(int error) {
   return std::strerror(error);
+}
+
+std::string not_a_hash(std::string_view hash) {
+  return "\"" + std::string(hash.substr(0, 80)) + "\" is not a SHA-256 hash";
+}
+
+// The name default_dir gives the per-user folder.
+std::string per_user_folder_name() {
+  return "constellation-" + std::to_string(::getuid());
+}
+
+// Makes the missing parents of path, each with mode 0700, as mkdir -p does.
+std::expected<void, std::string> make_parents(const std::string& path) {
+  for (auto slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    const std::string parent = path.substr(0, slash);
+    struct stat st {};
+    if (::stat(parent.c_str(), &st) == 0) continue;
+    if (errno != ENOENT || (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST))
+      return std::unexpected("cannot create the directory " + parent + ": " + errno_text(errno));
+  }
+  return {};
 }
 
 // Makes dir if missing (mode 0700) and checks that it is a private directory of this user.
@@ -50,21 +72,25 @@ std::expected<void, std::string> write_fully(int fd, std::string_view bytes) {
 
 }  // namespace
 
-std::string binary_cache::default_dir(std::uint16_t port) {
+std::string binary_cache::default_dir(std::string_view name) {
   const char* tmp = std::getenv("TMPDIR");
   const std::string base = tmp && *tmp ? tmp : "/tmp";
-  return base + "/constellation-" + std::to_string(::getuid()) + "/bridge-" + std::to_string(port);
+  return base + "/" + per_user_folder_name() + "/" + std::string(name);
 }
 
 std::expected<binary_cache, std::string> binary_cache::open(const std::string& dir) {
   std::string path = dir;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
-  // The default's per-user parent sits where everyone may write: it gets the same checks.
-  const auto slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) {
+  if (auto made = make_parents(path); !made) return std::unexpected(made.error());
+  // The default's per-user folder sits where everyone may write: it gets the same checks, as does
+  // a parent named like it.
+  const std::string per_user = per_user_folder_name();
+  for (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0;
+       slash = path.rfind('/', slash - 1)) {
     const std::string parent = path.substr(0, slash);
     const std::string parent_name = parent.substr(parent.rfind('/') + 1);
-    if (parent_name.starts_with("constellation-"))
+    const bool nearest = slash == path.rfind('/');
+    if (parent_name == per_user || (nearest && parent_name.starts_with("constellation-")))
       if (auto checked = private_directory(parent); !checked)
         return std::unexpected(checked.error());
   }
@@ -77,23 +103,31 @@ std::string binary_cache::path_of(std::string_view hash) const {
 }
 
 bool binary_cache::contains(std::string_view hash, std::uint64_t size) const {
-  if (!is_binary_hash(hash)) return false;
+  if (!wire::is_sha256_hex(hash)) return false;
   struct stat st {};
   return ::stat(path_of(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
          static_cast<std::uint64_t>(st.st_size) == size;
 }
 
+std::optional<std::string> binary_cache::find(std::string_view hash) const {
+  if (!wire::is_sha256_hex(hash)) return std::nullopt;
+  std::string path = path_of(hash);
+  if (::access(path.c_str(), X_OK) != 0) return std::nullopt;
+  return path;
+}
+
 std::expected<void, std::string> binary_cache::store(std::string_view hash,
                                                      std::string_view bytes) const {
-  if (!is_binary_hash(hash))
-    return std::unexpected("\"" + std::string(hash.substr(0, 80)) + "\" is not a SHA-256 hash");
-  if (sha256_hex(bytes) != hash)
+  if (!wire::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
+  if (wire::sha256_hex(bytes) != hash)
     return std::unexpected("the uploaded bytes do not have the hash " + std::string(hash));
   std::string temporary = dir_ + "/.upload-XXXXXX";
   const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
   if (fd < 0) return std::unexpected("cannot create a file in " + dir_ + ": " + errno_text(errno));
   auto written = write_fully(fd, bytes);
   if (written && ::fchmod(fd, 0700) != 0) written = std::unexpected(errno_text(errno));
+  // On the disk before it has its name: a crash must not leave an empty file under the hash.
+  if (written && ::fsync(fd) != 0) written = std::unexpected(errno_text(errno));
   if (::close(fd) != 0 && written) written = std::unexpected(errno_text(errno));
   if (written && ::rename(temporary.c_str(), path_of(hash).c_str()) != 0)
     written = std::unexpected(errno_text(errno));
@@ -105,8 +139,7 @@ std::expected<void, std::string> binary_cache::store(std::string_view hash,
 }
 
 std::expected<std::string, std::string> binary_cache::load(std::string_view hash) const {
-  if (!is_binary_hash(hash))
-    return std::unexpected("\"" + std::string(hash.substr(0, 80)) + "\" is not a SHA-256 hash");
+  if (!wire::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
   const std::string path = path_of(hash);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::unexpected("cannot open " + path + ": " + errno_text(errno));
@@ -127,4 +160,4 @@ std::expected<std::string, std::string> binary_cache::load(std::string_view hash
   return bytes;
 }
 
-}  // namespace constellation::bridge
+}  // namespace constellation::cluster

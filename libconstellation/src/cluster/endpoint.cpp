@@ -1,9 +1,9 @@
-#include "config/endpoint.hpp"
+#include "cluster/endpoint.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-namespace constellation::fabric {
+namespace constellation::cluster {
 namespace {
 
 bool all_digits(std::string_view s) {
@@ -95,4 +95,8 @@ bool is_loopback(const endpoint& e) {
   return e.ipv4 >> 24 == 127;
 }
 
-}  // namespace constellation::fabric
+boost::asio::ip::tcp::endpoint tcp_endpoint(const endpoint& e) {
+  return {boost::asio::ip::address_v4(e.ipv4), e.port};
+}
+
+}  // namespace constellation::cluster
