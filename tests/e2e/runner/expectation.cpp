@@ -38,6 +38,10 @@ constexpr std::array<std::string_view, 10> root_keys = {"description",
                                                         "terminate_after_output",
                                                         "terminate_with",
                                                         "top"};
+// The keys that say in which modes a scenario runs and how a deployed run differs. They are taken
+// off the root before the rest is read as one mode's expectation.
+constexpr std::array<std::string_view, 4> mode_keys = {"modes", "local_only_because", "cluster",
+                                                       "cluster_differs_because"};
 
 bool one_of(std::span<const std::string_view> keys, std::string_view key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
@@ -193,15 +197,91 @@ expectation expectation_from(const json& root) {
   return e;
 }
 
+std::string reason_at(const json& root, std::string_view key) {
+  const auto reason = string_at(root.at(std::string(key)), std::string(key));
+  if (reason.find_first_not_of(" \t\n") == std::string::npos)
+    throw bad_expectation(std::string(key) + " must say why");
+  return reason;
+}
+
+// The file's root split by mode: what a local run and what a deployed run must look like, each
+// a root without the mode keys.
+struct per_mode {
+  json local, cluster;
+  std::string local_only_because;  // non-empty: the scenario is not deployed
+};
+
+per_mode split_by_mode(const json& root) {
+  if (!root.is_object()) throw bad_expectation("the expectation must be a JSON object");
+  per_mode split;
+  split.local = root;
+  for (const auto key : mode_keys) split.local.erase(std::string(key));
+
+  bool deployed = true;
+  if (const auto it = root.find("modes"); it != root.end()) {
+    if (!it->is_array() || it->empty())
+      throw bad_expectation("modes must be a non-empty array of \"local\" and \"cluster\"");
+    bool local = false, cluster = false;
+    for (const auto& m : *it) {
+      const auto mode = string_at(m, "each of modes");
+      if (mode != "local" && mode != "cluster")
+        throw bad_expectation("modes: \"" + mode + "\" is neither \"local\" nor \"cluster\"");
+      bool& seen = mode == "local" ? local : cluster;
+      if (seen) throw bad_expectation("modes: \"" + mode + "\" is given twice");
+      seen = true;
+    }
+    // A scenario that cannot run locally could not be debugged by hand either.
+    if (!local) throw bad_expectation("modes must include \"local\"");
+    deployed = cluster;
+  }
+  if (deployed == root.contains("local_only_because"))
+    throw bad_expectation(deployed ? "local_only_because is for \"modes\": [\"local\"]"
+                                   : "\"modes\": [\"local\"] needs local_only_because: why the "
+                                     "scenario cannot run deployed");
+  if (!deployed) split.local_only_because = reason_at(root, "local_only_because");
+
+  split.cluster = split.local;
+  const auto overrides = root.find("cluster");
+  if ((overrides != root.end()) != root.contains("cluster_differs_because"))
+    throw bad_expectation(
+        "\"cluster\" and cluster_differs_because go together: what differs when "
+        "deployed, and why that is right");
+  if (overrides == root.end()) return split;
+  if (!deployed) throw bad_expectation("\"cluster\" is for a scenario that runs deployed");
+  if (!overrides->is_object()) throw bad_expectation("cluster must be an object");
+  reason_at(root, "cluster_differs_because");
+  for (const auto& [key, value] : overrides->items()) {
+    if (key == "description" || one_of(mode_keys, key) ||
+        (!one_of(root_keys, key) && !one_of(output_keys, key)))
+      throw bad_expectation("cluster: \"" + key + "\" cannot be given for cluster mode");
+    split.cluster[key] = value;
+  }
+  return split;
+}
+
 }  // namespace
 
-std::expected<expectation, std::string> load_expectation(const std::filesystem::path& file) {
+std::expected<expectation, std::string> load_expectation(const std::filesystem::path& file,
+                                                         run_mode mode) {
   std::ifstream in(file);
   if (!in) return std::unexpected(file.string() + ": cannot be read");
   const json root = json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return std::unexpected(file.string() + ": not valid JSON");
   try {
-    return expectation_from(root);
+    const per_mode split = split_by_mode(root);
+    expectation local = expectation_from(split.local);
+    if (!split.local_only_because.empty()) {
+      if (mode == run_mode::cluster) local.not_in_this_mode = split.local_only_because;
+      return local;
+    }
+    expectation deployed;
+    try {
+      deployed = expectation_from(split.cluster);
+    } catch (const bad_expectation& e) {
+      throw bad_expectation(std::string("in cluster mode, with the keys of \"cluster\": ") +
+                            e.what());
+    }
+    return mode == run_mode::local ? local : deployed;
   } catch (const bad_expectation& e) {
     return std::unexpected(file.string() + ": " + e.what());
   }

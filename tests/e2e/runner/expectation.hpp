@@ -1,7 +1,8 @@
 #pragma once
 // What a scenario's <name>.expect.json says the run must look like. The file's format is described
 // in tests/e2e/README.md; load_expectation() rejects unknown keys, so that a misspelt check fails
-// loudly instead of passing silently.
+// loudly instead of passing silently. One file serves both modes: a scenario may run locally only,
+// or expect something else where a deployed run legitimately differs, each with its reason.
 
 #include <chrono>
 #include <cstdint>
@@ -36,6 +37,10 @@ struct process_expectation {
 
 enum class output_format { json, human };
 
+// Where the program runs: on this machine as a plain command, or deployed with constellation-deploy
+// to a cluster.
+enum class run_mode { local, cluster };
+
 struct expectation {
   int exit_code = 0;
   output_format format = output_format::json;
@@ -47,9 +52,14 @@ struct expectation {
   std::chrono::seconds timeout{30};
   std::optional<process_expectation> top;  // json format: the tree of processes
   output_expectation command_out[2];       // human format: the command's own stdout, stderr
+  // Empty when the scenario runs in the mode asked for; else why it runs locally only.
+  std::string not_in_this_mode;
 };
 
-// The expectation in file; the error names the file and the offending key.
-std::expected<expectation, std::string> load_expectation(const std::filesystem::path& file);
+// The expectation in file for a run in mode: in cluster mode, the top-level keys of its "cluster"
+// object replace those of the file. Both modes' expectations are checked whatever the mode, so
+// that a mistake in either fails at once. The error names the file and the offending key.
+std::expected<expectation, std::string> load_expectation(const std::filesystem::path& file,
+                                                         run_mode mode);
 
 }  // namespace e2e

@@ -1,9 +1,13 @@
 // e2e_runner: runs one scenario of e2e_programs and checks what a user would see against the
 // scenario's expectation. Exit status 0: the scenario passed; 1: it failed (the report says how);
-// 2: the runner was misused or the expectation is malformed.
+// 2: the runner was misused, the expectation is malformed, or the scenario does not run in the mode
+// asked for.
 //
 //   e2e_runner --program PATH --scenario NAME --expect FILE [--mode local]
+//   e2e_runner --program PATH --scenario NAME --expect FILE --mode cluster --cluster RUN_FOLDER
+//              --deploy PATH_OF_CONSTELLATION_DEPLOY
 
+#include "runner/deployed_run.hpp"
 #include "runner/expectation.hpp"
 #include "runner/leftover_processes.hpp"
 #include "runner/output_check.hpp"
@@ -17,6 +21,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -28,11 +33,10 @@ namespace e2e {
 
 namespace {
 
-enum class run_mode { local };
-
 struct options {
   std::string program, scenario, expect;
   run_mode mode = run_mode::local;
+  std::string cluster_folder, deploy;  // cluster mode
 };
 
 constexpr std::string_view marker_name = "CONSTELLATION_E2E_MARKER";
@@ -40,7 +44,9 @@ constexpr auto leftover_patience = std::chrono::seconds(2);
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "e2e_runner: " << problem << "\n"
-            << "usage: e2e_runner --program PATH --scenario NAME --expect FILE [--mode local]\n";
+            << "usage: e2e_runner --program PATH --scenario NAME --expect FILE [--mode local]\n"
+            << "       e2e_runner --program PATH --scenario NAME --expect FILE --mode cluster\n"
+            << "                  --cluster RUN_FOLDER --deploy PATH\n";
   std::exit(2);
 }
 
@@ -57,14 +63,26 @@ options parse_options(int argc, char** argv) {
     } else if (flag == "--expect") {
       o.expect = value;
     } else if (flag == "--mode") {
-      if (value != "local")
-        usage("--mode " + value + " is not supported yet; the only mode is local");
+      if (value == "local")
+        o.mode = run_mode::local;
+      else if (value == "cluster")
+        o.mode = run_mode::cluster;
+      else
+        usage("--mode is local or cluster, not " + value);
+    } else if (flag == "--cluster") {
+      o.cluster_folder = value;
+    } else if (flag == "--deploy") {
+      o.deploy = value;
     } else {
       usage("unknown option " + std::string(flag));
     }
   }
   if (o.program.empty() || o.scenario.empty() || o.expect.empty())
     usage("--program, --scenario and --expect are required");
+  if (o.mode == run_mode::cluster && (o.cluster_folder.empty() || o.deploy.empty()))
+    usage("--mode cluster needs --cluster RUN_FOLDER and --deploy PATH");
+  if (o.mode == run_mode::local && (!o.cluster_folder.empty() || !o.deploy.empty()))
+    usage("--cluster and --deploy are for --mode cluster");
   return o;
 }
 
@@ -77,8 +95,9 @@ std::string random_marker() {
 }
 
 // The runner's environment without any CONSTELLATION_ setting of the developer's shell, then
-// what the format and the expectation ask for.
-std::vector<std::string> command_environment(const expectation& e,
+// what the format and the expectation ask for. Deployed, the format is an option of
+// constellation-deploy instead, which forwards this environment to every process of the job.
+std::vector<std::string> command_environment(run_mode mode, const expectation& e,
                                              const std::string& marker_entry) {
   std::vector<std::pair<std::string, std::string>> settings;
   for (char** entry = environ; entry && *entry; ++entry) {
@@ -91,7 +110,8 @@ std::vector<std::string> command_environment(const expectation& e,
     std::erase_if(settings, [&](const auto& s) { return s.first == name; });
     settings.emplace_back(name, value);
   };
-  if (e.format == output_format::json) set("CONSTELLATION_FORMAT", "json");
+  if (mode == run_mode::local && e.format == output_format::json)
+    set("CONSTELLATION_FORMAT", "json");
   for (const auto& [name, value] : e.env) set(name, value);
   std::vector<std::string> environment;
   for (const auto& [name, value] : settings) environment.push_back(name + "=" + value);
@@ -99,12 +119,17 @@ std::vector<std::string> command_environment(const expectation& e,
   return environment;
 }
 
-// How each mode runs the program, and finds what it left running. A cluster mode will deploy the
-// program instead and ask the nodes.
-run_result run_program(run_mode mode, const run_request& request) {
-  switch (mode) {
+// How each mode runs the program (request is the local command), and finds what it left running.
+// Deployed, the program runs through constellation-deploy, and the leftovers are sought the same
+// way: the cluster's nodes are daemons on this machine, and deploy forwards the marker in its
+// environment to every process of the job.
+run_result run_program(const options& o, const std::optional<cluster_access>& cluster,
+                       const expectation& e, run_request request) {
+  switch (o.mode) {
     case run_mode::local:
       return run_locally(request);
+    case run_mode::cluster:
+      return run_locally(deployed(std::move(request), *cluster, e.format));
   }
   return {};
 }
@@ -112,6 +137,7 @@ run_result run_program(run_mode mode, const run_request& request) {
 std::vector<marked_process> leftovers(run_mode mode, const std::string& marker_entry) {
   switch (mode) {
     case run_mode::local:
+    case run_mode::cluster:
       return kill_leftovers(marker_entry, leftover_patience);
   }
   return {};
@@ -130,10 +156,19 @@ std::string shell_quoted(const std::string& word) {
 
 // What to type to run the scenario by hand. Appended piece by piece: GCC 12 warns falsely
 // (-Wrestrict) on "literal" + std::string&&.
-std::string command_line(const options& o, const expectation& e) {
+std::string command_line(const options& o, const std::optional<cluster_access>& cluster,
+                         const expectation& e) {
   std::string line;
-  if (e.format == output_format::json) line += "CONSTELLATION_FORMAT=json ";
+  if (!cluster && e.format == output_format::json) line += "CONSTELLATION_FORMAT=json ";
   for (const auto& [name, value] : e.env) line += name + "=" + shell_quoted(value) + " ";
+  if (cluster) {
+    line += shell_quoted(cluster->deploy.string());
+    for (const auto& option : deploy_options(*cluster, e.format)) {
+      line += " ";
+      line += shell_quoted(option);
+    }
+    line += " ";
+  }
   line += shell_quoted(o.program) + " " + shell_quoted(o.scenario);
   for (const auto& a : e.args) {
     line += " ";
@@ -174,7 +209,7 @@ run_request request_for(const options& o, const expectation& e, const std::strin
   request.program = o.program;
   request.args.push_back(o.scenario);
   request.args.insert(request.args.end(), e.args.begin(), e.args.end());
-  request.environment = command_environment(e, marker_entry);
+  request.environment = command_environment(o.mode, e, marker_entry);
   request.stdin_bytes = e.stdin_bytes;
   request.timeout = e.timeout;
   request.stop = e.terminate_with_ctrl_c ? stop_kind::ctrl_c : stop_kind::sigterm;
@@ -227,11 +262,13 @@ std::vector<std::string> differences(const expectation& e, const run_result& res
   return problems;
 }
 
-std::string failure_report(const options& o, const expectation& e, const run_result& result,
+std::string failure_report(const options& o, const std::optional<cluster_access>& cluster,
+                           const expectation& e, const run_result& result,
                            const std::vector<std::string>& problems, const process_tree& tree,
                            const char* took) {
-  std::string report = "FAIL " + o.scenario + " (" + took + ")\n";
-  report += "command: " + command_line(o, e) + "\n";
+  std::string report = "FAIL " + o.scenario + (cluster ? ", deployed" : "") + " (" + took + ")\n";
+  report += "command: " + command_line(o, cluster, e) + "\n";
+  if (cluster) report += "the daemons' logs: " + o.cluster_folder + "/logs/\n";
   report += "problems:\n";
   for (const auto& p : problems) report += "  - " + p + "\n";
   if (e.format == output_format::json) {
@@ -246,12 +283,20 @@ std::string failure_report(const options& o, const expectation& e, const run_res
 }
 
 int run(const options& o) {
-  auto loaded = load_expectation(o.expect);
+  auto loaded = load_expectation(o.expect, o.mode);
   if (!loaded) usage(loaded.error());
   const expectation& e = *loaded;
+  if (!e.not_in_this_mode.empty())
+    usage(o.scenario + " runs locally only, because " + e.not_in_this_mode);
+  std::optional<cluster_access> cluster;
+  if (o.mode == run_mode::cluster) {
+    auto found = find_cluster(o.cluster_folder, o.deploy);
+    if (!found) usage(found.error());
+    cluster = std::move(*found);
+  }
   const std::string marker_entry = std::string(marker_name) + "=" + random_marker();
 
-  const run_result result = run_program(o.mode, request_for(o, e, marker_entry));
+  const run_result result = run_program(o, cluster, e, request_for(o, e, marker_entry));
   const auto left = leftovers(o.mode, marker_entry);
   process_tree tree;
   const auto problems = differences(e, result, left, tree);
@@ -259,10 +304,10 @@ int run(const options& o) {
   char took[32];
   std::snprintf(took, sizeof took, "%.2f s", static_cast<double>(result.duration.count()) / 1000);
   if (!problems.empty()) {
-    std::fputs(failure_report(o, e, result, problems, tree, took).c_str(), stdout);
+    std::fputs(failure_report(o, cluster, e, result, problems, tree, took).c_str(), stdout);
     return 1;
   }
-  std::printf("PASS %s (%s", o.scenario.c_str(), took);
+  std::printf("PASS %s%s (%s", o.scenario.c_str(), cluster ? ", deployed" : "", took);
   if (e.format == output_format::json) std::printf(", %zu processes", tree.nodes.size());
   std::printf(")\n");
   return 0;
