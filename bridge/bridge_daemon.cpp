@@ -4,6 +4,7 @@
 #include "runtime/pid_access.hpp"
 #include "wire/crypto.hpp"
 
+#include <signal.h>
 #include <cstdio>
 #include <cstring>
 
@@ -238,7 +239,7 @@ void bridge_daemon::on_job_message(std::uint64_t id, std::uint8_t type, std::str
       if (!end) return protocol_error(id, "malformed end_job");
       if (j.at != stage::running) return finish(job_id, "the job was ended before it started");
       log_.info(job_name(job_id) + ": ended by its client" + (end->immediately ? ", at once" : ""));
-      message = wire::encode_message(wire::end_job{job_id, end->immediately});
+      message = wire::encode_message(wire::end_job{job_id, end->immediately, end->signal});
       break;
     }
   }
@@ -302,12 +303,13 @@ void bridge_daemon::start_on_master(std::uint64_t job_id) {
   j.program.env.shrink_to_fit();
 }
 
-// The client of a running job left: end the job as Ctrl-C would, then at once, then forget it.
+// The client of a running job left: its processes get SIGHUP, as when a terminal goes away, then
+// SIGKILL; then the job is forgotten.
 void bridge_daemon::end_orphan(std::uint64_t job_id, bool immediately) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return;
   log_.info(job_name(job_id) + ": its client left; ending it" + (immediately ? " at once" : ""));
-  master_.send(wire::encode_message(wire::end_job{job_id, immediately}));
+  master_.send(wire::encode_message(wire::end_job{job_id, immediately, SIGHUP}));
   if (!immediately) {
     it->second.timer = arm(orphan_grace, [this, job_id] { end_orphan(job_id, true); });
   } else {

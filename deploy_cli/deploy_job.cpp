@@ -159,9 +159,9 @@ class deploy_session {
         return end(128 + signal);
       }
       if (interrupts_ == 1) {
-        send(wire::end_job{0, false});
+        send(wire::end_job{0, false, signal});  // the processes get the same signal, as locally
       } else if (interrupts_ == 2) {
-        send(wire::end_job{0, true});
+        send(wire::end_job{0, true, signal});
         give_up_.expires_after(second_interrupt_wait);
         give_up_.async_wait([this](const boost::system::error_code& timer_ec) {
           if (!timer_ec)

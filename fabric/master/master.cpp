@@ -81,6 +81,7 @@ struct master::state {
     std::optional<pid> top;
     std::vector<std::string> early_stdin;  // framed stdin_data / stdin_eof, until the top runs
     bool ending = false;
+    int end_signal = SIGTERM;
     bool awaiting_binary = false;
     resources top_needs;
   };
@@ -293,7 +294,7 @@ struct master::state {
         if (nodes[index].connection) nodes[index].connection->send(std::move(frame));
     }
     if (request.spawner) reply_to_process(*request.spawner, wire::spawn_reply{request.spawner_request, result.process, 0, {}});
-    if (job.ending) send(nodes[index].connection, wire::end_job{request.job, false});
+    if (job.ending) send(nodes[index].connection, wire::end_job{request.job, false, job.end_signal});
   }
 
   void refuse(const launch_request& request, spawn_errc why, const std::string& message) {
@@ -433,7 +434,7 @@ struct master::state {
         if (auto m = wire::decode_message<wire::stdin_eof>(payload)) return to_top_node(m->job, *m);
         break;
       case wire::cluster_type::end_job:
-        if (auto m = wire::decode_message<wire::end_job>(payload)) return end_job(m->job, m->immediately);
+        if (auto m = wire::decode_message<wire::end_job>(payload)) return end_job(m->job, m->immediately, m->signal);
         break;
       case wire::cluster_type::status_request:
         return send(bridge, status());
@@ -497,7 +498,7 @@ struct master::state {
     send(nodes[top.node].connection, m);
   }
 
-  void end_job(std::uint64_t job_id, bool immediately) {
+  void end_job(std::uint64_t job_id, bool immediately, int signal = SIGTERM) {
     auto job = jobs.find(job_id);
     if (job == jobs.end()) return;
     job->second.ending = true;
@@ -510,7 +511,8 @@ struct master::state {
         ++w;
       }
     }
-    for (auto& node : nodes) send(node.connection, wire::end_job{job_id, immediately});
+    job->second.end_signal = signal;
+    for (auto& node : nodes) send(node.connection, wire::end_job{job_id, immediately, signal});
     check_job_end(job_id);
   }
 
@@ -521,7 +523,7 @@ struct master::state {
     for (auto id : orphaned) {
       log.info("job " + job_name(id) + ": its bridge is gone, ending it");
       jobs.at(id).bridge.reset();
-      end_job(id, false);
+      end_job(id, false, SIGHUP);  // as when a terminal goes away
       // A process that ignores SIGTERM is killed after the monitors' grace period.
     }
   }

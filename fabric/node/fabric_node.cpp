@@ -120,7 +120,7 @@ struct fabric_node::state {
         break;
       case wire::cluster_type::end_job:
         if (auto m = decode<wire::end_job>(payload)) {
-          processes.terminate(m->job, m->immediately);
+          processes.terminate(m->job, m->immediately, m->signal);
           stdin_feeds.erase(m->job);
           return;
         }

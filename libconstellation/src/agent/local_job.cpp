@@ -40,6 +40,7 @@ struct local_job::state {
   std::map<pid, reply_address> waiting_spawners;  // by the pid being started
   std::uint32_t next_serial = 2;                   // the top process is 1
   int stop_requests = 0;
+  int stop_signal = SIGTERM;
 
   state(job_settings s, std::unique_ptr<report::event_writer> w)
       : settings(std::move(s)),
@@ -106,14 +107,16 @@ struct local_job::state {
     waiting_spawners.erase(it);
     if (!started) return refuse(to, spawn_errc::launch_failed, started.error());
     processes.reply(to.spawner, wire::encode_message(wire::spawn_reply{to.request, process, 0, {}}));
-    if (stop_requests > 0) processes.terminate(0, stop_requests > 1);
+    if (stop_requests > 0) processes.terminate(0, stop_requests > 1, stop_signal);
   }
 
   void wait_for_stop_signals() {
-    stop_signals.async_wait([this](const boost::system::error_code& ec, int) {
+    stop_signals.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (ec) return;
       ++stop_requests;
-      processes.terminate(0, stop_requests > 1);
+      if (stop_requests == 1) stop_signal = signal;
+      // The processes get what the bridge got: Ctrl-C is SIGINT for all of them, as in a shell.
+      processes.terminate(0, stop_requests > 1, stop_signal);
       if (stop_requests == 1) {
         grace.expires_after(termination_grace);
         grace.async_wait([this](const boost::system::error_code& timer_ec) {

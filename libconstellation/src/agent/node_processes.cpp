@@ -171,10 +171,10 @@ void node_processes::on_report_closed(const pid& process) {
   }
 }
 
-void node_processes::terminate(std::uint64_t job, bool immediately) {
+void node_processes::terminate(std::uint64_t job, bool immediately, int signal) {
   for (auto& [p, e] : processes_)
     if ((job == 0 || detail::pid_access::job(p) == job) && e->started && !e->exited && e->report)
-      e->report->send(wire::encode_message(wire::terminate_order{immediately}));
+      e->report->send(wire::encode_message(wire::terminate_order{immediately, signal}));
 }
 
 void node_processes::kill_everything() {

@@ -50,8 +50,9 @@ class node_processes {
 
   // Writes a frame to the process's control connection (a reply to its request).
   void reply(const pid& process, std::string frame);
-  // Asks the monitors of every live process of job (or of all jobs, with job 0) to end them.
-  void terminate(std::uint64_t job, bool immediately);
+  // Asks the monitors of every live process of job (or of all jobs, with job 0) to end them with
+  // signal, then SIGKILL after a grace period (at once when immediately).
+  void terminate(std::uint64_t job, bool immediately, int signal = 15);
   // SIGKILL to every live process and monitor: the last resort.
   void kill_everything();
 

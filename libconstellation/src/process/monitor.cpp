@@ -128,7 +128,7 @@ class monitor {
       const auto frame = **decoded;
       if (frame.type == static_cast<std::uint8_t>(wire::message_type::terminate)) {
         auto order = wire::decode_message<wire::terminate_order>(frame.payload);
-        terminate(order && order->immediately);
+        terminate(order && order->immediately, order && order->signal > 0 && order->signal < 65 ? order->signal : SIGTERM);
       }
       orders_.erase(0, frame.size);
     }
@@ -146,13 +146,13 @@ class monitor {
     signal_descendants(::getpid(), signal);
   }
 
-  void terminate(bool immediately) {
+  void terminate(bool immediately, int signal) {
     if (status_) return;
     if (immediately) {
       signal_tree(SIGKILL);
       return;
     }
-    signal_tree(SIGTERM);
+    signal_tree(signal);
     kill_deadline_ = clock::now() + terminate_grace;
   }
 

@@ -131,13 +131,16 @@ struct stdin_eof {
   }
 };
 
+// Ctrl-C on deploy ends the job as Ctrl-C ends a local one: every process gets the signal (SIGINT),
+// then SIGKILL after a grace period; immediately: SIGKILL now.
 struct end_job {
   static constexpr auto type = static_cast<message_type>(cluster_type::end_job);
   std::uint64_t job = 0;
   bool immediately = false;
+  std::int32_t signal = 15;  // SIGTERM
   template <class Archive>
   void serialize(Archive& a) {
-    a(job, immediately);
+    a(job, immediately, signal);
   }
 };
 

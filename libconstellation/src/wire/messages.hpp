@@ -142,10 +142,11 @@ struct exit_report {
 
 struct terminate_order {
   static constexpr auto type = message_type::terminate;
-  bool immediately = false;  // SIGKILL now, rather than SIGTERM and SIGKILL after a grace period
+  bool immediately = false;  // SIGKILL now, rather than signal and SIGKILL after a grace period
+  std::int32_t signal = 15;  // SIGTERM; SIGINT for an interrupt, SIGHUP for a lost terminal
   template <class Archive>
   void serialize(Archive& a) {
-    a(immediately);
+    a(immediately, signal);
   }
 };
 
