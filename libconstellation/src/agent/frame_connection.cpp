@@ -48,7 +48,7 @@ void frame_connection::read_more() {
 }
 
 void frame_connection::send(std::string bytes) {
-  if (closed_) return;
+  if (closed_ || write_failed_) return;
   output_.push_back(std::move(bytes));
   if (!writing_) write_next();
 }
@@ -63,7 +63,12 @@ void frame_connection::write_next() {
                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                              if (self->closed_) return;
                              if (ec) {
-                               self->fail(ec.message());
+                               // The peer may have said its last words before it went (a
+                               // monitor's exit report): stop writing, and let the reading side
+                               // end the connection once it has read them.
+                               self->output_.clear();
+                               self->writing_ = false;
+                               self->write_failed_ = true;
                                return;
                              }
                              self->output_.pop_front();

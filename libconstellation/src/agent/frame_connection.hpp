@@ -45,6 +45,7 @@ class frame_connection : public std::enable_shared_from_this<frame_connection> {
   std::size_t input_used_ = 0;
   std::deque<std::string> output_;
   bool writing_ = false;
+  bool write_failed_ = false;
   bool closed_ = false;
 };
 

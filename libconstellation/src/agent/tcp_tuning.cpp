@@ -14,6 +14,10 @@ void tune_tcp(boost::asio::ip::tcp::socket& socket) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  // Keepalive is paused while sent data waits for acknowledgement: a peer cut off in mid-send
+  // would otherwise be noticed only when retransmission gives up, after about fifteen minutes.
+  unsigned int unacknowledged_ms = 5000;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &unacknowledged_ms, sizeof unacknowledged_ms);
 }
 
 }  // namespace constellation::agent

@@ -1,0 +1,132 @@
+// Ctrl-C on constellation-deploy ends the job on every node (deploy_job.hpp: the first gently,
+// with the signal deploy got, as a shell would; the second at once), and a deploy that vanishes
+// has its job ended by the bridge: either way no process of the job is left anywhere, and the
+// cluster is empty again.
+#include "fixture/job_events.hpp"
+#include "fixture/local_cluster.hpp"
+#include "fixture/process_scan.hpp"
+
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+using namespace cluster_test;
+
+namespace {
+
+// Whether the top process is ready and each child has begun its function: printed its line, which
+// it does after it set its signal handling up. A started process may not have come that far yet.
+bool all_holding(const std::string& deploy_out) {
+  if (!top_printed(deploy_out, "ready")) return false;
+  const job_events events(deploy_out);
+  for (const std::string name : {"A", "B", "C"}) {
+    const auto pid = spawned_pid(deploy_out, name);
+    if (events.output_of(pid) != name + " " + pid + "\n") return false;
+  }
+  return true;
+}
+
+// Starts mode (spread or stubborn: a process held on every node) and waits until all run.
+child_process start_held_job(const local_cluster& cluster, const std::string& mode) {
+  auto deploy = cluster.deploy({mode});
+  REQUIRE_MESSAGE(deploy.wait_for_output(all_holding, milliseconds(20000)), deploy.out()
+                                                                                << deploy.err());
+  const auto status = cluster.status();
+  REQUIRE(status);
+  for (const auto& node : status->nodes) REQUIRE(!node.processes.empty());
+  // Each process and its monitor run the binary cached on their node.
+  REQUIRE(cluster.deployed_processes().size() >= 8);
+  return deploy;
+}
+
+std::string describe_all(const std::vector<pid_t>& pids) {
+  std::string out;
+  for (pid_t p : pids) out += "  " + describe_process(p) + "\n";
+  return out;
+}
+
+void check_nothing_left(const local_cluster& cluster, milliseconds limit) {
+  CHECK_MESSAGE(eventually([&] { return cluster.deployed_processes().empty(); }, limit),
+                "still running:\n"
+                    << describe_all(cluster.deployed_processes()));
+  CHECK(cluster.wait_for_status(
+      [](const cluster_status& s) {
+        for (const auto& n : s.nodes)
+          if (n.mem_used != 0 || !n.processes.empty()) return false;
+        return s.jobs == 0;
+      },
+      milliseconds(5000)));
+}
+
+// Every process the job started was reported ended: the top process by the signal given, each
+// other one by it too or, if it saw its parent go first, by its own exit (code 4).
+void check_all_ended_by(const std::string& deploy_out, const std::string& signal) {
+  const job_events events(deploy_out);
+  REQUIRE(events.processes().size() == 4);
+  for (const auto& pid : events.processes()) {
+    CAPTURE(pid);
+    const auto exit = events.exit_of(pid);
+    REQUIRE(exit);
+    if (pid == events.top() || exit->signal != "")
+      CHECK(exit->signal == signal);
+    else
+      CHECK(exit->status == 4);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Ctrl-C on deploy leaves no process on any node") {
+  local_cluster cluster;
+  INFO(cluster.diagnostics());
+  using clock = std::chrono::steady_clock;
+
+  SUBCASE("one Ctrl-C ends the job gently") {
+    auto deploy = start_held_job(cluster, "spread");
+    deploy.signal(SIGINT);
+    const auto code = deploy.wait_exit(milliseconds(10000));
+    INFO("deploy printed:\n" << deploy.out() << deploy.err());
+    REQUIRE(code);
+    CHECK(*code == 128 + SIGINT);
+    check_all_ended_by(deploy.out(), "SIGINT");
+    check_nothing_left(cluster, milliseconds(3000));
+  }
+
+  SUBCASE("processes that ignore the gentle signals are killed after the grace period") {
+    auto deploy = start_held_job(cluster, "stubborn");
+    deploy.signal(SIGINT);
+    const auto code = deploy.wait_exit(milliseconds(15000));
+    INFO("deploy printed:\n" << deploy.out() << deploy.err());
+    REQUIRE(code);
+    CHECK(*code == 128 + SIGKILL);
+    check_all_ended_by(deploy.out(), "SIGKILL");
+    check_nothing_left(cluster, milliseconds(3000));
+  }
+
+  SUBCASE("a second Ctrl-C ends the job at once") {
+    auto deploy = start_held_job(cluster, "stubborn");
+    const auto interrupted = clock::now();
+    deploy.signal(SIGINT);
+    std::this_thread::sleep_for(milliseconds(300));
+    deploy.signal(SIGINT);
+    const auto code = deploy.wait_exit(milliseconds(15000));
+    const auto took = std::chrono::duration_cast<milliseconds>(clock::now() - interrupted);
+    INFO("deploy printed:\n" << deploy.out() << deploy.err());
+    REQUIRE(code);
+    CHECK(*code == 128 + SIGKILL);
+    // Sooner than the 3 s the monitors give a process that ignores the gentle signals.
+    CHECK(took < milliseconds(2500));
+    check_all_ended_by(deploy.out(), "SIGKILL");
+    check_nothing_left(cluster, milliseconds(3000));
+  }
+
+  SUBCASE("a deploy killed outright has its job ended by the bridge") {
+    auto deploy = start_held_job(cluster, "spread");
+    deploy.signal(SIGKILL);
+    deploy.wait_exit(milliseconds(5000));
+    check_nothing_left(cluster, milliseconds(10000));
+  }
+}

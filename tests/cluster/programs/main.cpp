@@ -1,0 +1,23 @@
+// cluster_programs MODE: see modes.hpp. "huge_top" asks for more than any node has, so that its
+// top process can never start.
+#include "programs/modes.hpp"
+
+#include <cstdio>
+#include <string_view>
+
+int main(int argc, char** argv) {
+  const std::string_view mode = argc > 1 ? argv[1] : "";
+  // Reading argv starts no thread: init() is still the first thing the program does.
+  constellation::init(mode == "huge_top" ? cluster_programs::huge_top
+                                         : cluster_programs::small_top);
+  if (mode == "spread" || mode == "stubborn") return cluster_programs::spread(mode == "stubborn");
+  if (mode == "capacity") return cluster_programs::capacity();
+  if (mode == "never_fits") return cluster_programs::never_fits();
+  if (mode == "memory_hog") return cluster_programs::memory_hog();
+  if (mode == "hello" || mode == "huge_top") return cluster_programs::hello();
+  std::fprintf(stderr,
+               "cluster_programs: unknown mode \"%.*s\": spread, stubborn, capacity, never_fits, "
+               "memory_hog, hello, huge_top\n",
+               static_cast<int>(mode.size()), mode.data());
+  return 2;
+}

@@ -1,0 +1,33 @@
+#pragma once
+// The programs the cluster tests deploy, compiled into one binary (cluster_programs MODE): one
+// binary is built and transferred once, whichever mode a test runs.
+//
+// A program reports on its top process's stdout, one line per fact ("spawned A 1e04cc5"), and
+// waits for a line on its stdin (forwarded by constellation-deploy) where the test must look at
+// the cluster while its processes run: placement and capacity are then checked through
+// `constellation-deploy status`, which lists each node's processes.
+
+#include <constellation/constellation.hpp>
+
+namespace cluster_programs {
+
+// Three children that fit only on different nodes of the test cluster; each holds its resources
+// until the top reads a line. Exits 0, or 3 when a child could not be started or was lost
+// meanwhile. Stubborn: every process of the job ignores SIGINT, SIGTERM and SIGHUP.
+int spread(bool stubborn);
+// Fills every node, shows try_spawn refusing, then a spawn that waits until a line on stdin frees
+// room. Exits 0.
+int capacity();
+// try_spawn and spawn of processes no node can ever hold. Exits 0 when both refuse as documented.
+int never_fits();
+// A child that allocates far beyond its memory, beside two neighbours that must finish. Exits 0.
+int memory_hog();
+// One child says hello. Exits 0.
+int hello();
+
+// What each mode's top process asks for (init's argument).
+inline constexpr constellation::resources small_top{.mem = 64 * constellation::MiB, .cpu = 0.0625};
+// More memory than any node of the test cluster has: the top process itself can never start.
+inline constexpr constellation::resources huge_top{.mem = 3 * constellation::GiB, .cpu = 0.0625};
+
+}  // namespace cluster_programs
