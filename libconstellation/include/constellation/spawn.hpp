@@ -18,8 +18,9 @@ namespace constellation {
 // try_spawn() never waits for capacity: it returns no_capacity when the cluster is full now,
 // never_fits when no node could ever hold r, not_initialized before init(), launch_failed when
 // the process could not be started (its message says why).
+namespace detail {
 template <class F, class... Args>
-std::expected<pid, spawn_error> try_spawn(resources r, F f, Args&&... args) {
+std::expected<pid, spawn_error> spawn_typed(capacity_wait wait, const resources& r, F f, Args&&... args) {
   using spawnable = detail::spawnable<F>;
   static_assert(spawnable::valid,
                 "spawn: f must be a function pointer or a captureless lambda callable as "
@@ -27,28 +28,25 @@ std::expected<pid, spawn_error> try_spawn(resources r, F f, Args&&... args) {
   if constexpr (spawnable::valid) {
     static_assert(sizeof...(Args) == spawnable::arity,
                   "spawn: the number of arguments does not match f's parameters after the parent pid");
-    return detail::spawn_erased(r, spawnable::entry(), spawnable::erase(f),
-                                spawnable::serialize(std::forward<Args>(args)...),
-                                detail::capacity_wait::no);
+    return spawn_erased(r, spawnable::entry(), spawnable::erase(f), spawnable::serialize(std::forward<Args>(args)...),
+                        wait);
+  } else {
+    return std::unexpected(spawn_error(spawn_errc::launch_failed, "unreachable"));
   }
+}
+}  // namespace detail
+
+template <class F, class... Args>
+std::expected<pid, spawn_error> try_spawn(resources r, F f, Args&&... args) {
+  return detail::spawn_typed(detail::capacity_wait::no, r, f, std::forward<Args>(args)...);
 }
 
 // As try_spawn(), but waits while the cluster is full and throws spawn_error on failure.
 template <class F, class... Args>
 pid spawn(resources r, F f, Args&&... args) {
-  using spawnable = detail::spawnable<F>;
-  static_assert(spawnable::valid,
-                "spawn: f must be a function pointer or a captureless lambda callable as "
-                "f(constellation::pid parent, Params...) and returning void");
-  if constexpr (spawnable::valid) {
-    static_assert(sizeof...(Args) == spawnable::arity,
-                  "spawn: the number of arguments does not match f's parameters after the parent pid");
-    auto spawned = detail::spawn_erased(r, spawnable::entry(), spawnable::erase(f),
-                                        spawnable::serialize(std::forward<Args>(args)...),
-                                        detail::capacity_wait::yes);
-    if (!spawned) throw spawned.error();
-    return *spawned;
-  }
+  auto spawned = detail::spawn_typed(detail::capacity_wait::yes, r, f, std::forward<Args>(args)...);
+  if (!spawned) throw spawned.error();
+  return *spawned;
 }
 
 }  // namespace constellation
