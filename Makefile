@@ -21,7 +21,8 @@ $(BUILD_DIR)/build.ninja: | deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
 
 $(SANITIZE_DIR)/build.ninja: | deps
-	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONSTELLATION_SANITIZE=ON \
+	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" \
+	      -DCONSTELLATION_SANITIZE=ON \
 	      -DCONSTELLATION_BUILD_EXAMPLES=OFF -DCONSTELLATION_BUILD_BENCH=OFF
 
 build: $(BUILD_DIR)/build.ninja
