@@ -1,0 +1,54 @@
+// A child sends 1000 ints and exits at once; the parent creates its receiver only a second later,
+// and still receives all 1000 in order, then learns that the child exited.
+#include "scenario.hpp"
+
+#include <constellation/constellation.hpp>
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+constexpr int count = 1000;
+
+void child(constellation::pid parent) {
+  constellation::sender<int> to_parent(parent);
+  for (int i = 0; i < count; ++i) to_parent.send(i);
+  std::cout << "sent " << count << std::endl;
+}
+
+const char* name(constellation::channel_errc e) {
+  switch (e) {
+    case constellation::channel_errc::exited: return "exited";
+    case constellation::channel_errc::died: return "died";
+    case constellation::channel_errc::type_mismatch: return "type_mismatch";
+    case constellation::channel_errc::unauthenticated: return "unauthenticated";
+    case constellation::channel_errc::too_large: return "too_large";
+  }
+  return "?";
+}
+
+}  // namespace
+
+CONSTELLATION_SCENARIO(channel_a_send_then_exit) {
+  const auto c = constellation::spawn({}, child);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  constellation::receiver<int> from_child(c);
+  int in_order = 0;
+  for (int i = 0; i < count; ++i) {
+    const int v = from_child.recv();
+    if (v == i)
+      ++in_order;
+    else
+      std::cout << "message " << i << " was " << v << std::endl;
+  }
+  std::cout << "received " << in_order << " of " << count << " in order" << std::endl;
+  try {
+    const int extra = from_child.recv();
+    std::cout << "unexpected extra message " << extra << std::endl;
+  } catch (const constellation::channel_error& e) {
+    std::cout << "then recv threw " << name(e.reason()) << std::endl;
+  }
+  return 0;
+}
