@@ -270,7 +270,10 @@ monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
     }
     // The cgroups belong to the monitor, which removes them after the process ended: this copy
     // must not try to (it would wait for its own group to empty). Moved out and never destroyed.
-    if (limits) new process_limits(std::move(*limits));
+    if (limits) {
+      static process_limits* kept_alive = nullptr;
+      kept_alive = new process_limits(std::move(*limits));
+    }
     return {-1, fds.control, fds.listener, 0};
   }
 
