@@ -1,5 +1,5 @@
-// SIGTERM to the bridge ends even a process that ignores SIGTERM: it is killed after a grace
-// period.
+// SIGTERM to the bridge ends even a process that ignores the polite signals (SIGTERM, and SIGHUP,
+// which a deployed job gets when its client vanishes): it is killed after a grace period.
 #include "scenario.hpp"
 
 #include <constellation/constellation.hpp>
@@ -18,6 +18,7 @@ namespace {
 
 void stubborn(constellation::pid) {
   ::signal(SIGTERM, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
   ready_then_sleep();
 }
 
