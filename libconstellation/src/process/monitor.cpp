@@ -20,6 +20,11 @@
 
 namespace constellation::process {
 
+// In a monitor's child: its moved-out copy of the cgroup handle, reachable so that leak checkers
+// do not report it. External linkage, so that the store to it is kept.
+extern process_limits* limits_left_to_the_monitor;
+process_limits* limits_left_to_the_monitor = nullptr;
+
 namespace {
 
 using clock = std::chrono::steady_clock;
@@ -228,10 +233,6 @@ class monitor {
   clock::time_point last_check_ = clock::now();
   bool killed_for_memory_ = false;
 };
-
-// In a monitor's child: its moved-out copy of the cgroup handle, reachable so that leak checkers
-// do not report it.
-process_limits* limits_left_to_the_monitor = nullptr;
 
 [[noreturn]] void fail_launch(int report, const std::string& message) {
   write_all(report, wire::encode_message(wire::launch_failed_report{message}));
