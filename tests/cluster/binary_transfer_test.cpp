@@ -6,7 +6,7 @@
 
 #include <doctest/doctest.h>
 
-#include <openssl/evp.h>
+#include "wire/crypto.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -17,20 +17,8 @@ using namespace cluster_test;
 
 namespace {
 
-std::string sha256_of_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string hex;
-  static constexpr char digits[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(digits[digest[i] >> 4]);
-    hex.push_back(digits[digest[i] & 15]);
-  }
-  return hex;
-}
+// The cache names a binary by the SHA-256 of its content (wire/crypto.hpp computes it).
+std::string sha256_of_file(const std::string& path) { return constellation::wire::sha256_of_file(path).value_or(""); }
 
 std::size_t count_lines_with(const std::string& text, const std::string& needle) {
   std::istringstream in(text);

@@ -1,6 +1,6 @@
 #include "runner/output_check.hpp"
 
-#include <openssl/evp.h>
+#include "wire/crypto.hpp"
 
 #include <regex>
 
@@ -71,7 +71,7 @@ std::vector<std::string> check_output(const output_expectation& expected, std::s
     problems.push_back(name + " has " + std::to_string(bytes.size()) + " bytes, expected " +
                        std::to_string(*expected.size));
   if (expected.sha256) {
-    const auto digest = sha256_hex(bytes);
+    const auto digest = constellation::wire::sha256_hex(bytes);
     if (digest != *expected.sha256)
       problems.push_back(name + " has sha256 " + digest + ", expected " + *expected.sha256);
   }
@@ -104,14 +104,6 @@ std::string printable(std::string_view bytes, std::size_t limit) {
   out += '"';
   if (shown < bytes.size()) out += "... (" + std::to_string(bytes.size()) + " bytes)";
   return out;
-}
-
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    return "(sha256 failed)";
-  return hex({reinterpret_cast<const char*>(digest), length});
 }
 
 std::string hex(std::string_view bytes) {

@@ -40,7 +40,6 @@ std::vector<std::string> check_output(const output_expectation& expected, std::s
 // bytes as a C string literal, cut after limit characters with a note of the full size.
 std::string printable(std::string_view bytes, std::size_t limit = 160);
 
-std::string sha256_hex(std::string_view bytes);
 std::string hex(std::string_view bytes);
 
 }  // namespace e2e
