@@ -16,6 +16,8 @@
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -23,12 +25,19 @@ namespace constellation {
 
 namespace detail {
 
-template <class T>
-std::string serialize_message(const T& value) {
+// message_header_room bytes, then value's encoding. Into an outgoing_message, large contiguous
+// blocks stay in value: it must outlive the send.
+template <class Message = std::string, class T>
+Message serialize_message(const T& value) {
   static_assert(is_serializable<T>,
                 "channel: T cannot be serialized with cereal; give it a serialize() member (or "
                 "save/load) or include the cereal/types/ header for it");
-  std::string message(message_header_room, '\0');
+  Message message;
+  std::string& bytes = [&]() -> std::string& {
+    if constexpr (std::is_same_v<Message, std::string>) return message;
+    else return message.bytes;
+  }();
+  bytes.assign(message_header_room, '\0');
   append_serialized(message, value);
   return message;
 }
@@ -66,7 +75,10 @@ class sender {
   // Returns once the runtime holds the message within the receiver's window: from then on it
   // reaches the receiver, even if this process exits. Blocks while the window is full
   // (backpressure). Throws channel_error when the remote has exited or died.
-  void send(const T& value) { end_.send(detail::type_tag_of<T>(), detail::serialize_message(value)); }
+  void send(const T& value) {
+    // value outlives the call: its large blocks go to the socket from where they are.
+    end_.send(detail::type_tag_of<T>(), detail::serialize_message<detail::outgoing_message>(value));
+  }
 
   // As send(), completing with void(boost::system::error_code) on the handler's executor.
   template <class Token>

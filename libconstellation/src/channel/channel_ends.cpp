@@ -22,9 +22,9 @@ received_message take(peer_state& peer) {
   return message;
 }
 
-void check_size(const std::string& message) {
-  if (message.size() - wire::frame_header_size > wire::default_max_payload)
-    throw channel_error(channel_errc::too_large, "constellation::sender: a message of " + std::to_string(message.size()) +
+void check_size(std::size_t message_size) {
+  if (message_size - wire::frame_header_size > wire::default_max_payload)
+    throw channel_error(channel_errc::too_large, "constellation::sender: a message of " + std::to_string(message_size) +
                                                      " bytes exceeds the limit of " +
                                                      std::to_string(wire::default_max_payload) + " bytes; send it in parts");
 }
@@ -49,19 +49,28 @@ sending_end& sending_end::operator=(sending_end&& other) noexcept {
 
 pid sending_end::remote() const { return peer_ ? peer_->remote : pid{}; }
 
-void sending_end::send(const type_tag& type, std::string message) {
+void sending_end::send(const type_tag& type, outgoing_message message) {
   if (!peer_) throw std::logic_error("constellation::sender::send() on a moved-from sender");
-  check_size(message);
+  check_size(message.size());
   auto& t = transport::get("constellation::sender");
-  const auto cost = channel::window_cost(message);
+  const auto cost = channel::window_cost(message.size());
+  const bool in_place = !message.borrowed.empty();
   std::unique_lock lock(peer_->mutex);
   while (true) {
     if (peer_->phase == link_phase::gone) throw_gone(*peer_);
-    if (peer_->phase == link_phase::up && peer_->pending_sends.empty() && channel::window_allows(*peer_, cost)) break;
+    // A message written in place waits for the socket's writing side, so that it follows every
+    // frame queued before it.
+    if (peer_->phase == link_phase::up && peer_->pending_sends.empty() && channel::window_allows(*peer_, cost) &&
+        !(in_place && peer_->writing))
+      break;
     t.want_link(*peer_);
     peer_->changed.wait(lock);
   }
-  t.send_message(*peer_, type, std::move(message));
+  if (!in_place) return t.send_message(*peer_, type, std::move(message.bytes));
+  if (!t.send_in_place(*peer_, lock, type, message)) {
+    if (peer_->phase == link_phase::gone) throw_gone(*peer_);
+    throw channel_error(channel_errc::died, peer_->remote.to_string() + " has died (its connection was lost during a send)");
+  }
 }
 
 void sending_end::async_send(const type_tag& type, std::string message,

@@ -10,10 +10,9 @@ void put_u64(char* out, std::uint64_t v) {
 }
 }  // namespace
 
-void stamp_data_frame(std::string& message, std::uint64_t type_hash) {
+void stamp_data_frame(std::string& message, std::size_t frame_size, std::uint64_t type_hash) {
   std::string header;
-  wire::append_frame_header(header, static_cast<std::uint8_t>(frame_kind::data),
-                            message.size() - wire::frame_header_size);
+  wire::append_frame_header(header, static_cast<std::uint8_t>(frame_kind::data), frame_size - wire::frame_header_size);
   std::memcpy(message.data(), header.data(), wire::frame_header_size);
   put_u64(message.data() + wire::frame_header_size, type_hash);
 }

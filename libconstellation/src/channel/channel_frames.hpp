@@ -39,8 +39,9 @@ enum class frame_kind : std::uint8_t {
 
 static_assert(detail::message_header_room == wire::frame_header_size + 8);
 
-// Fills the room left in front of a serialized message with its data frame header.
-void stamp_data_frame(std::string& message, std::uint64_t type_hash);
+// Fills the room left in front of a serialized message of frame_size bytes in all (borrowed
+// blocks included) with its data frame header.
+void stamp_data_frame(std::string& message, std::size_t frame_size, std::uint64_t type_hash);
 std::string type_name_frame(std::uint64_t type_hash, std::string_view name);
 std::string credit_frame(std::uint64_t bytes);
 // goodbye and goodbye_ack: with the data bytes received on the link.

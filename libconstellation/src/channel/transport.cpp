@@ -16,7 +16,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <limits.h>
 #include <poll.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -42,10 +44,17 @@ constexpr const char* handshake_purpose = "channel";
 constexpr std::size_t direct_read_threshold = 256 * 1024;
 // Sends closer together than this are left for the transport thread to write in one batch.
 constexpr auto batching_interval = std::chrono::microseconds(20);
+// How long the transport thread leaves a link to the user thread reading it before it looks at
+// the link again.
+constexpr auto rewatch_delay = std::chrono::milliseconds(1);
 // How long exit waits for peers to confirm they received everything.
 constexpr auto exit_delivery_bound = std::chrono::seconds(30);
 // A link unused this long is closed, so that descriptors stay bounded.
 constexpr auto idle_link_age = std::chrono::seconds(2);
+// A new link that is not up this long after it was opened or accepted (connection, handshake and
+// verdict) is given up: the host is unreachable, or the other end is no channel peer. A sender
+// then asks the node agent whether the remote still lives, and tries again if it does.
+constexpr auto link_setup_bound = std::chrono::seconds(5);
 
 std::string identity_of(const pid& p) { return detail::serialize_value(p); }
 
@@ -85,14 +94,20 @@ bool link_idle(const peer_state& peer) {
 
 class link : public std::enable_shared_from_this<link> {
  public:
-  link(transport::impl& owner, tcp::socket socket) : owner_(owner), socket_(std::move(socket)) {}
+  link(transport::impl& owner, tcp::socket socket)
+      : owner_(owner),
+        socket_(std::move(socket)),
+        setup_deadline_(socket_.get_executor()),
+        rewatch_(socket_.get_executor()) {}
 
   transport::impl& owner_;
   tcp::socket socket_;
+  asio::steady_timer setup_deadline_;
+  asio::steady_timer rewatch_;  // watching the link again after leaving it to a user thread
   std::shared_ptr<peer_state> peer_;  // set for outgoing links at once, for incoming ones once known
   std::uint64_t attempt_ = 0;         // for outgoing links
   bool outgoing_ = false;
-  bool adopted_ = false;
+  std::atomic<bool> adopted_{false};
   std::atomic<bool> closed_{false};
   std::optional<wire::handshake_client> client_;
   std::optional<wire::handshake_server> server_;
@@ -147,17 +162,36 @@ struct transport::impl {
   void connect(std::shared_ptr<peer_state> peer, std::uint64_t attempt) {
     const auto& remote = peer->remote;
     tcp::endpoint endpoint(asio::ip::address_v4(detail::pid_access::ipv4(remote)), detail::pid_access::port(remote));
-    auto socket = std::make_shared<tcp::socket>(io_);
-    socket->async_connect(endpoint, [this, peer, attempt, socket](const boost::system::error_code& ec) {
-      if (ec) return connect_failed(peer, attempt, "cannot connect: " + ec.message());
-      auto l = std::make_shared<link>(*this, std::move(*socket));
+    auto l = std::make_shared<link>(*this, tcp::socket(io_));
+    l->peer_ = peer;
+    l->attempt_ = attempt;
+    l->outgoing_ = true;
+    bound_setup(l);
+    l->socket_.async_connect(endpoint, [this, l](const boost::system::error_code& ec) {
+      if (l->closed_) return;  // the setup bound passed
+      if (ec) {
+        close_socket(*l);
+        return connect_failed(l->peer_, l->attempt_, "cannot connect: " + ec.message());
+      }
       agent::tune_tcp(l->socket_);
-      l->peer_ = peer;
-      l->attempt_ = attempt;
-      l->outgoing_ = true;
       l->client_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
       write_raw(l, l->client_->start());
       read_handshake(l);
+    });
+  }
+
+  // Gives a new link link_setup_bound to come up. On the transport thread.
+  void bound_setup(const std::shared_ptr<link>& fresh) {
+    fresh->setup_deadline_.expires_after(link_setup_bound);
+    fresh->setup_deadline_.async_wait([this, weak = std::weak_ptr<link>(fresh)](const boost::system::error_code& ec) {
+      auto l = weak.lock();
+      if (ec || !l || l->adopted_ || l->closed_) return;
+      CHANNEL_TRACE("%s: a link %s %s was not up within %lld s", process_.self.to_string().c_str(),
+                    l->outgoing_ ? "to" : "from", l->peer_ ? l->peer_->remote.to_string().c_str() : "a new peer",
+                    static_cast<long long>(link_setup_bound.count()));
+      handshake_failed(l, "no answer within " + std::to_string(link_setup_bound.count()) + " s", false);
+      boost::system::error_code ignored;
+      l->socket_.cancel(ignored);  // a connection still being made ends now
     });
   }
 
@@ -190,6 +224,7 @@ struct transport::impl {
       if (!ec) {
         auto l = std::make_shared<link>(*this, std::move(socket));
         agent::tune_tcp(l->socket_);
+        bound_setup(l);
         l->server_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
         read_handshake(l);
       }
@@ -202,6 +237,7 @@ struct transport::impl {
     l->socket_.async_read_some(
         asio::buffer(l->input_.data() + l->input_used_, l->input_.size() - l->input_used_),
         [this, l](const boost::system::error_code& ec, std::size_t n) {
+          if (l->closed_) return;  // the setup bound passed
           if (ec) return handshake_failed(l, "connection lost during the handshake: " + ec.message(), false);
           l->input_used_ += n;
           std::string_view received(l->input_.data(), l->input_used_);
@@ -303,34 +339,48 @@ struct transport::impl {
   void watch_readable(const std::shared_ptr<link>& l) {
     l->socket_.async_wait(tcp::socket::wait_read, [this, l](const boost::system::error_code& ec) {
       if (ec || l->closed_) return;
-      pump(l, true);
-      if (!l->closed_) watch_readable(l);
+      if (pump(l, true)) {
+        if (!l->closed_) watch_readable(l);
+        return;
+      }
+      // A user thread is reading the link: its unread data would complete every wait at once.
+      // Look again a little later, rather than have the user thread ask for it on its critical
+      // path.
+      l->rewatch_.expires_after(rewatch_delay);
+      l->rewatch_.async_wait([this, l](const boost::system::error_code& again) {
+        if (!again && !l->closed_) watch_readable(l);
+      });
     });
   }
 
   // Reads all the socket holds now and delivers every complete message. Any thread. The transport
   // thread leaves the link to a user thread waiting on it (which then reads once more when it
-  // stops waiting); deciding that under the read mutex keeps the two from missing each other.
-  void pump(const std::shared_ptr<link>& l, bool transport_thread = false) {
+  // stops waiting); deciding that with one atomic word keeps the two from missing each other.
+  // False when the link was left so.
+  bool pump(const std::shared_ptr<link>& l, bool transport_thread = false) {
     if (transport_thread) {
       auto state = l->read_state_.load();
       while (true) {
         const auto next = (state & link::readers_mask) ? state | link::skipped : state | link::transport_reading;
         if (l->read_state_.compare_exchange_weak(state, next)) break;
       }
-      if (state & link::readers_mask) return;  // left to the user thread reading it
+      if (state & link::readers_mask) return false;  // left to the user thread reading it
       std::unique_lock read(l->read_mutex_);
-      pump_locked(l, read);
+      pump_locked(l, read, true);
       l->read_state_.fetch_and(~link::transport_reading);
-      return;
+      return true;
     }
     std::unique_lock read(l->read_mutex_);
-    pump_locked(l, read);
+    pump_locked(l, read, false);
+    return true;
   }
 
-  void pump_locked(const std::shared_ptr<link>& l, std::unique_lock<std::mutex>& read) {
+  void pump_locked(const std::shared_ptr<link>& l, std::unique_lock<std::mutex>& read, bool transport_thread) {
     bool lost = false;
     while (!l->closed_) {
+      // A user thread came to read the link itself: the transport thread hands the rest to it
+      // rather than keeping it waiting while a stream goes on.
+      if (transport_thread && (l->read_state_.load() & link::readers_mask)) break;
       char* into;
       std::size_t room;
       if (!l->large_.empty()) {
@@ -681,16 +731,43 @@ struct transport::impl {
     });
   }
 
-  // Any thread: ends the link at once (shutdown is safe beside other threads' reads and polls);
-  // the socket itself is closed on the transport thread, which owns it. True for the call that
-  // closed it.
+  // Any thread, without the peer's lock: writes parts whole from the calling thread, waiting for
+  // room in the socket as a blocking write would. False when the link ended first.
+  bool write_all(link& l, std::span<iovec> parts) {
+    const int fd = l.socket_.native_handle();
+    while (!parts.empty()) {
+      if (l.closed_) return false;
+      msghdr message{};
+      message.msg_iov = parts.data();
+      message.msg_iovlen = std::min<std::size_t>(parts.size(), IOV_MAX);
+      const ssize_t n = ::sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        // Bounded, so that a link closed without a sign on the socket is noticed.
+        pollfd writable{fd, POLLOUT, 0};
+        ::poll(&writable, 1, 100);
+        continue;
+      }
+      if (n < 0) return false;
+      auto left = static_cast<std::size_t>(n);
+      while (!parts.empty() && left >= parts.front().iov_len) {
+        left -= parts.front().iov_len;
+        parts = parts.subspan(1);
+      }
+      if (left) {
+        parts.front().iov_base = static_cast<char*>(parts.front().iov_base) + left;
+        parts.front().iov_len -= left;
+      }
+    }
+    return true;
+  }
+
+  // Any thread: ends the link at once (shutdown is safe beside other threads' reads, writes and
+  // polls). The descriptor itself is closed when the last holder of the link lets go of it, so
+  // that a thread still using it never meets a descriptor reused for something else.
   bool close_socket(link& l) {
     if (l.closed_.exchange(true)) return false;
     ::shutdown(l.socket_.native_handle(), SHUT_RDWR);
-    asio::post(io_, [keep = l.shared_from_this()] {
-      boost::system::error_code ignored;
-      keep->socket_.close(ignored);
-    });
     return true;
   }
 };
@@ -855,11 +932,56 @@ void transport::consumed(peer_state& peer, std::int64_t bytes) {
 
 void transport::send_message(peer_state& peer, const detail::type_tag& type, std::string message) {
   if (peer.announced_types.insert(type.hash).second) write(peer, type_name_frame(type.hash, type.name));
-  stamp_data_frame(message, type.hash);
+  stamp_data_frame(message, message.size(), type.hash);
   peer.credit -= window_cost(message);
   peer.data_sent += static_cast<std::uint64_t>(window_cost(message));
   peer.last_use = clock::now();
   write(peer, std::move(message));
+}
+
+bool transport::send_in_place(peer_state& peer, std::unique_lock<std::mutex>& lock, const detail::type_tag& type,
+                              detail::outgoing_message& message) {
+  std::string type_frame;
+  if (peer.announced_types.insert(type.hash).second) type_frame = type_name_frame(type.hash, type.name);
+  stamp_data_frame(message.bytes, message.size(), type.hash);
+  peer.credit -= window_cost(message.size());
+  peer.data_sent += static_cast<std::uint64_t>(window_cost(message.size()));
+  peer.last_use = clock::now();
+  // Other writers queue their frames behind this message meanwhile.
+  peer.writing = true;
+  auto l = peer.link;
+  lock.unlock();
+
+  std::vector<iovec> parts;
+  parts.reserve(2 * message.borrowed.size() + 2);
+  auto add = [&](const char* data, std::size_t size) {
+    if (size) parts.push_back({const_cast<char*>(data), size});  // sendmsg only reads
+  };
+  add(type_frame.data(), type_frame.size());
+  std::size_t owned_at = 0;
+  for (const auto& block : message.borrowed) {
+    add(message.bytes.data() + owned_at, block.offset - owned_at);
+    add(block.data, block.size);
+    owned_at = block.offset;
+  }
+  add(message.bytes.data() + owned_at, message.bytes.size() - owned_at);
+  const bool written = impl_->write_all(*l, parts);
+
+  lock.lock();
+  if (!written) {
+    lock.unlock();
+    impl_->link_lost(l);
+    lock.lock();
+    // Whoever saw the link end first says why the peer is gone.
+    peer.changed.wait_for(lock, std::chrono::seconds(1), [&] { return peer.phase == link_phase::gone || peer.link != l; });
+    return false;
+  }
+  if (peer.link == l) {
+    peer.writing = false;
+    if (!peer.outgoing.empty()) impl_->start_writing(peer);
+  }
+  peer.changed.notify_all();
+  return true;
 }
 
 std::vector<std::move_only_function<void()>> transport::admit_pending_sends(peer_state& peer) {

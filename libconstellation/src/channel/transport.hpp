@@ -49,6 +49,12 @@ class transport {
   // With peer.mutex held: frames the message as data (and its type first if new on this link).
   void send_message(detail::peer_state& peer, const detail::type_tag& type, std::string message);
 
+  // With peer.mutex held by lock, the link up, the window allowing message and nobody writing:
+  // writes message from this thread, its borrowed blocks straight from the caller's memory, and
+  // returns once the socket took all of it (lock held again). False when the link was lost first.
+  bool send_in_place(detail::peer_state& peer, std::unique_lock<std::mutex>& lock, const detail::type_tag& type,
+                     detail::outgoing_message& message);
+
   // At exit: tells every connected peer goodbye and waits, at most bound, until each confirmed
   // receiving everything; names on stderr any peer that did not.
   void deliver_before_exit();
@@ -63,9 +69,8 @@ class transport {
 };
 
 // The payload bytes a message takes against the window.
-inline std::int64_t window_cost(const std::string& framed) {
-  return static_cast<std::int64_t>(framed.size() - 5);
-}
+inline std::int64_t window_cost(std::size_t framed_size) { return static_cast<std::int64_t>(framed_size - 5); }
+inline std::int64_t window_cost(const std::string& framed) { return window_cost(framed.size()); }
 // Whether a message of cost bytes may be sent now: within the window, or alone on the way.
 inline bool window_allows(const detail::peer_state& peer, std::int64_t cost) {
   return peer.credit >= cost || peer.credit >= window_bytes - window_bytes / 4;

@@ -1,5 +1,6 @@
 // A process outside the job cannot talk to a channel endpoint: garbage and a handshake made with
-// another secret are refused, and the endpoint goes on serving the job.
+// another secret are refused, a connection that says nothing is closed after the link setup bound
+// (5 s), and the endpoint goes on serving the job.
 #include "scenario.hpp"
 
 #include "runtime/pid_access.hpp"
@@ -59,6 +60,8 @@ received read_for(int fd, int rounds) {
 
 CONSTELLATION_SCENARIO(foreign_connection) {
   auto child = constellation::spawn({}, listener_child);
+  // Opened first and looked at last, so that its wait overlaps the other checks.
+  int silent = connect_to(child);
 
   // Garbage: a frame header announcing 4 GiB.
   int garbage = connect_to(child);
@@ -83,6 +86,9 @@ CONSTELLATION_SCENARIO(foreign_connection) {
   (void)!::write(stranger, forged_proof.data(), forged_proof.size());
   std::cout << "wrong secret: " << (read_for(stranger, 50).closed ? "refused" : "accepted") << "\n";
   ::close(stranger);
+
+  std::cout << "silent: " << (read_for(silent, 80).closed ? "closed" : "kept open") << "\n";
+  ::close(silent);
 
   // The job's own channel still works.
   constellation::sender<int>(child).send(42);

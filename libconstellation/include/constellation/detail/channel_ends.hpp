@@ -3,6 +3,7 @@
 // receiver<T> are thin templates over these.
 
 #include <constellation/channel_error.hpp>
+#include <constellation/detail/message_parts.hpp>
 #include <constellation/pid.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -65,8 +66,9 @@ class sending_end {
   sending_end& operator=(sending_end&& other) noexcept;
 
   // message: message_header_room bytes, then the value's bytes. Blocks until the transport holds
-  // it within the receiver's window; throws channel_error when the remote is gone.
-  void send(const type_tag& type, std::string message);
+  // it within the receiver's window, and a message with borrowed blocks until the socket took
+  // them; throws channel_error when the remote is gone.
+  void send(const type_tag& type, outgoing_message message);
   void async_send(const type_tag& type, std::string message,
                   std::move_only_function<void(boost::system::error_code)> done);
   pid remote() const;

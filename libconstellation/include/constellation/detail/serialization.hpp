@@ -1,6 +1,8 @@
 #pragma once
 // cereal binary encoding of values, with the standard types most programs send.
 
+#include <constellation/detail/message_parts.hpp>
+
 #include <cereal/archives/binary.hpp>
 #include <cereal/types/array.hpp>
 #include <cereal/types/chrono.hpp>
@@ -30,16 +32,29 @@ inline constexpr bool is_serializable =
     cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
     cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value;
 
-// A stream buffer that appends to a string: serializing into it copies each byte once.
+// A stream buffer that appends to a string: serializing into it copies each byte once. Given a
+// message to fill, it leaves blocks of borrow_threshold bytes or more where they are (cereal
+// writes a contiguous container's elements in one call) and records where they belong.
 class string_sink : public std::streambuf {
  public:
-  string_sink() = default;
-  explicit string_sink(std::string& out) : out_(&out) {}
-  void retarget(std::string& out) { out_ = &out; }
+  void retarget(std::string& out) {
+    out_ = &out;
+    message_ = nullptr;
+  }
+  void retarget(outgoing_message& message) {
+    out_ = &message.bytes;
+    message_ = &message;
+  }
 
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override {
-    out_->append(s, static_cast<std::size_t>(n));
+    const auto size = static_cast<std::size_t>(n);
+    if (message_ && size >= borrow_threshold) {
+      message_->borrowed.push_back({out_->size(), s, size});
+      message_->borrowed_size += size;
+      return n;
+    }
+    out_->append(s, size);
     return n;
   }
   int_type overflow(int_type c) override {
@@ -49,6 +64,7 @@ class string_sink : public std::streambuf {
 
  private:
   std::string* out_ = nullptr;
+  outgoing_message* message_ = nullptr;
 };
 
 // A stream buffer reading a span of bytes, that can be pointed at the next one.
@@ -89,12 +105,13 @@ void serialize_into(std::ostream& out, const T& value) {
   archive(value);
 }
 
-// Appends value's encoding to out.
-template <class T>
-void append_serialized(std::string& out, const T& value) {
+// Appends value's encoding to out (a string, or an outgoing_message that borrows large blocks).
+template <class T, class Out>
+void append_serialized(Out& out, const T& value) {
   auto& streams = streams_of_this_thread();
   if (streams.busy) {
-    string_sink sink(out);
+    string_sink sink;
+    sink.retarget(out);
     std::ostream stream(&sink);
     serialize_into(stream, value);
     return;
