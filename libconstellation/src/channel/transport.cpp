@@ -11,6 +11,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,6 +20,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <sys/uio.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -27,6 +29,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -47,6 +50,16 @@ constexpr auto batching_interval = std::chrono::microseconds(20);
 // How long the transport thread leaves a link to the user thread reading it before it looks at
 // the link again.
 constexpr auto rewatch_delay = std::chrono::milliseconds(1);
+// How long a receiver whose link is up reads it in a busy loop before it sleeps in poll(): a
+// message that comes within this time is taken without waking a sleeping thread, which costs tens
+// of microseconds on a virtual machine. CONSTELLATION_SPIN_US overrides it; 0 never spins.
+std::chrono::microseconds spin_bound() {
+  static const auto bound = [] {
+    const char* v = std::getenv("CONSTELLATION_SPIN_US");
+    return std::chrono::microseconds(v && *v ? std::strtol(v, nullptr, 10) : 50);
+  }();
+  return bound;
+}
 // How long exit waits for peers to confirm they received everything.
 constexpr auto exit_delivery_bound = std::chrono::seconds(30);
 // A link unused this long is closed, so that descriptors stay bounded.
@@ -99,11 +112,26 @@ class link : public std::enable_shared_from_this<link> {
         socket_(std::move(socket)),
         setup_deadline_(socket_.get_executor()),
         rewatch_(socket_.get_executor()) {}
+  ~link();
+  link(const link&) = delete;
+  link& operator=(const link&) = delete;
+
+  int fd() { return fd_ >= 0 ? fd_ : socket_.native_handle(); }
 
   transport::impl& owner_;
-  tcp::socket socket_;
+  tcp::socket socket_;  // Asio's while the link is being set up
+  // Once set up, the socket is the transport's own, out of Asio's reactor and watched by the
+  // transport's poller, so that data a user thread reads itself wakes no other thread. Closed
+  // when the last holder of the link lets go of it, so that a thread still using it never meets
+  // a descriptor reused for something else.
+  int fd_ = -1;
+  std::uint64_t watch_id_ = 0;
+  // On the transport thread only: what the poller watches for. Reading is left to a user thread
+  // reading the link (until rewatch_ fires); writing is watched while queued frames wait for room.
+  bool read_left_to_user_ = false;
+  bool want_write_ = false;
   asio::steady_timer setup_deadline_;
-  asio::steady_timer rewatch_;  // watching the link again after leaving it to a user thread
+  asio::steady_timer rewatch_;
   std::shared_ptr<peer_state> peer_;  // set for outgoing links at once, for incoming ones once known
   std::uint64_t attempt_ = 0;         // for outgoing links
   bool outgoing_ = false;
@@ -139,9 +167,22 @@ struct transport::impl {
   std::thread thread_;
   std::mutex peers_mutex_;
   std::unordered_map<pid, std::shared_ptr<peer_state>> peers_;
+  // The poller: an epoll set of the links that are up, itself watched by Asio. Each link is in it
+  // one-shot, re-armed by the transport thread.
+  int poller_fd_ = -1;
+  asio::posix::stream_descriptor poller_;
+  // The poller's links, held until they are closed: a link waiting for its verdict has no other
+  // holder.
+  std::mutex watched_mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<link>> watched_;
+  std::uint64_t next_watch_id_ = 1;
 
   impl(transport& self, runtime::process_state& process)
-      : self_(self), process_(process), acceptor_(io_), idle_timer_(io_) {
+      : self_(self), process_(process), acceptor_(io_), idle_timer_(io_), poller_(io_) {
+    poller_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (poller_fd_ < 0) throw std::system_error(errno, std::generic_category(), "constellation: epoll_create1 for the channel transport");
+    poller_.assign(poller_fd_);
+    watch_poller();
     if (process_.listener_fd >= 0) {
       acceptor_.assign(tcp::v4(), process_.listener_fd);
       process_.listener_fd = -1;
@@ -175,7 +216,7 @@ struct transport::impl {
       }
       agent::tune_tcp(l->socket_);
       l->client_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
-      write_raw(l, l->client_->start());
+      if (!send_now(*l, l->client_->start())) return handshake_failed(l, "could not send the handshake", false);
       read_handshake(l);
     });
   }
@@ -243,7 +284,8 @@ struct transport::impl {
           std::string_view received(l->input_.data(), l->input_used_);
           auto step = l->client_ ? l->client_->feed(received) : l->server_->feed(received);
           if (!step) return handshake_failed(l, wire::to_string(step.error()), true);
-          if (!step->to_send.empty()) write_raw(l, std::move(step->to_send));
+          if (!step->to_send.empty() && !send_now(*l, step->to_send))
+            return handshake_failed(l, "could not send the handshake", false);
           l->input_.erase(0, step->consumed);
           l->input_used_ -= step->consumed;
           const bool done = l->client_ ? l->client_->done() : l->server_->done();
@@ -253,6 +295,7 @@ struct transport::impl {
           auto remote = pid_from_identity(l->client_->peer_identity());
           if (!remote || *remote != l->peer_->remote)
             return handshake_failed(l, "another process answers at that address", false);
+          if (!own_socket(l)) return handshake_failed(l, "cannot watch the connection", false);
           start_reading(l);
         });
   }
@@ -292,8 +335,7 @@ struct transport::impl {
     }
     ++peer->attempt;  // our own attempt, if any, is superseded by this link
     // Written before adoption, so that no message can overtake it.
-    const std::string verdict = signal_frame(frame_kind::link_accepted);
-    if (::send(l->socket_.native_handle(), verdict.data(), verdict.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(verdict.size())) {
+    if (!own_socket(l) || !send_now(*l, signal_frame(frame_kind::link_accepted))) {
       lock.unlock();
       close_socket(*l);
       return;
@@ -328,29 +370,84 @@ struct transport::impl {
   // plain blocking read would, so that no hand-off between threads stands between a message's
   // arrival and the caller waiting for it.
 
-  void start_reading(const std::shared_ptr<link>& l) {
+  // On the transport thread, once the handshake is done: takes the socket out of Asio's reactor
+  // (nothing of Asio's is pending on it) into the poller, watched for reading.
+  bool own_socket(const std::shared_ptr<link>& l) {
+    boost::system::error_code ec;
+    const int fd = l->socket_.release(ec);
+    if (ec) return false;
+    l->fd_ = fd;
     {
-      std::lock_guard read(l->read_mutex_);
-      if (!parse_input(l)) return;  // the bytes that followed the handshake
+      std::lock_guard lock(watched_mutex_);
+      l->watch_id_ = next_watch_id_++;
+      watched_[l->watch_id_] = l;
     }
-    watch_readable(l);
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+    event.data.u64 = l->watch_id_;
+    return ::epoll_ctl(poller_fd_, EPOLL_CTL_ADD, fd, &event) == 0;
   }
 
-  void watch_readable(const std::shared_ptr<link>& l) {
-    l->socket_.async_wait(tcp::socket::wait_read, [this, l](const boost::system::error_code& ec) {
-      if (ec || l->closed_) return;
-      if (pump(l, true)) {
-        if (!l->closed_) watch_readable(l);
-        return;
-      }
-      // A user thread is reading the link: its unread data would complete every wait at once.
+  void forget(std::uint64_t watch_id) {
+    std::shared_ptr<link> last;  // let go of outside the lock
+    std::lock_guard lock(watched_mutex_);
+    if (auto it = watched_.find(watch_id); it != watched_.end()) {
+      last = std::move(it->second);
+      watched_.erase(it);
+    }
+  }
+
+  void start_reading(const std::shared_ptr<link>& l) {
+    std::lock_guard read(l->read_mutex_);
+    parse_input(l);  // the bytes that followed the handshake
+  }
+
+  // On the transport thread: asks the poller for the link's next event.
+  void rearm(link& l) {
+    if (l.fd_ < 0 || l.closed_) return;
+    epoll_event event{};
+    event.events = EPOLLONESHOT | (l.read_left_to_user_ ? 0u : EPOLLIN | EPOLLRDHUP) | (l.want_write_ ? EPOLLOUT : 0u);
+    event.data.u64 = l.watch_id_;
+    ::epoll_ctl(poller_fd_, EPOLL_CTL_MOD, l.fd_, &event);
+  }
+
+  void watch_poller() {
+    poller_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+      if (ec) return;
+      epoll_event events[64];
+      int n = 0;
+      do {
+        n = ::epoll_wait(poller_fd_, events, 64, 0);
+        for (int i = 0; i < n; ++i) on_ready(events[i].data.u64, events[i].events);
+      } while (n == 64);
+      watch_poller();
+    });
+  }
+
+  void on_ready(std::uint64_t watch_id, std::uint32_t events) {
+    std::shared_ptr<link> l;
+    {
+      std::lock_guard lock(watched_mutex_);
+      if (auto it = watched_.find(watch_id); it != watched_.end()) l = it->second;
+    }
+    if (!l || l->closed_) return;
+    if ((events & EPOLLOUT) && l->want_write_) {
+      l->want_write_ = false;
+      write_batch(l);
+    }
+    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) && !l->read_left_to_user_ && !pump(l, true)) {
+      // A user thread is reading the link: its unread data would report the link ready at once.
       // Look again a little later, rather than have the user thread ask for it on its critical
       // path.
+      l->read_left_to_user_ = true;
       l->rewatch_.expires_after(rewatch_delay);
       l->rewatch_.async_wait([this, l](const boost::system::error_code& again) {
-        if (!again && !l->closed_) watch_readable(l);
+        if (again) return;
+        l->read_left_to_user_ = false;
+        rearm(*l);
       });
-    });
+    }
+    rearm(*l);
   }
 
   // Reads all the socket holds now and delivers every complete message. Any thread. The transport
@@ -391,7 +488,7 @@ struct transport::impl {
         into = l->input_.data() + l->input_used_;
         room = l->input_.size() - l->input_used_;
       }
-      const ssize_t n = ::recv(l->socket_.native_handle(), into, room, MSG_DONTWAIT);
+      const ssize_t n = ::recv(l->fd(), into, room, MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       if (n <= 0) {
@@ -690,9 +787,10 @@ struct transport::impl {
 
   // ---- writing ----
 
-  void write_raw(const std::shared_ptr<link>& l, std::string bytes) {
-    auto data = std::make_shared<std::string>(std::move(bytes));
-    asio::async_write(l->socket_, asio::buffer(*data), [l, data](const boost::system::error_code&, std::size_t) {});
+  // Handshake messages and the verdict: small, on a socket whose buffer is empty, so that the
+  // kernel takes them whole at once. False when it did not.
+  bool send_now(link& l, const std::string& bytes) {
+    return ::send(l.fd(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
   }
 
   // With peer.mutex held and peer.writing set by the caller.
@@ -703,10 +801,11 @@ struct transport::impl {
     });
   }
 
+  // On the transport thread: writes the peer's queued frames a batch at a time, as far as the
+  // socket takes them; the poller says when it has room for the rest.
   void write_batch(const std::shared_ptr<link>& l) {
     auto& peer = *l->peer_;
-    std::vector<asio::const_buffer> buffers;
-    {
+    if (l->batch_.empty()) {
       std::lock_guard lock(peer.mutex);
       if (peer.link != l || l->closed_) return;
       if (peer.outgoing.empty()) {
@@ -715,26 +814,53 @@ struct transport::impl {
         return;
       }
       std::size_t bytes = 0;
-      l->batch_skip_ = std::exchange(peer.outgoing_written, 0);
+      l->batch_skip_ = std::exchange(peer.outgoing_written, 0);  // what a direct write already sent
       while (!peer.outgoing.empty() && l->batch_.size() < 256 && bytes < 4 * 1024 * 1024) {
         bytes += peer.outgoing.front().size();
         l->batch_.push_back(std::move(peer.outgoing.front()));
         peer.outgoing.pop_front();
       }
     }
-    for (auto& b : l->batch_) buffers.push_back(asio::buffer(b));
-    buffers.front() += l->batch_skip_;  // what a direct write already sent
-    asio::async_write(l->socket_, buffers, [this, l](const boost::system::error_code& ec, std::size_t) {
-      l->batch_.clear();
-      if (ec) return link_lost(l);
-      write_batch(l);
-    });
+    while (!l->batch_.empty()) {
+      if (l->closed_) return;
+      std::vector<iovec> parts;
+      parts.reserve(l->batch_.size());
+      for (std::size_t i = 0; i < l->batch_.size(); ++i) {
+        const std::size_t skip = i == 0 ? l->batch_skip_ : 0;
+        parts.push_back({l->batch_[i].data() + skip, l->batch_[i].size() - skip});
+      }
+      msghdr message{};
+      message.msg_iov = parts.data();
+      message.msg_iovlen = std::min<std::size_t>(parts.size(), IOV_MAX);
+      const ssize_t n = ::sendmsg(l->fd(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        l->want_write_ = true;
+        rearm(*l);
+        return;
+      }
+      if (n < 0) {
+        l->batch_.clear();
+        return link_lost(l);
+      }
+      auto written = static_cast<std::size_t>(n);
+      std::size_t done = 0;
+      for (; done < l->batch_.size(); ++done) {
+        const std::size_t rest = l->batch_[done].size() - (done == 0 ? l->batch_skip_ : 0);
+        if (written < rest) break;
+        written -= rest;
+      }
+      l->batch_skip_ = done == 0 ? l->batch_skip_ + written : written;
+      l->batch_.erase(l->batch_.begin(), l->batch_.begin() + static_cast<std::ptrdiff_t>(done));
+    }
+    // The next batch after other work waiting on this thread.
+    asio::post(io_, [this, l] { write_batch(l); });
   }
 
   // Any thread, without the peer's lock: writes parts whole from the calling thread, waiting for
   // room in the socket as a blocking write would. False when the link ended first.
   bool write_all(link& l, std::span<iovec> parts) {
-    const int fd = l.socket_.native_handle();
+    const int fd = l.fd();
     while (!parts.empty()) {
       if (l.closed_) return false;
       msghdr message{};
@@ -767,10 +893,15 @@ struct transport::impl {
   // that a thread still using it never meets a descriptor reused for something else.
   bool close_socket(link& l) {
     if (l.closed_.exchange(true)) return false;
-    ::shutdown(l.socket_.native_handle(), SHUT_RDWR);
+    ::shutdown(l.fd(), SHUT_RDWR);
+    if (l.watch_id_) forget(l.watch_id_);  // last: it may let go of l
     return true;
   }
 };
+
+link::~link() {
+  if (fd_ >= 0) ::close(fd_);  // which also takes it out of the poller
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -835,7 +966,7 @@ void transport::write(peer_state& peer, std::string frame) {
   const auto now = clock::now();
   if (!peer.writing && peer.outgoing.empty() && now - peer.last_direct_write >= batching_interval) {
     peer.last_direct_write = now;
-    ssize_t n = ::send(peer.link->socket_.native_handle(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t n = ::send(peer.link->fd(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n == static_cast<ssize_t>(frame.size())) return;
     if (n > 0) peer.outgoing_written = static_cast<std::size_t>(n);  // the transport thread writes the rest
   }
@@ -872,17 +1003,22 @@ void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lo
   }
   lock.unlock();
   enter_reading(l);
+  const auto spin_until = clock::now() + spin_bound();
   while (true) {
     {
       std::lock_guard check(peer.mutex);
       if (!peer.inbox.empty() || peer.phase != link_phase::up || peer.link != l) break;
     }
-    // poll() is level-triggered: data that came before this thread began to watch wakes it too.
     const auto now = clock::now();
     if (now >= deadline) break;
+    if (now < spin_until) {
+      impl_->pump(l);
+      continue;
+    }
+    // poll() is level-triggered: data that came before this thread began to watch wakes it too.
     // Bounded, so that a change that does not show on the socket is seen within 100 ms.
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
-    pollfd readable{l->socket_.native_handle(), POLLIN, 0};
+    pollfd readable{l->fd(), POLLIN, 0};
     ::poll(&readable, 1, static_cast<int>(std::min<long long>(left, 100)));
     impl_->pump(l);
   }
@@ -908,14 +1044,15 @@ void transport::wait_for_any(std::span<peer_state* const> peers, select_waiter& 
   std::vector<pollfd> fds;
   for (auto& l : links) {
     enter_reading(l);
-    fds.push_back({l->socket_.native_handle(), POLLIN, 0});
+    fds.push_back({l->fd(), POLLIN, 0});
   }
   bool ready = false;
-  for (auto& l : links) impl_->pump(l);
-  {
+  const auto spin_until = clock::now() + spin_bound();
+  do {
+    for (auto& l : links) impl_->pump(l);
     std::lock_guard lock(waiter.mutex);
     ready = waiter.signalled;
-  }
+  } while (!ready && clock::now() < spin_until);
   // Peers without a link yet are looked at again soon; linked ones wake this thread directly.
   if (!ready) ::poll(fds.data(), fds.size(), all_up ? 100 : 20);
   for (auto& l : links) leave_reading(l);
