@@ -1,0 +1,176 @@
+// Making links: connecting to a peer or accepting one, the authenticating handshake, and the
+// verdict that keeps one link per pair of processes when both open at once.
+
+#include "channel/transport_impl.hpp"
+
+#include "agent/tcp_tuning.hpp"
+#include "channel/channel_frames.hpp"
+#include "runtime/pid_access.hpp"
+#include "runtime/process_state.hpp"
+
+#include <boost/asio/write.hpp>
+
+#include <sys/socket.h>
+
+namespace constellation::channel {
+
+void transport::impl::connect(std::shared_ptr<peer_state> peer, std::uint64_t attempt) {
+  const auto& remote = peer->remote;
+  tcp::endpoint endpoint(asio::ip::address_v4(detail::pid_access::ipv4(remote)), detail::pid_access::port(remote));
+  auto l = std::make_shared<link>(*this, tcp::socket(io_));
+  l->peer_ = peer;
+  l->attempt_ = attempt;
+  l->outgoing_ = true;
+  bound_setup(l);
+  l->socket_.async_connect(endpoint, [this, l](const boost::system::error_code& ec) {
+    if (l->closed_) return;  // the setup bound passed
+    if (ec) {
+      close_socket(*l);
+      return connect_failed(l->peer_, l->attempt_, "cannot connect: " + ec.message());
+    }
+    agent::tune_tcp(l->socket_);
+    l->client_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
+    if (!send_now(*l, l->client_->start())) return handshake_failed(l, "could not send the handshake", false);
+    read_handshake(l);
+  });
+}
+
+void transport::impl::bound_setup(const std::shared_ptr<link>& fresh) {
+  fresh->setup_deadline_.expires_after(link_setup_bound);
+  fresh->setup_deadline_.async_wait([this, weak = std::weak_ptr<link>(fresh)](const boost::system::error_code& ec) {
+    auto l = weak.lock();
+    if (ec || !l || l->adopted_ || l->closed_) return;
+    CHANNEL_TRACE("%s: a link %s %s was not up within %lld s", process_.self.to_string().c_str(),
+                  l->outgoing_ ? "to" : "from", l->peer_ ? l->peer_->remote.to_string().c_str() : "a new peer",
+                  static_cast<long long>(link_setup_bound.count()));
+    handshake_failed(l, "no answer within " + std::to_string(link_setup_bound.count()) + " s", false);
+    boost::system::error_code ignored;
+    l->socket_.cancel(ignored);  // a connection still being made ends now
+  });
+}
+
+void transport::impl::connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why) {
+  auto status = process_.control->peer_status(peer->remote);
+  CHANNEL_TRACE("%s: connect to %s failed (%s), status %d", process_.self.to_string().c_str(),
+                peer->remote.to_string().c_str(), why.c_str(), static_cast<int>(status));
+  std::unique_lock lock(peer->mutex);
+  if (peer->attempt != attempt || peer->phase != link_phase::connecting) return;
+  if (status == wire::peer_status::alive) {
+    // Alive but refusing: a transient failure. Try again shortly.
+    peer->phase = link_phase::none;
+    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+    timer->async_wait([this, peer, timer](const boost::system::error_code&) {
+      std::lock_guard again(peer->mutex);
+      if (peer->phase == link_phase::none && (peer->sender_open || peer->receiver_open)) self_.want_link(*peer);
+    });
+    return;
+  }
+  const bool exited = status == wire::peer_status::exited;
+  mark_gone(*peer, lock, exited ? channel_errc::exited : channel_errc::died,
+            peer->remote.to_string() + (exited ? " has exited" : status == wire::peer_status::died ? " has died" : " is not a process of this job (" + why + ")"));
+}
+
+void transport::impl::accept_next() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      auto l = std::make_shared<link>(*this, std::move(socket));
+      agent::tune_tcp(l->socket_);
+      bound_setup(l);
+      l->server_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
+      read_handshake(l);
+    }
+    accept_next();
+  });
+}
+
+void transport::impl::read_handshake(const std::shared_ptr<link>& l) {
+  l->input_.resize(std::max<std::size_t>(l->input_.size(), 64 * 1024));
+  l->socket_.async_read_some(
+      asio::buffer(l->input_.data() + l->input_used_, l->input_.size() - l->input_used_),
+      [this, l](const boost::system::error_code& ec, std::size_t n) {
+        if (l->closed_) return;  // the setup bound passed
+        if (ec) return handshake_failed(l, "connection lost during the handshake: " + ec.message(), false);
+        l->input_used_ += n;
+        std::string_view received(l->input_.data(), l->input_used_);
+        auto step = l->client_ ? l->client_->feed(received) : l->server_->feed(received);
+        if (!step) return handshake_failed(l, wire::to_string(step.error()), true);
+        if (!step->to_send.empty() && !send_now(*l, step->to_send))
+          return handshake_failed(l, "could not send the handshake", false);
+        l->input_.erase(0, step->consumed);
+        l->input_used_ -= step->consumed;
+        const bool done = l->client_ ? l->client_->done() : l->server_->done();
+        if (!done) return read_handshake(l);
+        if (l->server_) return decide(l);
+        // Client: the server's verdict on the link arrives as its first frame.
+        auto remote = pid_from_identity(l->client_->peer_identity());
+        if (!remote || *remote != l->peer_->remote)
+          return handshake_failed(l, "another process answers at that address", false);
+        if (!own_socket(l)) return handshake_failed(l, "cannot watch the connection", false);
+        start_reading(l);
+      });
+}
+
+void transport::impl::handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication) {
+  close_socket(*l);
+  if (!l->outgoing_) return;  // a stranger at our door: just close
+  if (authentication) {
+    std::unique_lock lock(l->peer_->mutex);
+    if (l->peer_->attempt == l->attempt_ && l->peer_->phase == link_phase::connecting)
+      mark_gone(*l->peer_, lock, channel_errc::unauthenticated,
+                l->peer_->remote.to_string() + " did not prove it belongs to this job (" + why + ")");
+    return;
+  }
+  connect_failed(l->peer_, l->attempt_, why);
+}
+
+void transport::impl::decide(const std::shared_ptr<link>& l) {
+  auto remote = pid_from_identity(l->server_->peer_identity());
+  if (!remote) {
+    close_socket(*l);
+    return;
+  }
+  auto peer = peer_for(*remote);
+  std::unique_lock lock(peer->mutex);
+  const bool ours_wins = peer->phase == link_phase::up ||
+                         (peer->phase == link_phase::connecting && process_.self < *remote);
+  CHANNEL_TRACE("%s: link from %s: %s (phase %d)", process_.self.to_string().c_str(), remote->to_string().c_str(),
+                peer->phase == link_phase::gone || ours_wins ? "rejected" : "accepted", static_cast<int>(peer->phase));
+  if (peer->phase == link_phase::gone || ours_wins) {
+    lock.unlock();
+    auto verdict = std::make_shared<std::string>(signal_frame(frame_kind::link_rejected));
+    asio::async_write(l->socket_, asio::buffer(*verdict),
+                      [this, l, verdict](const boost::system::error_code&, std::size_t) { close_socket(*l); });
+    return;
+  }
+  ++peer->attempt;  // our own attempt, if any, is superseded by this link
+  // Written before adoption, so that no message can overtake it.
+  if (!own_socket(l) || !send_now(*l, signal_frame(frame_kind::link_accepted))) {
+    lock.unlock();
+    close_socket(*l);
+    return;
+  }
+  adopt(l, peer, lock);
+  start_reading(l);
+}
+
+void transport::impl::adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer, std::unique_lock<std::mutex>& lock) {
+  CHANNEL_TRACE("%s: link to %s up (%s)", process_.self.to_string().c_str(), peer->remote.to_string().c_str(),
+                l->outgoing_ ? "ours" : "theirs");
+  l->peer_ = peer;
+  l->adopted_ = true;
+  peer->link = l;
+  peer->phase = link_phase::up;
+  peer->credit = window_bytes;
+  peer->unreturned_credit = 0;
+  peer->data_sent = peer->data_received = peer->data_confirmed = 0;
+  peer->announced_types.clear();
+  peer->last_use = clock::now();
+  peer->changed.notify_all();
+  auto completions = self_.admit_pending_sends(*peer);
+  if (!peer->outgoing.empty() && !peer->writing) start_writing(*peer);
+  lock.unlock();
+  for (auto& c : completions) c();
+}
+
+}  // namespace constellation::channel

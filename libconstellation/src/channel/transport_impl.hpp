@@ -1,0 +1,187 @@
+#pragma once
+// The inside of the channel transport, shared by the files that implement it.
+
+#include "channel/link.hpp"
+#include "channel/transport.hpp"
+
+#include <constellation/detail/serialization.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <sys/uio.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+namespace constellation::channel {
+
+using clock = std::chrono::steady_clock;
+
+inline constexpr const char* handshake_purpose = "channel";
+// A message this large is read straight into its own buffer rather than through the read buffer.
+inline constexpr std::size_t direct_read_threshold = 256 * 1024;
+// Sends closer together than this are left for the transport thread to write in one batch.
+inline constexpr auto batching_interval = std::chrono::microseconds(20);
+// How long the transport thread leaves a link to the user thread reading it before it looks at
+// the link again.
+inline constexpr auto rewatch_delay = std::chrono::milliseconds(1);
+// How long a receiver whose link is up reads it in a busy loop before it sleeps in poll(): a
+// message that comes within this time is taken without waking a sleeping thread, which costs tens
+// of microseconds on a virtual machine. CONSTELLATION_SPIN_US overrides it; 0 never spins.
+inline std::chrono::microseconds spin_bound() {
+  static const auto bound = [] {
+    const char* v = std::getenv("CONSTELLATION_SPIN_US");
+    return std::chrono::microseconds(v && *v ? std::strtol(v, nullptr, 10) : 50);
+  }();
+  return bound;
+}
+// How long exit waits for peers to confirm they received everything.
+inline constexpr auto exit_delivery_bound = std::chrono::seconds(30);
+// A link unused this long is closed, so that descriptors stay bounded.
+inline constexpr auto idle_link_age = std::chrono::seconds(2);
+// A new link that is not up this long after it was opened or accepted (connection, handshake and
+// verdict) is given up: the host is unreachable, or the other end is no channel peer. A sender
+// then asks the node agent whether the remote still lives, and tries again if it does.
+inline constexpr auto link_setup_bound = std::chrono::seconds(5);
+
+inline std::string identity_of(const pid& p) { return detail::serialize_value(p); }
+
+// CONSTELLATION_TRACE_CHANNELS=1: one stderr line per link event, for debugging a topology.
+inline bool tracing() {
+  static const bool on = [] {
+    const char* v = std::getenv("CONSTELLATION_TRACE_CHANNELS");
+    return v && *v == '1';
+  }();
+  return on;
+}
+#define CHANNEL_TRACE(...)                                   \
+  do {                                                       \
+    if (tracing()) {                                         \
+      std::fprintf(stderr, "constellation channels: " __VA_ARGS__); \
+      std::fputc('\n', stderr);                             \
+    }                                                        \
+  } while (0)
+
+inline std::optional<pid> pid_from_identity(const std::string& identity) {
+  try {
+    return detail::deserialize_value<pid>(identity);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// Nothing holds the link: no channel end, nothing waiting in either direction. Credit not yet
+// returned does not count: a new link starts with a full window on both sides. Messages still on
+// the way to the peer count there: they precede the idle query, so the peer answers busy.
+inline bool link_idle(const peer_state& peer) {
+  return !peer.sender_open && !peer.receiver_open && peer.inbox.empty() && peer.outgoing.empty() &&
+         !peer.writing && peer.pending_sends.empty() && peer.pending_recvs.empty() && peer.selectors.empty();
+}
+
+struct transport::impl {
+  transport& self_;
+  runtime::process_state& process_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer idle_timer_;
+  std::thread thread_;
+  std::mutex peers_mutex_;
+  std::unordered_map<pid, std::shared_ptr<peer_state>> peers_;
+  // The poller: an epoll set of the links that are up, itself watched by Asio. Each link is in it
+  // one-shot, re-armed by the transport thread.
+  int poller_fd_ = -1;
+  asio::posix::stream_descriptor poller_;
+  // The poller's links, held until they are closed: a link waiting for its verdict has no other
+  // holder.
+  std::mutex watched_mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<link>> watched_;
+  std::uint64_t next_watch_id_ = 1;
+
+  impl(transport& self, runtime::process_state& process);
+
+  // ---- peers (transport.cpp) ----
+  std::shared_ptr<peer_state> peer_for(const pid& remote);
+
+  // ---- connecting and accepting links: connection, handshake, verdict (link_setup.cpp) ----
+  void connect(std::shared_ptr<peer_state> peer, std::uint64_t attempt);
+  // Gives a new link link_setup_bound to come up. On the transport thread.
+  void bound_setup(const std::shared_ptr<link>& fresh);
+  // The remote could not be reached: it ended, or it is no process of this job. Its node agent
+  // knows which.
+  void connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why);
+  void accept_next();
+  void read_handshake(const std::shared_ptr<link>& l);
+  void handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication);
+  // Server side, after the handshake: keep this link, or the one we are opening ourselves.
+  void decide(const std::shared_ptr<link>& l);
+  void adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer, std::unique_lock<std::mutex>& lock);
+
+  // ---- the transport thread's watch over links that are up (link_poller.cpp) ----
+  // On the transport thread, once the handshake is done: takes the socket out of Asio's reactor
+  // (nothing of Asio's is pending on it) into the poller, watched for reading.
+  bool own_socket(const std::shared_ptr<link>& l);
+  void forget(std::uint64_t watch_id);
+  void start_reading(const std::shared_ptr<link>& l);
+  // On the transport thread: asks the poller for the link's next event.
+  void rearm(link& l);
+  void watch_poller();
+  void on_ready(std::uint64_t watch_id, std::uint32_t events);
+
+  // ---- reading a link: frames, messages, control (link_reading.cpp) ----
+  // A link's socket is read by whoever holds its read mutex: the transport thread when the socket
+  // turns readable, or a user thread blocked on that peer, which reads the socket itself as a
+  // plain blocking read would, so that no hand-off between threads stands between a message's
+  // arrival and the caller waiting for it.
+  // Reads all the socket holds now and delivers every complete message. Any thread. The transport
+  // thread leaves the link to a user thread waiting on it (which then reads once more when it
+  // stops waiting); deciding that with one atomic word keeps the two from missing each other.
+  // False when the link was left so.
+  bool pump(const std::shared_ptr<link>& l, bool transport_thread = false);
+  void pump_locked(const std::shared_ptr<link>& l, std::unique_lock<std::mutex>& read, bool transport_thread);
+  // With the read mutex held: handles every complete frame in the input. False once the link ended.
+  bool parse_input(const std::shared_ptr<link>& l);
+  bool finish_large(const std::shared_ptr<link>& l);
+  // Moves parsed messages into the peer's inbox under one lock, or hands them to pending
+  // async receives.
+  void flush_arrived(const std::shared_ptr<link>& l);
+  // Returns false when the link was closed.
+  bool handle_frame(const std::shared_ptr<link>& l, std::uint8_t type, std::string_view payload);
+
+  // ---- the end of a link: lost, peer gone, idle, closed (link_lifecycle.cpp) ----
+  // The link ended without an idle close: the remote exited (it said goodbye) or died.
+  void link_lost(const std::shared_ptr<link>& l);
+  void mark_gone(peer_state& peer, std::unique_lock<std::mutex>& lock, channel_errc reason, std::string message);
+  // An idle link both sides agreed to close: the peer lives on, the next channel reconnects.
+  void retire_link(peer_state& peer, std::unique_lock<std::mutex>&);
+  void check_idle_links();
+  // Any thread: ends the link at once (shutdown is safe beside other threads' reads, writes and
+  // polls). The descriptor itself is closed when the last holder of the link lets go of it, so
+  // that a thread still using it never meets a descriptor reused for something else.
+  bool close_socket(link& l);
+
+  // ---- writing to a link (link_writing.cpp) ----
+  // Handshake messages and the verdict: small, on a socket whose buffer is empty, so that the
+  // kernel takes them whole at once. False when it did not.
+  bool send_now(link& l, const std::string& bytes);
+  // With peer.mutex held and peer.writing set by the caller.
+  void start_writing(peer_state& peer);
+  // On the transport thread: writes the peer's queued frames a batch at a time, as far as the
+  // socket takes them; the poller says when it has room for the rest.
+  void write_batch(const std::shared_ptr<link>& l);
+  // Any thread, without the peer's lock: writes parts whole from the calling thread, waiting for
+  // room in the socket as a blocking write would. False when the link ended first.
+  bool write_all(link& l, std::span<iovec> parts);
+};
+
+}  // namespace constellation::channel
