@@ -23,7 +23,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using detail::peer_state;
 
-class link : public std::enable_shared_from_this<link> {
+class link {
  public:
   link(transport::impl& owner, tcp::socket socket)
       : owner_(owner),

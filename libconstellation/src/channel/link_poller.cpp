@@ -5,8 +5,6 @@
 
 #include <sys/epoll.h>
 
-#include <cerrno>
-
 namespace constellation::channel {
 
 bool transport::impl::own_socket(const std::shared_ptr<link>& l) {
@@ -41,8 +39,12 @@ void transport::impl::start_reading(const std::shared_ptr<link>& l) {
 
 void transport::impl::rearm(link& l) {
   if (l.fd_ < 0 || l.closed_) return;
+  const std::uint32_t wanted = (l.read_left_to_user_ ? 0u : EPOLLIN | EPOLLRDHUP) | (l.want_write_ ? EPOLLOUT : 0u);
+  // Wanting nothing, the link stays disarmed since its last event: arming it for nothing would
+  // still report a hang-up at once, again and again.
+  if (!wanted) return;
   epoll_event event{};
-  event.events = EPOLLONESHOT | (l.read_left_to_user_ ? 0u : EPOLLIN | EPOLLRDHUP) | (l.want_write_ ? EPOLLOUT : 0u);
+  event.events = EPOLLONESHOT | wanted;
   event.data.u64 = l.watch_id_;
   ::epoll_ctl(poller_fd_, EPOLL_CTL_MOD, l.fd_, &event);
 }
