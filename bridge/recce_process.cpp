@@ -3,6 +3,7 @@
 #include "recce_output.hpp"
 
 #include "process/launcher.hpp"
+#include "process/spawn_attributes.hpp"
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -29,13 +30,6 @@ namespace {
 // Of stderr only the start is kept: it is shown in one line of a problem.
 constexpr std::size_t kept_stderr = 4096;
 
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 class running_recce final : public recce_process,
                             public std::enable_shared_from_this<running_recce> {
  public:
@@ -60,23 +54,13 @@ class running_recce final : public recce_process,
     posix_spawn_file_actions_adddup2(&actions, err[1], 2);
     // The bridge's sockets are not all close-on-exec (Asio does not ask for it): none may leak.
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attributes, &all);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    posix_spawnattr_setflags(
-        &attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+    const process::clean_spawn_attributes attributes(true);
     if (argv.empty()) argv.push_back(binary);
-    auto argv_c = c_strings(argv);
-    auto env_c = c_strings(env);
+    auto argv_c = process::c_strings(argv);
+    auto env_c = process::c_strings(env);
     const int error =
-        ::posix_spawn(&pid_, binary.c_str(), &actions, &attributes, argv_c.data(), env_c.data());
+        ::posix_spawn(&pid_, binary.c_str(), &actions, attributes.get(), argv_c.data(), env_c.data());
     posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
     ::close(out[1]);
     ::close(err[1]);
     if (error != 0) {

@@ -4,6 +4,7 @@
 #include "run_problem.hpp"
 #include "stdin_forwarder.hpp"
 
+#include "cluster/whole_file.hpp"
 #include "report/exit_code.hpp"
 #include "wire/cluster_messages.hpp"
 #include "wire/crypto.hpp"
@@ -25,36 +26,9 @@ namespace constellation::deploy {
 namespace asio = boost::asio;
 
 std::expected<std::string, std::string> read_binary(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return std::unexpected("cannot read the binary " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return std::unexpected("the binary " + path + " is not a regular file");
-  }
-  if (static_cast<std::uint64_t>(st.st_size) > wire::max_binary_size) {
-    ::close(fd);
-    return std::unexpected("the binary " + path + " has " + std::to_string(st.st_size) +
-                           " bytes; a deploy can take up to " +
-                           std::to_string(wire::max_binary_size));
-  }
-  std::string bytes;
-  bytes.reserve(static_cast<std::size_t>(st.st_size));
-  char chunk[64 * 1024];
-  for (;;) {
-    const ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return std::unexpected("cannot read the binary " + path + ": " + std::strerror(error));
-    }
-    if (n == 0) break;
-    bytes.append(chunk, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  if (bytes.empty()) return std::unexpected("the binary " + path + " is empty");
+  auto bytes = cluster::read_whole_file(path, wire::max_binary_size);
+  if (!bytes) return std::unexpected("cannot deploy the binary: " + bytes.error());
+  if (bytes->empty()) return std::unexpected("the binary " + path + " is empty");
   return bytes;
 }
 

@@ -17,6 +17,9 @@ enum class channel_errc {
   too_large,        // a message beyond the frame limit
 };
 
+// The enumerator's name ("exited", "died", ...), as to_string(spawn_errc) gives for spawns.
+const char* to_string(channel_errc e);
+
 const boost::system::error_category& channel_category() noexcept;
 inline boost::system::error_code make_error_code(channel_errc e) noexcept {
   return {static_cast<int>(e), channel_category()};

@@ -22,6 +22,17 @@ class channel_category_impl : public boost::system::error_category {
 };
 }  // namespace
 
+const char* to_string(channel_errc e) {
+  switch (e) {
+    case channel_errc::exited: return "exited";
+    case channel_errc::died: return "died";
+    case channel_errc::type_mismatch: return "type_mismatch";
+    case channel_errc::unauthenticated: return "unauthenticated";
+    case channel_errc::too_large: return "too_large";
+  }
+  return "unknown";
+}
+
 const boost::system::error_category& channel_category() noexcept {
   static const channel_category_impl instance;
   return instance;

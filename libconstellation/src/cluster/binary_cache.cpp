@@ -1,5 +1,6 @@
 #include "cluster/binary_cache.hpp"
 
+#include "cluster/whole_file.hpp"
 #include "wire/crypto.hpp"
 
 #include <fcntl.h>
@@ -140,24 +141,7 @@ std::expected<void, std::string> binary_cache::store(std::string_view hash,
 
 std::expected<std::string, std::string> binary_cache::load(std::string_view hash) const {
   if (!wire::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
-  const std::string path = path_of(hash);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected("cannot open " + path + ": " + errno_text(errno));
-  std::string bytes;
-  char chunk[64 * 1024];
-  for (;;) {
-    const ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return std::unexpected("cannot read " + path + ": " + errno_text(error));
-    }
-    if (n == 0) break;
-    bytes.append(chunk, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return bytes;
+  return read_whole_file(path_of(hash));
 }
 
 }  // namespace constellation::cluster

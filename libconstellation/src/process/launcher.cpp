@@ -1,4 +1,5 @@
 #include "process/launcher.hpp"
+#include "process/spawn_attributes.hpp"
 
 #include <constellation/detail/serialization.hpp>
 
@@ -42,13 +43,6 @@ std::expected<int, std::string> write_spec_file(const launch_spec& spec) {
   return fd;
 }
 
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 }  // namespace
 
 std::expected<pid_t, std::string> launch_monitor(const program_image& image, const launch_spec& spec,
@@ -74,14 +68,7 @@ std::expected<pid_t, std::string> launch_monitor(const program_image& image, con
   posix_spawn_file_actions_addclosefrom_np(&actions, first_free_slot);
 
   // A monitor starts with default signal handling, whatever its parent ignores or blocks.
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attributes, &all);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  const clean_spawn_attributes attributes;
 
   std::vector<std::string> argv = image.argv;
   std::vector<std::string> envp = image.envp;
@@ -90,9 +77,8 @@ std::expected<pid_t, std::string> launch_monitor(const program_image& image, con
   auto envp_c = c_strings(envp);
 
   pid_t child = -1;
-  int error = ::posix_spawn(&child, image.path.c_str(), &actions, &attributes, argv_c.data(), envp_c.data());
+  int error = ::posix_spawn(&child, image.path.c_str(), &actions, attributes.get(), argv_c.data(), envp_c.data());
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
   for (auto [from, to] : moves)
     if (from >= 0) ::close(from);
   if (error != 0) return std::unexpected(errno_text(("cannot execute " + image.path).c_str(), error));

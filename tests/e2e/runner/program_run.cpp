@@ -1,5 +1,7 @@
 #include "runner/program_run.hpp"
 
+#include "process/spawn_attributes.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -52,13 +54,6 @@ void close_fd(int& fd) {
   ::_exit(127);
 }
 
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 }  // namespace
 
 run_result run_locally(const run_request& request) {
@@ -66,8 +61,8 @@ run_result run_locally(const run_request& request) {
   std::vector<std::string> argv_strings{request.program.string()};
   argv_strings.insert(argv_strings.end(), request.args.begin(), request.args.end());
   std::vector<std::string> env_strings = request.environment;
-  auto argv = c_strings(argv_strings);
-  auto envp = c_strings(env_strings);
+  auto argv = constellation::process::c_strings(argv_strings);
+  auto envp = constellation::process::c_strings(env_strings);
 
   pipe_pair in, out, err;
   const auto start = clock::now();

@@ -12,17 +12,6 @@
 
 namespace {
 
-const char* name(constellation::channel_errc e) {
-  switch (e) {
-    case constellation::channel_errc::exited: return "exited";
-    case constellation::channel_errc::died: return "died";
-    case constellation::channel_errc::type_mismatch: return "type_mismatch";
-    case constellation::channel_errc::unauthenticated: return "unauthenticated";
-    case constellation::channel_errc::too_large: return "too_large";
-  }
-  return "?";
-}
-
 void exits_at_once(constellation::pid) {}
 
 void killed(constellation::pid parent) {
@@ -41,7 +30,7 @@ void expect_error(const char* what, F f) {
     std::cout << what << " did not throw" << std::endl;
   } catch (const constellation::channel_error& e) {
     const auto took = std::chrono::steady_clock::now() - start;
-    std::cout << what << " threw " << name(e.reason())
+    std::cout << what << " threw " << constellation::to_string(e.reason())
               << (took < std::chrono::seconds(5) ? " within 5 s" : " too late") << std::endl;
   }
 }

@@ -18,17 +18,6 @@ void child(constellation::pid parent) {
   std::cout << "sent " << count << std::endl;
 }
 
-const char* name(constellation::channel_errc e) {
-  switch (e) {
-    case constellation::channel_errc::exited: return "exited";
-    case constellation::channel_errc::died: return "died";
-    case constellation::channel_errc::type_mismatch: return "type_mismatch";
-    case constellation::channel_errc::unauthenticated: return "unauthenticated";
-    case constellation::channel_errc::too_large: return "too_large";
-  }
-  return "?";
-}
-
 }  // namespace
 
 CONSTELLATION_SCENARIO(channel_a_send_then_exit) {
@@ -48,7 +37,7 @@ CONSTELLATION_SCENARIO(channel_a_send_then_exit) {
     const int extra = from_child.recv();
     std::cout << "unexpected extra message " << extra << std::endl;
   } catch (const constellation::channel_error& e) {
-    std::cout << "then recv threw " << name(e.reason()) << std::endl;
+    std::cout << "then recv threw " << constellation::to_string(e.reason()) << std::endl;
   }
   return 0;
 }
