@@ -7,3 +7,4 @@
 #include <constellation/resources.hpp>
 #include <constellation/spawn.hpp>
 #include <constellation/channel.hpp>
+#include <constellation/code_ref.hpp>
