@@ -1,0 +1,195 @@
+#pragma once
+// sort, sort_by and sort_by_key: a sample of keys chooses splitters between the output partitions,
+// the map stage routes each element by binary search over them, and each output partition is
+// sorted where it lands. Partitions in order are then the whole dataset in order.
+//
+// Balance with duplicate keys: every element is ranked by (key, map task, position in the task's
+// partition), which orders all elements strictly. Splitters are such triples, so a key that fills
+// half the input is cut across partitions like any other run of elements.
+
+#include <constellation/dataflow/shuffle.hpp>
+
+#include <algorithm>
+#include <random>
+#include <tuple>
+
+namespace constellation::dataflow::detail {
+
+struct whole_key {
+  template <class T>
+  const T& operator()(const T& x) const {
+    return x;
+  }
+  void save(std::string&) const {}
+  void load(reader&) {}
+};
+
+struct first_key {
+  template <class T>
+  const auto& operator()(const T& x) const {
+    return x.first;
+  }
+  void save(std::string&) const {}
+  void load(reader&) {}
+};
+
+template <class F>
+struct user_key {
+  user_function<F> f;
+  template <class T>
+  auto operator()(const T& x) const {
+    return f(x);
+  }
+  void save(std::string& out) const { f.save(out); }
+  void load(reader& in) { f.load(in); }
+};
+
+template <class T, class KeyOf>
+class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
+  using base = unary_shuffle<T, T, sort_node>;
+  friend base;
+  friend shuffle_node<T, sort_node>;
+  using map_frame_t = typename shuffle_node<T, sort_node>::map_frame;
+  using K = std::decay_t<decltype(std::declval<const KeyOf&>()(std::declval<const T&>()))>;
+
+  // An element's rank: its key, then where it was read.
+  struct rank {
+    K key{};
+    std::uint64_t task = 0;
+    std::uint64_t index = 0;
+    friend bool operator<(const rank& a, const rank& b) {
+      if (a.key < b.key) return true;
+      if (b.key < a.key) return false;
+      return std::tie(a.task, a.index) < std::tie(b.task, b.index);
+    }
+  };
+
+ public:
+  sort_node(node_ptr<T> parent, std::size_t partitions, KeyOf key_of = {})
+      : base(std::move(parent), partitions), key_of_(std::move(key_of)) {}
+  std::string kind() const override { return "sort"; }
+
+  bool needs_sampling() const override { return !sampled_ && this->partitions() > 1; }
+
+  std::string sample_task(std::size_t task) const override {
+    std::string out;
+    encode(out, entry_ref<&sort_node::sample>());
+    key_of_.save(out);
+    // About 64 samples per output partition in all: the largest partition then stays well under
+    // twice its fair share.
+    const std::uint64_t wanted = 16 + 64 * this->partitions() / std::max<std::size_t>(1, this->map_tasks());
+    encode(out, wanted);
+    this->parent_->save(out, task);
+    return out;
+  }
+
+  // A task's sample: how many elements it read, then up to `wanted` ranks drawn uniformly.
+  static void sample(task_context& tc, reader& in, std::uint32_t task) {
+    KeyOf key_of;
+    key_of.load(in);
+    const auto wanted = decode<std::uint64_t>(in);
+    auto parent = load_node<T>(in);
+    std::vector<rank> reservoir;
+    std::mt19937_64 random(mix_hash(task + 1));
+    std::uint64_t seen = 0;
+    parent->compute(tc, task, [&](std::span<T> batch) {
+      for (const auto& x : batch) {
+        if (reservoir.size() < wanted) {
+          reservoir.push_back({key_of(x), task, seen});
+        } else {
+          const auto j = random() % (seen + 1);
+          if (j < wanted) reservoir[j] = {key_of(x), task, seen};
+        }
+        ++seen;
+      }
+    });
+    std::string out;
+    encode(out, seen);
+    put_varint(out, reservoir.size());
+    for (const auto& r : reservoir) {
+      encode(out, r.key);
+      encode(out, r.index);
+    }
+    tc.emit_result(out);
+  }
+
+  void take_samples(const std::vector<std::string>& results) const override {
+    struct weighted {
+      rank at;
+      double weight;
+    };
+    std::vector<weighted> all;
+    double total = 0;
+    for (std::size_t task = 0; task < results.size(); ++task) {
+      reader in(results[task]);
+      const auto seen = decode<std::uint64_t>(in);
+      const auto n = in.varint();
+      for (std::uint64_t i = 0; i < n; ++i) {
+        weighted w{{decode<K>(in), task, 0}, double(seen) / double(n)};
+        decode(in, w.at.index);
+        all.push_back(std::move(w));
+        total += w.weight;
+      }
+    }
+    std::sort(all.begin(), all.end(), [](const weighted& a, const weighted& b) { return a.at < b.at; });
+    splitters_.clear();
+    double below = 0;
+    std::size_t next = 1;
+    const std::size_t parts = this->partitions();
+    for (const auto& w : all) {
+      below += w.weight;
+      while (next < parts && below >= total * double(next) / double(parts)) {
+        splitters_.push_back(w.at);
+        ++next;
+      }
+    }
+    sampled_ = true;
+  }
+
+  void save_config(std::string& out) const {
+    key_of_.save(out);
+    put_varint(out, splitters_.size());
+    for (const auto& s : splitters_) {
+      encode(out, s.key);
+      encode(out, s.task);
+      encode(out, s.index);
+    }
+  }
+  void load_config(reader& in) {
+    key_of_.load(in);
+    splitters_.resize(in.varint());
+    for (auto& s : splitters_) {
+      decode(in, s.key);
+      decode(in, s.task);
+      decode(in, s.index);
+    }
+  }
+
+  void write(task_context& tc, const node<T>& parent, std::size_t task, const map_frame_t& frame) const {
+    block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
+    std::uint64_t index = 0;
+    parent.compute(tc, task, [&](std::span<T> batch) {
+      for (const auto& x : batch) {
+        const rank r{key_of_(x), task, index++};
+        const auto target = std::upper_bound(splitters_.begin(), splitters_.end(), r) - splitters_.begin();
+        out.add(static_cast<std::size_t>(target), x);
+      }
+    });
+    out.finish();
+  }
+
+  void compute(task_context& tc, std::size_t r, batch_sink<T> sink) const override {
+    std::vector<T> items;
+    this->template read<T>(tc, r, [&](std::uint8_t, T&& x) { items.push_back(std::move(x)); });
+    std::sort(items.begin(), items.end(), [this](const T& a, const T& b) { return key_of_(a) < key_of_(b); });
+    emit_all(std::span<T>(items), sink, tc);
+  }
+
+ private:
+  sort_node() = default;
+  KeyOf key_of_{};
+  mutable std::vector<rank> splitters_;  // chosen once by the driver, kept for reruns
+  mutable bool sampled_ = false;
+};
+
+}  // namespace constellation::dataflow::detail

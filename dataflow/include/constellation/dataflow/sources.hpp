@@ -1,0 +1,257 @@
+#pragma once
+// Where datasets start (parallelize, range, text_file) and the narrow nodes that are not element
+// steps: union and cache.
+
+#include <constellation/dataflow/node.hpp>
+#include <constellation/dataflow/text_input.hpp>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace constellation::dataflow::detail {
+
+// Partition p of n items cut into `partitions` contiguous slices: [first, last).
+inline std::pair<std::uint64_t, std::uint64_t> slice_of(std::uint64_t n, std::size_t partitions, std::size_t p) {
+  const auto share = [&](std::size_t i) {
+    return static_cast<std::uint64_t>((static_cast<uint128>(n) * i) / partitions);
+  };
+  return {share(p), share(p + 1)};
+}
+
+// The driver's vector, cut into contiguous slices; a task carries its slice.
+template <class T>
+class parallelize_node final : public node<T> {
+ public:
+  parallelize_node(std::shared_ptr<driver> d, std::shared_ptr<const std::vector<T>> items, std::size_t partitions)
+      : node<T>(std::move(d), partitions), items_(std::move(items)) {}
+
+  std::vector<const node_base*> parents() const override { return {}; }
+  std::string kind() const override { return "parallelize"; }
+
+  void compute(task_context& tc, std::size_t, batch_sink<T> out) const override {
+    // A worker's node holds only its slice; it hands out copies so that compute stays repeatable.
+    std::vector<T> batch;
+    batch.reserve(std::min(batch_size, items_->size()));
+    for (std::size_t at = 0; at < items_->size() && !tc.stop_requested(); at += batch_size) {
+      const auto last = std::min(items_->size(), at + batch_size);
+      batch.assign(items_->begin() + at, items_->begin() + last);
+      tc.count_records_in(batch.size());
+      out(std::span<T>(batch));
+    }
+  }
+
+  void save(std::string& out, std::size_t p) const override {
+    save_loader<parallelize_node>(out);
+    const auto [first, last] = slice_of(items_->size(), this->partitions(), p);
+    put_varint(out, last - first);
+    for (auto i = first; i < last; ++i) encode(out, (*items_)[i]);
+  }
+
+  static node_ptr<T> load(reader& in) {
+    auto slice = std::make_shared<std::vector<T>>(decode<std::vector<T>>(in));
+    return std::shared_ptr<parallelize_node>(new parallelize_node(std::move(slice)));
+  }
+
+ private:
+  explicit parallelize_node(std::shared_ptr<const std::vector<T>> slice) : node<T>(1), items_(std::move(slice)) {}
+  std::shared_ptr<const std::vector<T>> items_;
+};
+
+class range_node final : public node<std::uint64_t> {
+ public:
+  range_node(std::shared_ptr<driver> d, std::uint64_t begin, std::uint64_t end, std::size_t partitions)
+      : node(std::move(d), partitions), begin_(begin), end_(std::max(begin, end)) {}
+
+  std::vector<const node_base*> parents() const override { return {}; }
+  std::string kind() const override { return "range"; }
+
+  void compute(task_context& tc, std::size_t, batch_sink<std::uint64_t> out) const override {
+    std::array<std::uint64_t, batch_size> batch;
+    for (std::uint64_t at = begin_; at < end_ && !tc.stop_requested();) {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, end_ - at));
+      for (std::size_t i = 0; i < n; ++i) batch[i] = at + i;
+      at += n;
+      tc.count_records_in(n);
+      out(std::span<std::uint64_t>(batch.data(), n));
+    }
+  }
+
+  void save(std::string& out, std::size_t p) const override {
+    save_loader<range_node>(out);
+    const auto [first, last] = slice_of(end_ - begin_, partitions(), p);
+    encode(out, begin_ + first);
+    encode(out, begin_ + last);
+  }
+
+  static node_ptr<std::uint64_t> load(reader& in) {
+    const auto begin = decode<std::uint64_t>(in);
+    const auto end = decode<std::uint64_t>(in);
+    return std::shared_ptr<range_node>(new range_node(begin, end));
+  }
+
+ private:
+  range_node(std::uint64_t begin, std::uint64_t end) : node(1), begin_(begin), end_(end) {}
+  std::uint64_t begin_, end_;
+};
+
+class text_file_node final : public node<std::string> {
+ public:
+  text_file_node(std::shared_ptr<driver> d, std::vector<std::vector<file_range>> splits)
+      : node(std::move(d), splits.size()), splits_(std::move(splits)) {}
+
+  std::vector<const node_base*> parents() const override { return {}; }
+  std::string kind() const override { return "text_file"; }
+
+  void compute(task_context& tc, std::size_t p, batch_sink<std::string> out) const override {
+    batch_buffer<std::string> buffer(out);
+    std::size_t lines = 0;
+    (void)p;  // a worker's node holds the ranges of the one partition its task computes
+    for (const auto& range : ranges_)
+      read_lines(
+          range,
+          [&](std::string_view line) {
+            buffer.push(std::string(line));
+            if (++lines == batch_size) {
+              tc.count_records_in(lines);
+              lines = 0;
+            }
+          },
+          [&] { return tc.stop_requested(); });
+    tc.count_records_in(lines);
+    buffer.flush();
+  }
+
+  void save(std::string& out, std::size_t p) const override {
+    save_loader<text_file_node>(out);
+    put_varint(out, splits_[p].size());
+    for (const auto& r : splits_[p]) {
+      encode(out, r.path);
+      encode(out, r.begin);
+      encode(out, r.end);
+    }
+  }
+
+  static node_ptr<std::string> load(reader& in) {
+    std::vector<file_range> ranges(in.varint());
+    for (auto& r : ranges) {
+      decode(in, r.path);
+      decode(in, r.begin);
+      decode(in, r.end);
+    }
+    return std::shared_ptr<text_file_node>(new text_file_node(std::move(ranges)));
+  }
+
+ private:
+  explicit text_file_node(std::vector<file_range> ranges) : node(1), ranges_(std::move(ranges)) {}
+  std::vector<std::vector<file_range>> splits_;  // the driver's: every partition's ranges
+  std::vector<file_range> ranges_;               // a worker's: its task's partition
+};
+
+// The partitions of a, then those of b.
+template <class T>
+class union_node final : public node<T> {
+ public:
+  union_node(node_ptr<T> a, node_ptr<T> b)
+      : node<T>(a->owner_ptr(), a->partitions() + b->partitions()), a_(std::move(a)), b_(std::move(b)) {}
+
+  std::vector<const node_base*> parents() const override { return {a_.get(), b_.get()}; }
+  std::string kind() const override { return "union"; }
+  std::optional<origin> origin_of(std::size_t p) const override {
+    return p < a_->partitions() ? a_->origin_of(p) : b_->origin_of(p - a_->partitions());
+  }
+
+  void compute(task_context& tc, std::size_t p, batch_sink<T> out) const override {
+    // A worker's union holds the one side partition p reads, as a_, with the side's partition.
+    a_->compute(tc, side_partition_, out);
+    (void)p;
+  }
+
+  void save(std::string& out, std::size_t p) const override {
+    save_loader<union_node>(out);
+    const bool first = p < a_->partitions();
+    const std::size_t q = first ? p : p - a_->partitions();
+    encode(out, std::uint64_t(q));
+    (first ? a_ : b_)->save(out, q);
+  }
+
+  static node_ptr<T> load(reader& in) {
+    const auto q = decode<std::uint64_t>(in);
+    auto side = load_node<T>(in);
+    return std::shared_ptr<union_node>(new union_node(std::move(side), q));
+  }
+
+ private:
+  union_node(node_ptr<T> side, std::size_t q) : node<T>(1), a_(std::move(side)), side_partition_(q) {}
+  node_ptr<T> a_, b_;
+  std::size_t side_partition_ = 0;
+};
+
+// Partitions computed once, then kept in the worker that computed them.
+template <class T>
+class cache_node final : public node<T> {
+ public:
+  explicit cache_node(node_ptr<T> parent)
+      : node<T>(parent->owner_ptr(), parent->partitions()), parent_(std::move(parent)) {}
+
+  std::vector<const node_base*> parents() const override { return {parent_.get()}; }
+  std::string kind() const override { return "cache"; }
+  bool is_cache() const override { return true; }
+  std::optional<origin> origin_of(std::size_t p) const override {
+    if (is_cached(this->owner(), this->id(), p)) return origin{this, p};
+    return parent_->origin_of(p);
+  }
+
+  void compute(task_context& tc, std::size_t p, batch_sink<T> out) const override {
+    auto kept = std::static_pointer_cast<const std::vector<T>>(tc.cached(cache_id_, p));
+    if (!kept) {
+      if (!parent_) throw std::runtime_error("cached partition " + std::to_string(p) + " is gone from this worker");
+      auto computed = std::make_shared<std::vector<T>>();
+      parent_->compute(tc, p, [&](std::span<T> batch) {
+        computed->insert(computed->end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+      });
+      if (tc.stop_requested()) {  // a partial partition is never kept
+        emit_copies(*computed, tc, out);
+        return;
+      }
+      computed->shrink_to_fit();
+      tc.keep_cached(cache_id_, p, computed, computed->capacity() * sizeof(T));
+      kept = std::move(computed);
+    }
+    emit_copies(*kept, tc, out);
+  }
+
+  void save(std::string& out, std::size_t p) const override {
+    save_loader<cache_node>(out);
+    encode(out, this->id());
+    const bool present = is_cached(this->owner(), this->id(), p);
+    encode(out, present);
+    if (!present) parent_->save(out, p);
+  }
+
+  static node_ptr<T> load(reader& in) {
+    const auto id = decode<std::uint64_t>(in);
+    node_ptr<T> parent;
+    if (!decode<bool>(in)) parent = load_node<T>(in);
+    return std::shared_ptr<cache_node>(new cache_node(id, std::move(parent)));
+  }
+
+ private:
+  cache_node(std::uint64_t id, node_ptr<T> parent) : node<T>(1), parent_(std::move(parent)), cache_id_(id) {}
+
+  // Consumers may move from a batch: the kept partition must stay whole for the next action.
+  static void emit_copies(const std::vector<T>& items, task_context& tc, batch_sink<T> out) {
+    std::vector<T> batch;
+    for (std::size_t at = 0; at < items.size() && !tc.stop_requested(); at += batch_size) {
+      batch.assign(items.begin() + at, items.begin() + std::min(items.size(), at + batch_size));
+      out(std::span<T>(batch));
+    }
+  }
+
+  node_ptr<T> parent_;
+  std::uint64_t cache_id_ = this->id();
+};
+
+}  // namespace constellation::dataflow::detail

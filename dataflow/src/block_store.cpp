@@ -1,0 +1,76 @@
+#include "block_store.hpp"
+
+#include <stdexcept>
+
+namespace constellation::dataflow::detail {
+
+void block_store::add(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t partition, std::string bytes) {
+  std::lock_guard lock(mutex_);
+  auto& p = partitions_[{shuffle, partition}];
+  if (attempt < p.attempt) return;
+  if (attempt > p.attempt) {
+    for (const auto& b : p.blocks) bytes_ -= b->size();
+    p.blocks.clear();
+    p.attempt = attempt;
+  }
+  bytes_ += bytes.size();
+  p.blocks.push_back(std::make_shared<const std::string>(std::move(bytes)));
+}
+
+void block_store::end(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t from_slot) {
+  std::lock_guard lock(mutex_);
+  ended_[{shuffle, attempt}].insert(from_slot);
+  changed_.notify_all();
+}
+
+void block_store::writer_lost(std::uint32_t slot) {
+  std::lock_guard lock(mutex_);
+  lost_.insert(slot);
+  changed_.notify_all();
+}
+
+void block_store::writer_replaced(std::uint32_t slot) {
+  std::lock_guard lock(mutex_);
+  lost_.erase(slot);
+}
+
+void block_store::drop(std::uint64_t shuffle) {
+  std::lock_guard lock(mutex_);
+  for (auto it = partitions_.lower_bound({shuffle, 0}); it != partitions_.end() && it->first.first == shuffle;) {
+    for (const auto& b : it->second.blocks) bytes_ -= b->size();
+    it = partitions_.erase(it);
+  }
+  for (auto it = ended_.lower_bound({shuffle, 0}); it != ended_.end() && it->first.first == shuffle;)
+    it = ended_.erase(it);
+}
+
+void block_store::read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
+                       const std::function<void(std::string_view)>& visit) {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    const auto& ended = ended_[{shuffle, attempt}];
+    if (ended.size() >= writers_) break;
+    for (auto slot : lost_)
+      if (!ended.contains(slot))
+        throw std::runtime_error("the worker in slot " + std::to_string(slot) +
+                                 " was lost before it finished writing shuffle " + std::to_string(shuffle));
+    changed_.wait(lock);
+  }
+  auto found = partitions_.find({shuffle, partition});
+  if (found == partitions_.end() || found->second.attempt < attempt) return;  // nothing was written to it
+  if (found->second.attempt > attempt)
+    throw std::runtime_error("shuffle " + std::to_string(shuffle) + " partition " + std::to_string(partition) +
+                             " was rewritten since this task was planned");
+  // Visit without the lock, so that the receiving thread goes on meanwhile; the shared blocks stay
+  // alive even if a drop or a newer attempt replaces them.
+  const auto blocks = found->second.blocks;
+  lock.unlock();
+  for (const auto& b : blocks) visit(*b);
+}
+
+std::size_t block_store::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+}  // namespace constellation::dataflow::detail

@@ -1,0 +1,53 @@
+#pragma once
+// The shuffle blocks a worker owns: written by its receiving thread (and by its own map tasks),
+// read by its tasks once every writer of the attempt has said it is done.
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace constellation::dataflow::detail {
+
+class block_store {
+ public:
+  explicit block_store(std::size_t writers) : writers_(writers) {}
+
+  // A newer attempt replaces what an older one left; a block of an older attempt is stale and
+  // dropped.
+  void add(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t partition, std::string bytes);
+  void end(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t from_slot);
+  // The worker in slot died: a read waiting for its end marker fails instead of waiting forever.
+  void writer_lost(std::uint32_t slot);
+  // A new worker took the slot: its end markers count again from now on.
+  void writer_replaced(std::uint32_t slot);
+  void drop(std::uint64_t shuffle);
+
+  // Waits until every writer ended the attempt, then calls visit on each block of the partition.
+  // Throws std::runtime_error when a writer was lost before it ended.
+  void read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
+            const std::function<void(std::string_view)>& visit);
+
+  std::size_t bytes() const;
+
+ private:
+  struct partition_blocks {
+    std::uint32_t attempt = 0;
+    std::vector<std::shared_ptr<const std::string>> blocks;
+  };
+  const std::size_t writers_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::pair<std::uint64_t, std::uint32_t>, partition_blocks> partitions_;
+  std::map<std::pair<std::uint64_t, std::uint32_t>, std::set<std::uint32_t>> ended_;
+  std::set<std::uint32_t> lost_;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace constellation::dataflow::detail

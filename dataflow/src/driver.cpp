@@ -1,0 +1,422 @@
+#include "driver.hpp"
+
+#include "worker.hpp"
+
+#include <constellation/dataflow/actions.hpp>
+#include <constellation/init.hpp>
+#include <constellation/spawn.hpp>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+
+#include <sched.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace constellation::dataflow::detail {
+
+namespace {
+
+std::size_t usable_cores() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// A deployed job with workers = 0 takes what the cluster has room for now, up to this many.
+constexpr std::size_t most_workers_found = 1024;
+// How long it waits for room for its first worker before it gives up.
+constexpr auto first_worker_patience = std::chrono::seconds(60);
+
+}  // namespace
+
+driver::driver(const options& o) : options_(o) {
+  io_thread_ = std::thread([this] { io_.run(); });
+}
+
+driver::~driver() {
+  shutdown();
+  work_.reset();
+  io_.stop();
+  io_thread_.join();
+  receivers_.clear();
+}
+
+void driver::spawn_worker(std::uint32_t s) {
+  auto child = spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
+  if (s >= slots_.size()) slots_.resize(s + 1);
+  auto& taken = slots_[s];
+  taken.id = child;
+  taken.to = std::make_unique<sender<command>>(child);
+  taken.lost = false;
+  const auto generation = ++taken.generation;
+  boost::asio::post(io_, [this, s, generation, child] {
+    receivers_.push_back(std::make_unique<receiver<report>>(child));
+    receive(s, generation, receivers_.back().get());
+  });
+}
+
+void driver::start() {
+  if (options_.workers != 0) {
+    for (std::uint32_t s = 0; s < options_.workers; ++s) spawn_worker(s);
+  } else if (!this_process::deployed()) {
+    const auto n = usable_cores();
+    for (std::uint32_t s = 0; s < n; ++s) spawn_worker(s);
+  } else {
+    // As many as fit now; for the first, wait a bounded time for room.
+    const auto deadline = std::chrono::steady_clock::now() + first_worker_patience;
+    while (slots_.size() < most_workers_found) {
+      const auto s = static_cast<std::uint32_t>(slots_.size());
+      auto child = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
+      if (child) {
+        slots_.resize(s + 1);
+        slots_[s].id = *child;
+        slots_[s].to = std::make_unique<sender<command>>(*child);
+        const auto generation = ++slots_[s].generation;
+        boost::asio::post(io_, [this, s, generation, c = *child] {
+          receivers_.push_back(std::make_unique<receiver<report>>(c));
+          receive(s, generation, receivers_.back().get());
+        });
+        continue;
+      }
+      if (!slots_.empty()) break;
+      if (child.error().reason() != spawn_errc::no_capacity || std::chrono::steady_clock::now() > deadline)
+        throw job_error(std::string("dataflow: no worker could be started: ") + child.error().what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  partitions_ = options_.partitions != 0 ? options_.partitions : 2 * slots_.size();
+  introduce_peers();
+}
+
+void driver::introduce_peers() {
+  command c;
+  c.what = command::kind::peers;
+  for (const auto& s : slots_) c.peers.push_back(s.id);
+  for (std::uint32_t s = 0; s < slots_.size(); ++s) send(s, c);
+}
+
+void driver::shutdown() {
+  std::lock_guard lock(action_mutex_);
+  if (ended_) return;
+  ended_ = true;
+  command stop;
+  stop.what = command::kind::stop;
+  for (auto& s : slots_) {
+    try {
+      if (s.to) s.to->send(stop);
+    } catch (const channel_error&) {
+      // Already gone.
+    }
+  }
+  // Wait for each worker to end (its report channel closes), so that none outlives the context.
+  std::size_t ended = 0;
+  std::vector<bool> gone(slots_.size(), false);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::unique_lock events(events_mutex_);
+  while (ended < slots_.size()) {
+    if (!events_changed_.wait_until(events, deadline, [&] { return !events_.empty(); })) break;
+    auto e = std::move(events_.front());
+    events_.pop_front();
+    if (e.lost && e.generation == slots_[e.slot].generation && !gone[e.slot]) {
+      gone[e.slot] = true;
+      ++ended;
+    }
+  }
+}
+
+void driver::receive(std::uint32_t s, std::uint64_t generation, receiver<report>* from) {
+  from->async_recv(boost::asio::bind_executor(io_, [this, s, generation, from](boost::system::error_code ec, report r) {
+    event e;
+    e.slot = s;
+    e.generation = generation;
+    if (ec) {
+      e.lost = true;
+      e.why = ec == make_error_code(channel_errc::exited) ? "the worker exited" : "the worker " + ec.message();
+    } else {
+      e.r = std::move(r);
+    }
+    {
+      std::lock_guard lock(events_mutex_);
+      events_.push_back(std::move(e));
+    }
+    events_changed_.notify_all();
+    if (!ec) receive(s, generation, from);
+  }));
+}
+
+driver::event driver::next_event() {
+  std::unique_lock lock(events_mutex_);
+  events_changed_.wait(lock, [&] { return !events_.empty(); });
+  auto e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+void driver::send(std::uint32_t s, const command& c) {
+  try {
+    slots_[s].to->send(c);
+  } catch (const channel_error& e) {
+    throw worker_lost{s, e.what()};
+  }
+}
+
+std::uint64_t driver::register_node(const node_base* n) {
+  std::lock_guard lock(nodes_mutex_);
+  const auto id = next_node_id_++;
+  nodes_[id] = n;
+  return id;
+}
+
+void driver::forget_node(std::uint64_t id) {
+  std::lock_guard lock(nodes_mutex_);
+  nodes_.erase(id);
+  forgotten_.push_back(id);
+}
+
+bool driver::is_cached(std::uint64_t cache, std::size_t partition) const {
+  auto found = caches_.find(cache);
+  return found != caches_.end() && found->second.contains(static_cast<std::uint32_t>(partition));
+}
+
+std::uint32_t driver::shuffle_attempt(std::uint64_t shuffle, std::size_t partition) const {
+  auto found = shuffles_.find(shuffle);
+  if (found == shuffles_.end() || partition >= found->second.attempt.size()) return 0;
+  return found->second.attempt[partition];
+}
+
+bool driver::complete(const node_base& n) const {
+  if (n.wide()) {
+    auto found = shuffles_.find(n.id());
+    return found != shuffles_.end() &&
+           std::all_of(found->second.present.begin(), found->second.present.end(), [](bool b) { return b; });
+  }
+  if (n.is_cache()) {
+    auto found = caches_.find(n.id());
+    return found != caches_.end() && found->second.size() == n.partitions();
+  }
+  return false;
+}
+
+// The shuffles to compute before root's partitions can be: every wide node reachable through
+// narrow steps that is not complete, after the shuffles its own map stage reads. Complete caches
+// and shuffles cut the walk: their lineage is not needed.
+std::vector<const node_base*> driver::plan(const node_base& root) const {
+  std::vector<const node_base*> order;
+  std::set<std::uint64_t> seen;
+  std::function<void(const node_base*)> visit = [&](const node_base* n) {
+    if (!seen.insert(n->id()).second) return;
+    if ((n->wide() || n->is_cache()) && complete(*n)) return;
+    for (const auto* p : n->parents()) visit(p);
+    if (n->wide()) order.push_back(n);
+  };
+  visit(&root);
+  return order;
+}
+
+std::uint32_t driver::place(const task_plan& t) const {
+  const auto workers = static_cast<std::uint32_t>(slots_.size());
+  if (t.where && t.where->stored) {
+    const auto& stored = *t.where->stored;
+    if (stored.wide()) return static_cast<std::uint32_t>(t.where->partition % workers);
+    auto cache = caches_.find(stored.id());
+    if (cache != caches_.end()) {
+      auto held = cache->second.find(static_cast<std::uint32_t>(t.where->partition));
+      if (held != cache->second.end()) return held->second;
+    }
+  }
+  return static_cast<std::uint32_t>(t.index % workers);
+}
+
+std::vector<std::string> driver::run_stage(const stage_label& label, std::vector<task_plan>& tasks,
+                                           std::vector<std::optional<std::string>>& results,
+                                           std::optional<std::pair<std::uint64_t, std::uint32_t>> flush) {
+  results.resize(tasks.size());
+  constexpr std::size_t flush_marker = ~std::size_t(0);
+  std::map<std::uint64_t, std::size_t> in_flight;  // task id -> index in tasks
+  std::map<std::size_t, std::string> partial;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (results[i]) continue;
+    command c;
+    c.what = command::kind::task;
+    c.task_id = next_task_id_++;
+    c.partition = static_cast<std::uint32_t>(tasks[i].index);
+    c.bytes = tasks[i].bytes();
+    in_flight[c.task_id] = i;
+    send(place(tasks[i]), c);
+  }
+  if (flush) {
+    for (std::uint32_t s = 0; s < slots_.size(); ++s) {
+      command c;
+      c.what = command::kind::flush;
+      c.task_id = next_task_id_++;
+      c.shuffle = flush->first;
+      c.attempt = flush->second;
+      in_flight[c.task_id] = flush_marker;
+      send(s, c);
+    }
+  }
+  std::optional<std::pair<std::size_t, std::string>> failure;
+  while (!in_flight.empty()) {
+    auto e = next_event();
+    if (e.generation != slots_[e.slot].generation) continue;  // from a worker already replaced
+    if (e.lost) throw worker_lost{e.slot, e.why};
+    auto found = in_flight.find(e.r.task_id);
+    if (found == in_flight.end()) continue;  // a task of a stage given up after a lost worker
+    const auto i = found->second;
+    switch (e.r.what) {
+      case report::kind::result_part: partial[i] += e.r.bytes; break;
+      case report::kind::done:
+        results[i] = std::move(partial[i]);
+        partial.erase(i);
+        for (const auto& [cache, partition] : e.r.kept) caches_[cache][partition] = e.slot;
+        in_flight.erase(found);
+        break;
+      case report::kind::failed:
+        if (!failure) failure.emplace(tasks[i].index, e.r.error);
+        in_flight.erase(found);
+        break;
+      case report::kind::flushed: in_flight.erase(found); break;
+    }
+  }
+  if (failure) {
+    throw job_error("dataflow: " + std::string(label.action) + " failed in stage " + std::to_string(label.number) +
+                    " of " + std::to_string(label.stages) + " (" + label.kind + "), partition " +
+                    std::to_string(failure->first) + ": " + failure->second);
+  }
+  std::vector<std::string> out;
+  out.reserve(results.size());
+  for (auto& r : results) out.push_back(std::move(*r));
+  return out;
+}
+
+void driver::run_map_stage(const node_base& n, const stage_label& label) {
+  const auto* wide = n.wide();
+  auto& state = shuffles_[n.id()];
+  if (state.attempt.empty()) {
+    state.attempt.assign(n.partitions(), 0);
+    state.present.assign(n.partitions(), false);
+  }
+  stage_label mapping = label;
+  if (wide->needs_sampling()) {
+    std::vector<task_plan> samples;
+    for (std::size_t i = 0; i < wide->map_tasks(); ++i)
+      samples.push_back({i, [wide, i] { return wide->sample_task(i); }, wide->map_origin(i)});
+    std::vector<std::optional<std::string>> results;
+    stage_label sampling = label;
+    sampling.kind += " sample";
+    wide->take_samples(run_stage(sampling, samples, results, std::nullopt));
+    ++mapping.number;
+  }
+  write_target target;
+  target.attempt = state.next_attempt++;
+  const bool all_missing = std::none_of(state.present.begin(), state.present.end(), [](bool b) { return b; });
+  if (!all_missing) {
+    target.only.resize(state.present.size());
+    for (std::size_t r = 0; r < state.present.size(); ++r) target.only[r] = !state.present[r];
+  }
+  std::vector<task_plan> tasks;
+  for (std::size_t i = 0; i < wide->map_tasks(); ++i)
+    tasks.push_back({i, [wide, i, target] { return wide->map_task(i, target); }, wide->map_origin(i)});
+  std::vector<std::optional<std::string>> results;
+  run_stage(mapping, tasks, results, std::pair(n.id(), target.attempt));
+  for (std::size_t r = 0; r < state.present.size(); ++r) {
+    if (!target.wanted(r)) continue;
+    state.attempt[r] = target.attempt;
+    state.present[r] = true;
+  }
+}
+
+void driver::replace(const worker_lost& lost) {
+  const auto workers = slots_.size();
+  if (++replacements_ > 3 * workers + 3)
+    throw job_error("dataflow: workers keep dying (the last in slot " + std::to_string(lost.slot) + ": " +
+                    lost.why + "); giving up");
+  for (auto& [id, state] : shuffles_)
+    for (std::size_t r = lost.slot; r < state.present.size(); r += workers) state.present[r] = false;
+  for (auto& [id, held] : caches_)
+    std::erase_if(held, [&](const auto& entry) { return entry.second == lost.slot; });
+  slots_[lost.slot].lost = true;
+  spawn_worker(lost.slot);
+  introduce_peers();
+}
+
+// Drops the stored shuffle outputs and caches that nothing the user holds can read any more:
+// what a handle reaches through narrow steps, and the lineage of what is not yet complete.
+void driver::collect_garbage() {
+  std::set<std::uint64_t> needed;
+  std::vector<std::uint64_t> dropped;
+  {
+    std::lock_guard lock(nodes_mutex_);
+    std::set<std::uint64_t> seen;
+    std::function<void(const node_base*)> visit = [&](const node_base* n) {
+      if (!seen.insert(n->id()).second) return;
+      if (n->wide() || n->is_cache()) {
+        needed.insert(n->id());
+        if (complete(*n)) return;
+      }
+      for (const auto* p : n->parents()) visit(p);
+    };
+    for (const auto& [id, n] : nodes_)
+      if (n->has_handles()) visit(n);
+    dropped = std::move(forgotten_);
+    forgotten_.clear();
+  }
+  for (const auto& [id, state] : shuffles_)
+    if (!needed.contains(id)) dropped.push_back(id);
+  for (const auto& [id, held] : caches_)
+    if (!needed.contains(id)) dropped.push_back(id);
+  std::sort(dropped.begin(), dropped.end());
+  dropped.erase(std::unique(dropped.begin(), dropped.end()), dropped.end());
+  std::erase_if(dropped, [&](std::uint64_t id) { return !shuffles_.contains(id) && !caches_.contains(id); });
+  if (dropped.empty()) return;
+  for (auto id : dropped) {
+    shuffles_.erase(id);
+    caches_.erase(id);
+  }
+  command c;
+  c.what = command::kind::drop;
+  c.dropped = std::move(dropped);
+  for (std::uint32_t s = 0; s < slots_.size(); ++s) {
+    try {
+      send(s, c);
+    } catch (const worker_lost&) {
+      // Whatever it held is gone with it; the next stage finds out and replaces it.
+    }
+  }
+}
+
+std::vector<std::string> driver::run_action(const char* action, const node_base& root,
+                                            std::span<const std::size_t> partitions,
+                                            function_ref<std::string(std::size_t)> make_task) {
+  std::lock_guard lock(action_mutex_);
+  if (ended_) throw job_error(std::string("dataflow: ") + action + " after the context ended");
+  std::vector<std::optional<std::string>> results(partitions.size());
+  for (;;) {
+    try {
+      collect_garbage();
+      const auto order = plan(root);
+      std::size_t stages = 1 + order.size();
+      for (const auto* n : order) stages += n->wide()->needs_sampling() ? 1 : 0;
+      std::size_t number = 1;
+      for (const auto* n : order) {
+        const bool sampled = n->wide()->needs_sampling();
+        run_map_stage(*n, {action, number, stages, n->kind()});
+        number += sampled ? 2 : 1;
+      }
+      std::vector<task_plan> tasks;
+      for (auto p : partitions) tasks.push_back({p, [&make_task, p] { return make_task(p); }, root.origin_of(p)});
+      auto out = run_stage({action, number, stages, root.kind()}, tasks, results, std::nullopt);
+      return out;
+    } catch (const worker_lost& lost) {
+      replace(lost);
+    } catch (const job_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw job_error(std::string("dataflow: ") + action + ": " + e.what());
+    }
+  }
+}
+
+}  // namespace constellation::dataflow::detail
