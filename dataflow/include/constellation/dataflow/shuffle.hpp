@@ -210,7 +210,7 @@ class reduce_by_key_node final
     std::unordered_map<K, V> combined;
     const std::size_t limit = std::max<std::size_t>(1024, tc.memory_budget() / 4 / (sizeof(K) + sizeof(V) + 48));
     auto drain = [&] {
-      for (auto& kv : combined) out.add(hash_partition(kv.first, frame.partitions), kv);
+      for (auto& entry : combined) out.add(hash_partition(entry.first, frame.partitions), entry);
       combined.clear();
     };
     parent.compute(tc, task, [&](std::span<std::pair<K, V>> batch) {
@@ -226,12 +226,12 @@ class reduce_by_key_node final
 
   void compute(task_context& tc, std::size_t r, batch_sink<std::pair<K, V>> sink) const override {
     std::unordered_map<K, V> merged;
-    this->template read<std::pair<K, V>>(tc, r, [&](std::uint8_t, std::pair<K, V>&& kv) {
-      auto [it, fresh] = merged.try_emplace(std::move(kv.first), std::move(kv.second));
-      if (!fresh) it->second = call_user(f_, state_, std::move(it->second), std::move(kv.second));
+    this->template read<std::pair<K, V>>(tc, r, [&](std::uint8_t, std::pair<K, V>&& entry) {
+      auto [it, fresh] = merged.try_emplace(std::move(entry.first), std::move(entry.second));
+      if (!fresh) it->second = call_user(f_, state_, std::move(it->second), std::move(entry.second));
     });
     batch_buffer<std::pair<K, V>> out(sink);
-    for (auto& kv : merged) out.push(std::pair<K, V>(kv.first, std::move(kv.second)));
+    for (auto& entry : merged) out.push(std::pair<K, V>(entry.first, std::move(entry.second)));
     out.flush();
   }
 
@@ -258,7 +258,7 @@ class group_by_key_node final
   void write(task_context& tc, const node<std::pair<K, V>>& parent, std::size_t task, const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
     parent.compute(tc, task, [&](std::span<std::pair<K, V>> batch) {
-      for (auto& kv : batch) out.add(hash_partition(kv.first, frame.partitions), kv);
+      for (auto& entry : batch) out.add(hash_partition(entry.first, frame.partitions), entry);
     });
     out.finish();
   }
@@ -266,7 +266,7 @@ class group_by_key_node final
   void compute(task_context& tc, std::size_t r, batch_sink<std::pair<K, std::vector<V>>> sink) const override {
     std::unordered_map<K, std::vector<V>> groups;
     this->template read<std::pair<K, V>>(
-        tc, r, [&](std::uint8_t, std::pair<K, V>&& kv) { groups[std::move(kv.first)].push_back(std::move(kv.second)); });
+        tc, r, [&](std::uint8_t, std::pair<K, V>&& entry) { groups[std::move(entry.first)].push_back(std::move(entry.second)); });
     batch_buffer<std::pair<K, std::vector<V>>> out(sink);
     for (auto& g : groups) out.push(std::pair<K, std::vector<V>>(g.first, std::move(g.second)));
     out.flush();
@@ -409,21 +409,21 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
         return;
       }
       while (!in.done()) {
-        auto kw = decode<std::pair<K, W>>(in);
-        table[std::move(kw.first)].push_back(std::move(kw.second));
+        auto right_entry = decode<std::pair<K, W>>(in);
+        table[std::move(right_entry.first)].push_back(std::move(right_entry.second));
       }
     });
     batch_buffer<Out> out(sink);
     for (auto& block : left_blocks) {
       reader in(block);
       while (!in.done()) {
-        auto kv = decode<std::pair<K, V>>(in);
-        auto match = table.find(kv.first);
+        auto entry = decode<std::pair<K, V>>(in);
+        auto match = table.find(entry.first);
         if (match == table.end()) {
-          if constexpr (Outer) out.push(Out(std::move(kv.first), {std::move(kv.second), std::nullopt}));
+          if constexpr (Outer) out.push(Out(std::move(entry.first), {std::move(entry.second), std::nullopt}));
           continue;
         }
-        for (const auto& w : match->second) out.push(Out(kv.first, {kv.second, w}));
+        for (const auto& w : match->second) out.push(Out(entry.first, {entry.second, w}));
       }
       block = std::string();
     }
@@ -438,7 +438,7 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
                          const typename base::map_frame& frame, std::uint8_t tag) {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions, tag);
     side.compute(tc, task, [&](std::span<std::pair<K, X>> batch) {
-      for (auto& kv : batch) out.add(hash_partition(kv.first, frame.partitions), kv);
+      for (auto& entry : batch) out.add(hash_partition(entry.first, frame.partitions), entry);
     });
     out.finish();
   }
