@@ -100,3 +100,34 @@ TEST_CASE("exit status: from a wait status, and its names") {
   CHECK(signal_name(SIGSEGV) == "SIGSEGV");
   CHECK(signal_name(38) == "SIG38");
 }
+
+TEST_CASE("exit code: a trapped child's failure does not count") {
+  const pid top = exit_test_pid(1), a = exit_test_pid(2), b = exit_test_pid(3);
+  exit_code_rule rule;
+  rule.observe(spawn_event{pid{}, top});
+  rule.observe(spawn_event{top, a, /*trapped=*/true});
+  rule.observe(killed(a, SIGKILL));
+  rule.observe(code(top, 0));
+  CHECK(rule.exit_code() == 0);
+
+  SUBCASE("an untrapped failure after it still counts") {
+    rule.observe(spawn_event{top, b});
+    rule.observe(code(b, 5));
+    CHECK(rule.exit_code() == 5);
+  }
+  SUBCASE("the trapped child's exit before its spawn event is still ignored") {
+    exit_code_rule early;
+    early.observe(spawn_event{pid{}, top});
+    early.observe(code(a, 3));
+    early.observe(spawn_event{top, a, true});
+    CHECK(early.exit_code() == 0);
+  }
+  SUBCASE("a failing top still decides") {
+    exit_code_rule failing;
+    failing.observe(spawn_event{pid{}, top});
+    failing.observe(spawn_event{top, a, true});
+    failing.observe(code(a, 3));
+    failing.observe(code(top, 2));
+    CHECK(failing.exit_code() == 2);
+  }
+}

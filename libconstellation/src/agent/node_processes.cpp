@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 namespace constellation::agent {
@@ -27,6 +28,9 @@ struct node_processes::entry {
   // Requests that arrived before the monitor reported the process started: handled after its
   // spawn event, so that no child of it is announced before it is.
   std::vector<std::pair<std::uint8_t, std::string>> early_requests;
+  // The latest status line sent before the process was announced; older ones are dropped, so
+  // that a process cannot make the agent queue them.
+  std::optional<wire::progress_report> early_progress;
 
   bool done() const { return exited || failed; }
 };
@@ -87,6 +91,7 @@ void node_processes::watch(entry& e, int report_fd, int control_fd) {
   e.control->start(
       [this, self](std::uint8_t type, std::string_view payload) {
         auto& process = *processes_.at(self);
+        if (type == static_cast<std::uint8_t>(wire::message_type::progress)) return on_progress(process, payload);
         if (!process.started) {
           process.early_requests.emplace_back(type, std::string(payload));
           return;
@@ -94,6 +99,16 @@ void node_processes::watch(entry& e, int report_fd, int control_fd) {
         if (callbacks_.on_request) callbacks_.on_request(self, type, payload);
       },
       [](const std::string&) {});
+}
+
+void node_processes::on_progress(entry& e, std::string_view payload) {
+  auto m = wire::decode_message<wire::progress_report>(payload);
+  if (!m || e.done()) return;
+  if (!e.started) {
+    e.early_progress = std::move(*m);
+    return;
+  }
+  callbacks_.on_event(report::progress_event{e.spec.self, m->clear, std::move(m->text), std::move(m->figures)});
 }
 
 void node_processes::reply(const pid& process, std::string frame) {
@@ -109,8 +124,11 @@ void node_processes::on_report(const pid& process, std::uint8_t type, std::strin
       if (!m || e.started || e.failed) return;
       e.started = true;
       e.os_pid = m->os_pid;
-      callbacks_.on_event(report::spawn_event{e.spec.parent, e.spec.self});
+      callbacks_.on_event(report::spawn_event{e.spec.parent, e.spec.self, e.spec.trapped});
       if (callbacks_.on_started) callbacks_.on_started(process, {});
+      if (auto early = std::exchange(e.early_progress, std::nullopt))
+        callbacks_.on_event(report::progress_event{e.spec.self, early->clear, std::move(early->text),
+                                                   std::move(early->figures)});
       for (auto& [request_type, request] : std::exchange(e.early_requests, {}))
         if (callbacks_.on_request) callbacks_.on_request(process, request_type, request);
       return;

@@ -32,7 +32,8 @@ class node_processes {
     std::function<void(const report::process_event&)> on_event;
     // The monitor reported the process running (child set) or that it could not start.
     std::function<void(const pid& process, std::expected<void, std::string> started)> on_started;
-    // A frame from a process's control connection (a spawn or a peer status request).
+    // A frame from a process's control connection (a spawn or a peer status request); progress
+    // reports become progress events instead.
     std::function<void(const pid& process, std::uint8_t type, std::string_view payload)> on_request;
   };
 
@@ -65,6 +66,7 @@ class node_processes {
   void watch(entry& e, int report_fd, int control_fd);
   void on_report(const pid& process, std::uint8_t type, std::string_view payload);
   void on_report_closed(const pid& process);
+  void on_progress(entry& e, std::string_view payload);
   void close_output(entry& e, int fd);
   void finish(entry& e, report::exit_status status, std::string reason);
 

@@ -27,10 +27,11 @@ struct launch_spec {
   std::string job_secret;  // authenticates channel connections within the job
   bool deployed = false;
   bool enforce_limits = false;
+  bool trapped = false;  // the parent takes charge of this process's failure (spawn_event::trapped)
 
   template <class Archive>
   void serialize(Archive& a) {
-    a(what, self, parent, needs, entry, function, arguments, job_secret, deployed, enforce_limits);
+    a(what, self, parent, needs, entry, function, arguments, job_secret, deployed, enforce_limits, trapped);
   }
 };
 

@@ -20,8 +20,9 @@ std::optional<output_format> parse_output_format(std::string_view name) {
 std::unique_ptr<event_writer> make_event_writer(output_format format, int out_fd, int err_fd) {
   if (format == output_format::json) return std::make_unique<json_writer>(out_fd);
   const char* no_color = std::getenv("NO_COLOR");
-  const bool colour = ::isatty(err_fd) == 1 && (no_color == nullptr || *no_color == '\0');
-  return std::make_unique<human_writer>(out_fd, err_fd, colour);
+  const bool terminal = ::isatty(err_fd) == 1;
+  const bool colour = terminal && (no_color == nullptr || *no_color == '\0');
+  return std::make_unique<human_writer>(out_fd, err_fd, colour, /*draw_progress=*/terminal);
 }
 
 void write_all(int fd, std::string_view bytes) noexcept {

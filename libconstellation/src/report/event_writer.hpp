@@ -23,7 +23,8 @@ enum class output_format { human, json };
 std::optional<output_format> parse_output_format(std::string_view name);
 
 // A writer over fds the caller keeps open for the writer's lifetime. The human format is coloured
-// when err_fd is a terminal and NO_COLOR is unset or empty (https://no-color.org).
+// when err_fd is a terminal and NO_COLOR is unset or empty (https://no-color.org); it draws
+// progress lines only when err_fd is a terminal.
 std::unique_ptr<event_writer> make_event_writer(output_format format, int out_fd = 1,
                                                 int err_fd = 2);
 

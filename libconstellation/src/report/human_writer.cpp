@@ -1,7 +1,11 @@
 #include "report/human_writer.hpp"
 
+#include <sys/ioctl.h>
+
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdio>
 
 namespace constellation::report {
 
@@ -50,10 +54,45 @@ std::string_view colour_of(const pid& p) {
   return pid_colours[hash % pid_colours.size()];
 }
 
+// A progress line drawn as wide as the terminal would wrap, and the cursor movements that erase
+// it would miss a line; so it is cut one column short. 80 when the width cannot be read.
+std::size_t terminal_columns(int fd) {
+  winsize size{};
+  if (::ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 1) return size.ws_col;
+  return 80;
+}
+
+// A progress text that cannot move the cursor: control characters (a newline, an escape) would
+// break the drawing, so they become spaces.
+std::string printable_text(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return out;
+}
+
+// The first columns characters of a UTF-8 text (each code point taken as one column).
+std::string_view first_columns(std::string_view text, std::size_t columns) {
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xc0) == 0x80) continue;
+    if (seen++ == columns) return text.substr(0, i);
+  }
+  return text;
+}
+
+std::string figure_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
 }  // namespace
 
 void human_writer::write(const process_event& e) {
   std::visit([this](const auto& event) { on(event); }, e);
+  if (draw_progress_ && (progress_changed_ || !pending_.empty())) redraw_progress();
+  progress_changed_ = false;
   for (const auto& [fd, bytes] : pending_) write_all(fd, bytes);
   pending_.clear();
 }
@@ -101,6 +140,46 @@ void human_writer::on(const exit_event& e) {
   if (!e.status.success()) line += ": " + to_string(e.status);
   if (!e.reason.empty()) line += " (" + e.reason + ")";
   show_status(e.process, line, !e.status.success());
+  forget_progress(e.process);
+}
+
+void human_writer::on(const progress_event& e) {
+  if (!draw_progress_) return;
+  if (e.clear) return forget_progress(e.process);
+  progress_changed_ = true;
+  const auto same = [&](const progress_event& p) { return p.process == e.process; };
+  if (const auto it = std::find_if(progress_.begin(), progress_.end(), same); it != progress_.end()) {
+    *it = e;
+  } else {
+    progress_.push_back(e);
+  }
+}
+
+void human_writer::forget_progress(const pid& p) {
+  if (std::erase_if(progress_, [&](const progress_event& e) { return e.process == p; }) > 0) progress_changed_ = true;
+}
+
+void human_writer::redraw_progress() {
+  if (drawn_lines_ > 0) {
+    // Up to the first drawn line, to its start, and erase from there to the end of the screen.
+    pending_.insert(pending_.begin(), {err_fd_, "\x1b[" + std::to_string(drawn_lines_) + "A\r\x1b[J"});
+  }
+  drawn_lines_ = 0;
+  if (progress_.empty()) return;
+  end_open_line();
+  const std::size_t columns = terminal_columns(err_fd_) - 1;
+  for (const auto& e : progress_) {
+    emit(err_fd_, progress_line(e, columns));
+    ++drawn_lines_;
+  }
+}
+
+std::string human_writer::progress_line(const progress_event& e, std::size_t columns) const {
+  const std::string label = "[" + e.process.to_string() + "]";
+  std::string rest = " " + printable_text(e.text);
+  for (const auto& [name, value] : e.figures) rest += "  " + printable_text(name) + "=" + figure_text(value);
+  const std::string_view shown = first_columns(rest, columns > label.size() ? columns - label.size() : 0);
+  return coloured(e.process, label) + std::string(shown) + "\n";
 }
 
 void human_writer::show_output(const stream& s, std::string_view bytes) {

@@ -20,7 +20,22 @@ ordered_json pid_json(const pid& p) {
 }
 
 ordered_json to_json(const spawn_event& e) {
-  return {{"event", "spawn"}, {"pid", pid_json(e.parent)}, {"child", pid_json(e.child)}};
+  ordered_json j = {{"event", "spawn"}, {"pid", pid_json(e.parent)}, {"child", pid_json(e.child)}};
+  if (e.trapped) j["trapped"] = true;
+  return j;
+}
+
+ordered_json to_json(const progress_event& e) {
+  ordered_json j = {{"event", "progress"}, {"pid", pid_json(e.process)}};
+  if (e.clear) {
+    j["clear"] = true;
+    return j;
+  }
+  j["text"] = e.text;
+  // A figure cannot take the place of a key of the event itself, nor of an earlier figure.
+  for (const auto& [name, value] : e.figures)
+    if (!j.contains(name)) j[name] = value;
+  return j;
 }
 
 ordered_json to_json(const output_event& e) {
@@ -66,7 +81,7 @@ std::optional<int> int_at(const json& j, const char* key) {
 
 std::string to_json_line(const process_event& e) {
   const ordered_json j = std::visit([](const auto& event) { return to_json(event); }, e);
-  // Only a reason can hold text from outside; replacing bad UTF-8 keeps the line valid JSON.
+  // A reason and progress can hold text from outside; replacing bad UTF-8 keeps the line valid JSON.
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -86,6 +101,7 @@ std::optional<json_event> parse_json_line(std::string_view line) {
     const auto child = string_at(j, "child");
     if (!child) return std::nullopt;
     e.child = *child;
+    if (const auto it = j.find("trapped"); it != j.end() && it->is_boolean()) e.trapped = it->get<bool>();
   } else if (e.event == "output") {
     const auto fd = int_at(j, "fd");
     if (!fd) return std::nullopt;
@@ -105,6 +121,16 @@ std::optional<json_event> parse_json_line(std::string_view line) {
     if (const auto signal = string_at(j, "signal")) e.signal = *signal;
     if (e.status.has_value() == !e.signal.empty()) return std::nullopt;  // exactly one of the two
     if (const auto reason = string_at(j, "reason")) e.reason = *reason;
+  } else if (e.event == "progress") {
+    if (const auto it = j.find("clear"); it != j.end() && it->is_boolean() && it->get<bool>()) {
+      e.clear = true;
+    } else if (const auto text = string_at(j, "text")) {
+      e.text = *text;
+      for (const auto& [key, value] : j.items())
+        if (value.is_number() && key != "pid" && key != "event") e.figures.emplace_back(key, value.get<double>());
+    } else {
+      return std::nullopt;
+    }
   } else {
     return std::nullopt;
   }

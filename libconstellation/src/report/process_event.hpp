@@ -1,11 +1,13 @@
 #pragma once
-// What the bridge learns about each process: its spawn, its output, and its end.
+// What the bridge learns about each process: its spawn, its output, its progress, and its end.
 
 #include <constellation/pid.hpp>
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 namespace constellation::report {
 
@@ -35,9 +37,12 @@ std::string to_string(const exit_status& s);
 struct spawn_event {
   pid parent;  // null for the job's top process
   pid child;
+  // The parent called this_process::trap_exits() before spawning the child: it takes charge of
+  // the child's failure, which therefore does not decide the job's exit status.
+  bool trapped = false;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(parent, child);
+    archive(parent, child, trapped);
   }
 };
 
@@ -70,6 +75,20 @@ struct exit_event {
   }
 };
 
-using process_event = std::variant<spawn_event, output_event, eof_event, exit_event>;
+// A process's live status line (report_progress), or its removal (clear_progress). Only the
+// latest of a process counts: a consumer keeps one per process, never a queue of them.
+struct progress_event {
+  pid process;
+  bool clear = false;  // the line goes away; text and figures are empty
+  std::string text;
+  std::vector<std::pair<std::string, double>> figures;  // in the order the process gave them
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(process, clear, text, figures);
+  }
+  friend bool operator==(const progress_event&, const progress_event&) = default;
+};
+
+using process_event = std::variant<spawn_event, output_event, eof_event, exit_event, progress_event>;
 
 }  // namespace constellation::report

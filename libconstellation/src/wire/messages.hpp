@@ -15,6 +15,8 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace constellation::wire {
 
@@ -24,6 +26,7 @@ enum class message_type : std::uint8_t {
   spawn_reply = 2,
   peer_status_request = 3,
   peer_status_reply = 4,
+  progress = 5,  // one way: the agent never answers it
   // monitor -> node agent, on the monitor's report connection
   started = 10,
   launch_failed = 11,
@@ -43,9 +46,10 @@ struct spawn_request {
   identity::code_identity function;  // the user's function
   std::string arguments;             // the trampoline's serialized argument tuple
   bool wait_for_capacity = true;
+  bool trap_exits = false;  // the parent takes charge of the child's failure (supervision.hpp)
   template <class Archive>
   void serialize(Archive& a) {
-    a(request_id, parent, needs, entry, function, arguments, wait_for_capacity);
+    a(request_id, parent, needs, entry, function, arguments, wait_for_capacity, trap_exits);
   }
 };
 
@@ -81,6 +85,20 @@ struct peer_status_reply {
   template <class Archive>
   void serialize(Archive& a) {
     a(request_id, status);
+  }
+};
+
+// The process's status line, or its removal. The process sends it without waiting for anything
+// and at most about ten a second (runtime/progress_reporter.hpp); the agent turns it into a
+// report::progress_event.
+struct progress_report {
+  static constexpr auto type = message_type::progress;
+  bool clear = false;
+  std::string text;
+  std::vector<std::pair<std::string, double>> figures;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(clear, text, figures);
   }
 };
 
