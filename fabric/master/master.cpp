@@ -344,6 +344,7 @@ struct master::state {
         spec.entry = std::move(spawn->entry);
         spec.function = std::move(spawn->function);
         spec.arguments = std::move(spawn->arguments);
+        spec.trapped = spawn->trap_exits;
         return place(std::move(launch), spawn->wait_for_capacity);
       }
       case wire::message_type::peer_status_request: {

@@ -4,7 +4,9 @@
 #include <constellation/errors.hpp>
 #include <constellation/init.hpp>
 #include <constellation/pid.hpp>
+#include <constellation/progress.hpp>
 #include <constellation/resources.hpp>
 #include <constellation/spawn.hpp>
+#include <constellation/supervision.hpp>
 #include <constellation/channel.hpp>
 #include <constellation/code_ref.hpp>

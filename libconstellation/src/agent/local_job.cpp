@@ -95,6 +95,7 @@ struct local_job::state {
     spec.arguments = std::move(request.arguments);
     spec.job_secret = settings.secret;
     spec.enforce_limits = settings.enforce_limits;
+    spec.trapped = request.trap_exits;
     if (auto launched = processes.launch(settings.image, spec, *listener); !launched)
       return refuse(to, spawn_errc::launch_failed, launched.error());
     waiting_spawners[spec.self] = to;

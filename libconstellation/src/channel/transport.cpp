@@ -64,6 +64,13 @@ transport& transport::get(const char* call) {
   throw std::logic_error(std::string(call) + " used before constellation::init(): call init() as the first statement of main()");
 }
 
+void transport::run_after(std::chrono::steady_clock::duration delay, std::function<void()> f) {
+  auto timer = std::make_shared<asio::steady_timer>(impl_->io_, delay);
+  timer->async_wait([timer, f = std::move(f)](const boost::system::error_code& ec) {
+    if (!ec) f();
+  });
+}
+
 std::shared_ptr<peer_state> transport::open(pid remote, bool sending) {
   if (remote == impl_->process_.self)
     throw std::logic_error(std::string(sending ? "constellation::sender" : "constellation::receiver") +

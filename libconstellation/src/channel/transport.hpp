@@ -7,6 +7,7 @@
 #include <constellation/pid.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <span>
 #include <mutex>
@@ -54,6 +55,10 @@ class transport {
   // returns once the socket took all of it (lock held again). False when the link was lost first.
   bool send_in_place(detail::peer_state& peer, std::unique_lock<std::mutex>& lock, const detail::type_tag& type,
                      detail::outgoing_message& message);
+
+  // Runs f on the transport thread after delay: for runtime work that must happen later without
+  // a thread of its own (progress_reporter's coalesced reports).
+  void run_after(std::chrono::steady_clock::duration delay, std::function<void()> f);
 
   // At exit: tells every connected peer goodbye and waits, at most bound, until each confirmed
   // receiving everything; names on stderr any peer that did not.

@@ -94,4 +94,6 @@ wire::peer_status control_client::peer_status(const pid& who) {
   return reply ? reply->status : wire::peer_status::unknown;
 }
 
+void control_client::send_one_way(const std::string& frame) { (void)write_frame(frame); }
+
 }  // namespace constellation::runtime

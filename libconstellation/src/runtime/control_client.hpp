@@ -24,6 +24,9 @@ class control_client {
   std::expected<wire::spawn_reply, std::string> spawn(wire::spawn_request request);
   // unknown when the agent cannot be asked.
   wire::peer_status peer_status(const pid& who);
+  // Writes a framed message that has no reply (a progress_report) and returns. A failure is
+  // ignored: a process whose agent is gone has nobody to show its progress to.
+  void send_one_way(const std::string& frame);
 
  private:
   struct raw_reply {

@@ -95,6 +95,17 @@ void install(const process::launch_spec& spec, const process::monitor_fds& kept)
   state->listener_fd = kept.listener;
   state->control = std::make_unique<runtime::control_client>(kept.control);
   channel::transport::start(*state);
+  auto* control = state->control.get();
+  state->progress = std::make_unique<runtime::progress_reporter>(runtime::progress_reporter::hooks{
+      [control](const std::string& frame) { control->send_one_way(frame); },
+      [](runtime::progress_reporter::clock::duration delay, std::function<void()> f) {
+        channel::transport::get("constellation::report_progress()").run_after(delay, std::move(f));
+      }});
+  // Registered after the transport's own handler, so it runs before it, while the agent still
+  // listens.
+  std::atexit([] {
+    if (auto* process = runtime::current_process()) process->progress->deliver_pending();
+  });
   runtime::install_process_state(std::move(state));
 }
 

@@ -5,7 +5,9 @@
 #include <constellation/resources.hpp>
 
 #include "runtime/control_client.hpp"
+#include "runtime/progress_reporter.hpp"
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -19,6 +21,8 @@ struct process_state {
   std::string job_secret;
   int listener_fd = -1;  // where channel peers connect
   std::unique_ptr<control_client> control;
+  std::unique_ptr<progress_reporter> progress;
+  std::atomic<bool> trap_exits{false};  // sent with each spawn request (supervision.hpp)
 };
 
 // nullptr before init(), and in the bridge and monitors.

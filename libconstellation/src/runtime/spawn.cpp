@@ -18,6 +18,7 @@ std::expected<pid, spawn_error> spawn_erased(const resources& r, entry_function 
   request.needs = r;
   request.arguments = std::move(arguments);
   request.wait_for_capacity = wait == capacity_wait::yes;
+  request.trap_exits = state->trap_exits.load(std::memory_order_relaxed);
   auto entry_id = identity::identify_code(reinterpret_cast<const void*>(entry));
   auto function_id = identity::identify_code(reinterpret_cast<const void*>(f));
   if (!entry_id || !function_id)
