@@ -26,8 +26,9 @@ struct bad_expectation : std::runtime_error {
 constexpr std::array<std::string_view, 8> output_keys = {
     "stdout", "stdout_hex", "stdout_size", "stdout_sha256",
     "stderr", "stderr_hex", "stderr_size", "stderr_sha256"};
-constexpr std::array<std::string_view, 6> process_keys = {"description", "status",   "signal",
-                                                          "reason",      "children", "count"};
+constexpr std::array<std::string_view, 8> process_keys = {"description", "status",   "signal",
+                                                          "reason",      "children", "count",
+                                                          "progress",    "trapped"};
 constexpr std::array<std::string_view, 10> root_keys = {"description",
                                                         "exit_code",
                                                         "format",
@@ -115,6 +116,12 @@ process_expectation process_at(const json& object, const std::string& where, boo
     throw bad_expectation(where + " must give exactly one of \"status\" and \"signal\"");
   if (const auto it = object.find("reason"); it != object.end())
     p.reason = regex_at(*it, where + ".reason");
+  if (const auto it = object.find("progress"); it != object.end())
+    p.progress = regex_at(*it, where + ".progress");
+  if (const auto it = object.find("trapped"); it != object.end()) {
+    if (!it->is_boolean()) throw bad_expectation(where + ".trapped must be true or false");
+    p.trapped = it->get<bool>();
+  }
   p.out[0] = output_at(object, "stdout", where);
   p.out[1] = output_at(object, "stderr", where);
   if (const auto it = object.find("count"); it != object.end()) {

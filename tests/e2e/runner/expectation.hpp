@@ -28,6 +28,9 @@ struct process_expectation {
   std::optional<int> status;          // exit code; exactly one of status and signal is given
   std::optional<std::string> signal;  // "SIGABRT"
   std::optional<std::string> reason;  // regex over the exit event's reason (absent: any reason)
+  // Regex over the process's progress reports, one line each (process_node::progress).
+  std::optional<std::string> progress;
+  std::optional<bool> trapped;  // whether its spawn event says "trapped" (absent: not checked)
   output_expectation out[2];          // [0] stdout, [1] stderr
   // Absent: the children are not checked. Present: the children, in any order; each entry stands
   // for `count` children.

@@ -4,6 +4,8 @@
 
 #include "report/json_events.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace e2e {
 
 namespace {
@@ -76,6 +78,7 @@ void tree_builder::add_line(std::string_view line) {
     process_node node;
     node.pid = e.child;
     node.parent = e.pid.value_or("");
+    node.trapped = e.trapped;
     tree_.nodes.push_back(std::move(node));
     index_.emplace(e.child, index);
     // A child whose parent's spawn comes later still gets its output and its place in the tree,
@@ -110,6 +113,18 @@ void tree_builder::add_line(std::string_view line) {
       node->eof[i] = true;
     else
       node->out[i] += e.data;
+    return;
+  }
+
+  if (e.event == "progress") {
+    if (e.clear) {
+      node->progress += "(clear)\n";
+      return;
+    }
+    node->progress += e.text;
+    for (const auto& [name, value] : e.figures)
+      node->progress += "  " + name + "=" + nlohmann::json(value).dump();
+    node->progress += "\n";
     return;
   }
 

@@ -22,6 +22,10 @@ struct process_node {
   std::optional<int> status;  // exited with a code
   std::string signal;         // or killed by this signal
   std::string reason;
+  bool trapped = false;  // its spawn event said so
+  // Its progress reports, one line each: the text, then "  name=value" for each figure (sorted by
+  // name, values as JSON numbers), or "(clear)" for a clear.
+  std::string progress;
   std::vector<std::size_t> children;  // indices into process_tree::nodes, in spawn order
 };
 

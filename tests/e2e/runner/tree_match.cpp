@@ -110,6 +110,12 @@ std::vector<std::string> differences(const process_expectation& expected, const 
   if (expected.reason && !matches_whole(*expected.reason, node.reason, names))
     problems.push_back(path + ": reason " + printable(node.reason) + " does not match /" +
                        *expected.reason + "/");
+  if (expected.progress && !matches_whole(*expected.progress, node.progress, names))
+    problems.push_back(path + ": progress " + printable(node.progress) + " does not match /" +
+                       *expected.progress + "/");
+  if (expected.trapped && node.trapped != *expected.trapped)
+    problems.push_back(path + (node.trapped ? ": trapped" : ": not trapped") + ", expected " +
+                       (*expected.trapped ? "trapped" : "not trapped"));
   for (int i = 0; i < 2; ++i)
     for (auto& p : check_output(expected.out[i], node.out[i], stream_names[i], names))
       problems.push_back(path + ": " + p);
@@ -127,6 +133,8 @@ void describe_into(std::string& out, const process_expectation& e, int depth) {
   out += ":";
   out += e.status ? " status " + std::to_string(*e.status) : " signal " + e.signal.value_or("?");
   if (e.reason) out += ", reason /" + *e.reason + "/";
+  if (e.trapped) out += *e.trapped ? ", trapped" : ", not trapped";
+  if (e.progress) out += ", progress /" + *e.progress + "/";
   for (int i = 0; i < 2; ++i) {
     const auto& o = e.out[i];
     const std::string name = stream_names[i];
@@ -148,6 +156,8 @@ void describe_into(std::string& out, const process_tree& tree, std::size_t index
   const auto& node = tree.nodes[index];
   out += std::string(2 * static_cast<std::size_t>(depth), ' ') + node.pid + ": " + ending(node);
   if (!node.reason.empty()) out += ", reason " + printable(node.reason);
+  if (node.trapped) out += ", trapped";
+  if (!node.progress.empty()) out += ", progress " + printable(node.progress, 80);
   for (int i = 0; i < 2; ++i)
     out += std::string(", ") + stream_names[i] + " " + printable(node.out[i], 80);
   out += "\n";
