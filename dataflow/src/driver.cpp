@@ -4,7 +4,9 @@
 
 #include <constellation/dataflow/actions.hpp>
 #include <constellation/init.hpp>
+#include <constellation/progress.hpp>
 #include <constellation/spawn.hpp>
+#include <constellation/supervision.hpp>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
@@ -29,6 +31,17 @@ constexpr std::size_t most_workers_found = 1024;
 // How long it waits for room for its first worker before it gives up.
 constexpr auto first_worker_patience = std::chrono::seconds(60);
 
+// The driver takes charge of its workers' failures: a lost worker is replaced and its work redone,
+// so its death (still shown by the bridge) does not fail the job. The user's own spawns are not
+// affected: the flag is on only while workers are spawned.
+class trapping_exits {
+ public:
+  trapping_exits() { this_process::trap_exits(true); }
+  ~trapping_exits() { this_process::trap_exits(false); }
+  trapping_exits(const trapping_exits&) = delete;
+  trapping_exits& operator=(const trapping_exits&) = delete;
+};
+
 }  // namespace
 
 driver::driver(const options& o) : options_(o) {
@@ -44,6 +57,7 @@ driver::~driver() {
 }
 
 void driver::spawn_worker(std::uint32_t s) {
+  trapping_exits trapping;
   auto child = spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
   if (s >= slots_.size()) slots_.resize(s + 1);
   auto& taken = slots_[s];
@@ -66,6 +80,7 @@ void driver::start() {
   } else {
     // As many as fit now; for the first, wait a bounded time for room.
     const auto deadline = std::chrono::steady_clock::now() + first_worker_patience;
+    trapping_exits trapping;
     while (slots_.size() < most_workers_found) {
       const auto s = static_cast<std::uint32_t>(slots_.size());
       auto child = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
@@ -246,6 +261,7 @@ std::vector<std::string> driver::run_stage(const stage_label& label, std::vector
     in_flight[c.task_id] = i;
     send(place(tasks[i]), c);
   }
+  const std::size_t sent = in_flight.size();
   if (flush) {
     for (std::uint32_t s = 0; s < slots_.size(); ++s) {
       command c;
@@ -257,6 +273,7 @@ std::vector<std::string> driver::run_stage(const stage_label& label, std::vector
       send(s, c);
     }
   }
+  if (progress_) progress_->stage(label.number, label.stages, label.kind, sent);
   std::optional<std::pair<std::size_t, std::string>> failure;
   while (!in_flight.empty()) {
     auto e = next_event();
@@ -268,6 +285,7 @@ std::vector<std::string> driver::run_stage(const stage_label& label, std::vector
     switch (e.r.what) {
       case report::kind::result_part: partial[i] += e.r.bytes; break;
       case report::kind::done:
+        if (progress_) progress_->task_done(e.r.records_in, e.r.shuffle_bytes, partial[i].size());
         results[i] = std::move(partial[i]);
         partial.erase(i);
         for (const auto& [cache, partition] : e.r.kept) caches_[cache][partition] = e.slot;
@@ -393,6 +411,12 @@ std::vector<std::string> driver::run_action(const char* action, const node_base&
   std::lock_guard lock(action_mutex_);
   if (ended_) throw job_error(std::string("dataflow: ") + action + " after the context ended");
   std::vector<std::optional<std::string>> results(partitions.size());
+  action_progress progress(options_.progress, action);
+  progress_ = &progress;
+  struct forget_progress {
+    action_progress*& line;
+    ~forget_progress() { line = nullptr; }
+  } forget{progress_};
   for (;;) {
     try {
       collect_garbage();

@@ -4,6 +4,7 @@
 // runs each stage's tasks where their input lives, and recovers from a lost worker by starting
 // another in its slot and recomputing only what the lost one held.
 
+#include "action_progress.hpp"
 #include "protocol.hpp"
 
 #include <constellation/channel.hpp>
@@ -116,6 +117,7 @@ class driver : public std::enable_shared_from_this<driver> {
   std::map<std::uint64_t, std::map<std::uint32_t, std::uint32_t>> caches_;  // cache -> partition -> slot
   std::uint64_t next_task_id_ = 1;
   std::size_t replacements_ = 0;
+  action_progress* progress_ = nullptr;  // the running action's line
 
   std::mutex events_mutex_;
   std::condition_variable events_changed_;
