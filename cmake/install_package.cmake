@@ -1,16 +1,17 @@
 # `cmake --install build --prefix P` makes constellation usable from another CMake project:
 #   find_package(constellation CONFIG REQUIRED)
-#   target_link_libraries(app PRIVATE constellation::constellation)
+#   target_link_libraries(app PRIVATE constellation::constellation)   # and constellation::dataflow
 include(CMakePackageConfigHelpers)
 
 set(constellation_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/constellation)
 
-install(TARGETS constellation EXPORT constellation_targets
+install(TARGETS constellation constellation_dataflow EXPORT constellation_targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # Only include/constellation/ is public; src/ holds internal headers and stays out of the package.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/libconstellation/include/constellation
+                  ${PROJECT_SOURCE_DIR}/dataflow/include/constellation
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(EXPORT constellation_targets
