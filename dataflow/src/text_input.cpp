@@ -139,6 +139,9 @@ std::vector<std::vector<file_range>> split_text_input(const std::string& path, s
 
 void read_lines(const file_range& range, function_ref<void(std::string_view)> line, function_ref<bool()> stop_requested) {
   if (range.end <= range.begin) return;
+  // The buffers outlive the reader: its destructor waits for a read still writing into one.
+  auto current = std::make_unique<char[]>(chunk_bytes);
+  auto next = std::make_unique<char[]>(chunk_bytes);
   read_ahead file(range.path);
   // Start one byte early: if that byte is not '\n', the range begins inside a line that belongs to
   // the range before it, which is skipped.
@@ -146,8 +149,6 @@ void read_lines(const file_range& range, function_ref<void(std::string_view)> li
   bool skipping = range.begin > 0;
   std::uint64_t line_start = offset;  // file offset of the first byte of carry
   std::string carry;
-  auto current = std::make_unique<char[]>(chunk_bytes);
-  auto next = std::make_unique<char[]>(chunk_bytes);
   file.start(current.get(), chunk_bytes, offset);
   std::size_t n = file.wait();
   auto emit = [&](std::string_view text) {

@@ -203,7 +203,8 @@ struct codec<std::vector<T>> {
       value.resize(n);
       std::memcpy(value.data(), in.take(n * sizeof(T)), n * sizeof(T));
     } else {
-      if (n > in.left()) throw decode_error("dataflow: a vector is longer than its message");
+      // Each element takes a byte at least, unless its type is empty (std::tuple<>).
+      if (!std::is_empty_v<T> && n > in.left()) throw decode_error("dataflow: a vector is longer than its message");
       value.clear();
       value.reserve(n);
       for (std::uint64_t i = 0; i < n; ++i) codec<T>::decode(in, value.emplace_back());
