@@ -26,7 +26,16 @@ fi
 
 status=0
 "$build/bench/dataflow/dataflow_baselines/dataflow_baselines" --scale "$dask_scale" --dask || status=1
+# One process per workload and worker count: each figure starts from a fresh job (its peak
+# memory is its own), and a second dataflow::context in one process can hang at the time of
+# writing (its worker never receives a command), which would stop the rest of the run.
 if [[ $have_framework == 1 ]]; then
-  "$build/bench/dataflow/dataflow_bench/dataflow_bench" --scale "$scale" || status=1
+  for workload in empty_job word_count sort join page_rank k_means narrow_chain; do
+    for workers in 2 1; do
+      [[ $workload == empty_job && $workers == 1 ]] && continue
+      "$build/bench/dataflow/dataflow_bench/dataflow_bench" --scale "$scale" --workers "$workers" \
+        "$workload" || status=1
+    done
+  done
 fi
 exit $status
