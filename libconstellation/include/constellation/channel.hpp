@@ -49,17 +49,19 @@ T decode_message(const receiving_end& end, received_message&& message) {
 }
 
 // Runs handler on its own executor, holding that executor's work count until then, as Asio's
-// sockets do, so that io_context::run() does not return while an operation is pending.
+// sockets do, so that io_context::run() does not return while an operation is pending. The work
+// guard travels with the posted handler: once post() has returned, the completing thread touches
+// the executor no more, so the handler may run and its owner tear the io_context down at once.
 template <class Handler, class... Args>
 auto bind_completion(Handler handler, auto&& convert) {
   auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
   return [handler = std::move(handler), work = std::move(work), convert = std::move(convert)](
              boost::system::error_code ec, auto&&... raw) mutable {
     auto executor = work.get_executor();
-    boost::asio::post(executor, [handler = std::move(handler), result = convert(ec, std::move(raw)...)]() mutable {
+    boost::asio::post(executor, [handler = std::move(handler), work = std::move(work),
+                                 result = convert(ec, std::move(raw)...)]() mutable {
       std::apply(std::move(handler), std::move(result));
     });
-    work.reset();
   };
 }
 
