@@ -28,7 +28,7 @@ std::size_t usable_cores() {
 
 // A deployed job with workers = 0 takes what the cluster has room for now, up to this many.
 constexpr std::size_t most_workers_found = 1024;
-// How long it waits for room for its first worker before it gives up.
+// How long it waits for room for a worker before it gives up.
 constexpr auto first_worker_patience = std::chrono::seconds(60);
 
 // The driver takes charge of its workers' failures: a lost worker is replaced and its work redone,
@@ -44,30 +44,50 @@ class trapping_exits {
 
 }  // namespace
 
+// A receiving side whose thread has stopped, kept to the end of the process: the channel runtime
+// may still complete a receive into it (a worker that outlived the shutdown's wait), and its
+// io_context must then exist, though it runs nothing more.
+void retire_receiving(std::unique_ptr<void, void (*)(void*)> side) {
+  static std::mutex mutex;
+  static auto* retired = new std::vector<std::unique_ptr<void, void (*)(void*)>>();  // never destroyed
+  std::lock_guard lock(mutex);
+  retired->push_back(std::move(side));
+}
+
 driver::driver(const options& o) : options_(o) {
-  io_thread_ = std::thread([this] { io_.run(); });
+  receiving_->thread = std::thread([side = receiving_.get()] { side->io.run(); });
 }
 
 driver::~driver() {
   shutdown();
-  work_.reset();
-  io_.stop();
-  io_thread_.join();
-  receivers_.clear();
+  receiving_->work.reset();
+  receiving_->io.stop();
+  receiving_->thread.join();
+  retire_receiving({receiving_.release(), [](void* side) { delete static_cast<receiving_side*>(side); }});
 }
 
+// Waits a bounded time for room (a cluster that lost a node may have none), then gives up.
 void driver::spawn_worker(std::uint32_t s) {
   trapping_exits trapping;
-  auto child = spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
+  const auto deadline = std::chrono::steady_clock::now() + first_worker_patience;
+  auto spawned = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
+  while (!spawned && spawned.error().reason() == spawn_errc::no_capacity && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    spawned = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
+  }
+  if (!spawned)
+    throw job_error("dataflow: cannot start worker " + std::to_string(s) + " with " + to_string(options_.worker) +
+                    ": " + spawned.error().what());
+  const pid child = *spawned;
   if (s >= slots_.size()) slots_.resize(s + 1);
   auto& taken = slots_[s];
   taken.id = child;
   taken.to = std::make_unique<sender<command>>(child);
   taken.lost = false;
   const auto generation = ++taken.generation;
-  boost::asio::post(io_, [this, s, generation, child] {
-    receivers_.push_back(std::make_unique<receiver<report>>(child));
-    receive(s, generation, receivers_.back().get());
+  boost::asio::post(receiving_->io, [this, s, generation, child] {
+    receiving_->receivers.push_back(std::make_unique<receiver<report>>(child));
+    receive(s, generation, receiving_->receivers.back().get());
   });
 }
 
@@ -89,9 +109,9 @@ void driver::start() {
         slots_[s].id = *child;
         slots_[s].to = std::make_unique<sender<command>>(*child);
         const auto generation = ++slots_[s].generation;
-        boost::asio::post(io_, [this, s, generation, c = *child] {
-          receivers_.push_back(std::make_unique<receiver<report>>(c));
-          receive(s, generation, receivers_.back().get());
+        boost::asio::post(receiving_->io, [this, s, generation, c = *child] {
+          receiving_->receivers.push_back(std::make_unique<receiver<report>>(c));
+          receive(s, generation, receiving_->receivers.back().get());
         });
         continue;
       }
@@ -102,7 +122,11 @@ void driver::start() {
     }
   }
   partitions_ = options_.partitions != 0 ? options_.partitions : 2 * slots_.size();
-  introduce_peers();
+  try {
+    introduce_peers();
+  } catch (const worker_lost& lost) {
+    recover(lost);
+  }
 }
 
 void driver::introduce_peers() {
@@ -142,7 +166,7 @@ void driver::shutdown() {
 }
 
 void driver::receive(std::uint32_t s, std::uint64_t generation, receiver<report>* from) {
-  from->async_recv(boost::asio::bind_executor(io_, [this, s, generation, from](boost::system::error_code ec, report r) {
+  from->async_recv(boost::asio::bind_executor(receiving_->io, [this, s, generation, from](boost::system::error_code ec, report r) {
     event e;
     e.slot = s;
     e.generation = generation;
@@ -346,6 +370,19 @@ void driver::run_map_stage(const node_base& n, const stage_label& label) {
   }
 }
 
+// Replacing one worker may find another gone (introducing the new one to its peers fails): replace
+// that one too, until every slot has a live worker or replace() gives up.
+void driver::recover(worker_lost lost) {
+  for (;;) {
+    try {
+      replace(lost);
+      return;
+    } catch (const worker_lost& again) {
+      lost = again;
+    }
+  }
+}
+
 void driver::replace(const worker_lost& lost) {
   const auto workers = slots_.size();
   if (++replacements_ > 3 * workers + 3)
@@ -434,7 +471,7 @@ std::vector<std::string> driver::run_action(const char* action, const node_base&
       auto out = run_stage({action, number, stages, root.kind()}, tasks, results, std::nullopt);
       return out;
     } catch (const worker_lost& lost) {
-      replace(lost);
+      recover(lost);
     } catch (const job_error&) {
       throw;
     } catch (const std::exception& e) {

@@ -92,6 +92,7 @@ class driver : public std::enable_shared_from_this<driver> {
   void receive(std::uint32_t s, std::uint64_t generation, receiver<report>* from);
   void send(std::uint32_t s, const command& c);
   event next_event();
+  void recover(worker_lost lost);
   void replace(const worker_lost& lost);
 
   std::vector<const node_base*> plan(const node_base& root) const;
@@ -123,10 +124,16 @@ class driver : public std::enable_shared_from_this<driver> {
   std::condition_variable events_changed_;
   std::deque<event> events_;
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
-  std::vector<std::unique_ptr<receiver<report>>> receivers_;  // receiving thread only
-  std::thread io_thread_;
+  // The thread that receives the workers' reports, with its receivers. A receive still pending
+  // when the driver ends completes later, into this io_context: so it outlives the driver (see
+  // retire_receiving()).
+  struct receiving_side {
+    boost::asio::io_context io;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work = boost::asio::make_work_guard(io);
+    std::vector<std::unique_ptr<receiver<report>>> receivers;  // its thread only
+    std::thread thread;
+  };
+  std::unique_ptr<receiving_side> receiving_ = std::make_unique<receiving_side>();
 };
 
 }  // namespace constellation::dataflow::detail

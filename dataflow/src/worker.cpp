@@ -27,13 +27,11 @@ class worker final : public task_context {
     io_thread_ = std::thread([this] { io_.run(); });
   }
 
-  ~worker() override {
+  // Stops receiving. The worker itself stays until the process exits (see worker_main).
+  void stop_receiving() {
     work_.reset();
     io_.stop();
     io_thread_.join();
-    // Pending receives hold work on io_: let them go while it exists.
-    from_peer_.clear();
-    retired_.clear();
   }
 
   void run() {
@@ -207,8 +205,13 @@ class worker final : public task_context {
 }  // namespace
 
 void worker_main(pid driver, std::uint32_t slot, std::uint64_t budget) {
-  worker w(driver, slot, budget);
-  w.run();
+  // Never destroyed: when the worker's function returns the process exits, and the channel runtime
+  // may still complete a receive from a peer into its io_context while it delivers the last
+  // messages. A static pointer keeps it reachable for leak checkers.
+  static worker* self = nullptr;
+  self = new worker(driver, slot, budget);
+  self->run();
+  self->stop_receiving();
 }
 
 }  // namespace constellation::dataflow::detail

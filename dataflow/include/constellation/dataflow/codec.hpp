@@ -192,8 +192,9 @@ template <class T>
 struct codec<std::vector<T>> {
   static void encode(std::string& out, const std::vector<T>& value) {
     put_varint(out, value.size());
-    if constexpr (std::is_arithmetic_v<T>) out.append(reinterpret_cast<const char*>(value.data()), value.size() * sizeof(T));
-    else
+    if constexpr (std::is_arithmetic_v<T>) {
+      if (!value.empty()) out.append(reinterpret_cast<const char*>(value.data()), value.size() * sizeof(T));
+    } else
       for (const auto& e : value) codec<T>::encode(out, e);
   }
   static void decode(reader& in, std::vector<T>& value) {
@@ -201,7 +202,8 @@ struct codec<std::vector<T>> {
     if constexpr (std::is_arithmetic_v<T>) {
       if (n > in.left() / sizeof(T)) throw decode_error("dataflow: a vector is longer than its message");
       value.resize(n);
-      std::memcpy(value.data(), in.take(n * sizeof(T)), n * sizeof(T));
+      const char* bytes = in.take(n * sizeof(T));
+      if (n > 0) std::memcpy(value.data(), bytes, n * sizeof(T));
     } else {
       // Each element takes a byte at least, unless its type is empty (std::tuple<>).
       if (!std::is_empty_v<T> && n > in.left()) throw decode_error("dataflow: a vector is longer than its message");
