@@ -219,6 +219,13 @@ bool driver::is_cached(std::uint64_t cache, std::size_t partition) const {
   return found != caches_.end() && found->second.contains(static_cast<std::uint32_t>(partition));
 }
 
+bool driver::is_cached_at_target(std::uint64_t cache, std::size_t partition) const {
+  auto found = caches_.find(cache);
+  if (found == caches_.end()) return false;
+  auto held = found->second.find(static_cast<std::uint32_t>(partition));
+  return held != found->second.end() && held->second == target_slot_;
+}
+
 std::uint32_t driver::shuffle_attempt(std::uint64_t shuffle, std::size_t partition) const {
   auto found = shuffles_.find(shuffle);
   if (found == shuffles_.end() || partition >= found->second.attempt.size()) return 0;
@@ -281,9 +288,10 @@ std::vector<std::string> driver::run_stage(const stage_label& label, std::vector
     c.what = command::kind::task;
     c.task_id = next_task_id_++;
     c.partition = static_cast<std::uint32_t>(tasks[i].index);
+    target_slot_ = place(tasks[i]);
     c.bytes = tasks[i].bytes();
     in_flight[c.task_id] = i;
-    send(place(tasks[i]), c);
+    send(target_slot_, c);
   }
   const std::size_t sent = in_flight.size();
   if (flush) {

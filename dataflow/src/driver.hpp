@@ -45,6 +45,7 @@ class driver : public std::enable_shared_from_this<driver> {
   void forget_node(std::uint64_t id);
 
   bool is_cached(std::uint64_t cache, std::size_t partition) const;
+  bool is_cached_at_target(std::uint64_t cache, std::size_t partition) const;
   std::uint32_t shuffle_attempt(std::uint64_t shuffle, std::size_t partition) const;
 
   std::vector<std::string> run_action(const char* action, const node_base& root, std::span<const std::size_t> partitions,
@@ -117,6 +118,7 @@ class driver : public std::enable_shared_from_this<driver> {
   std::map<std::uint64_t, shuffle_state> shuffles_;
   std::map<std::uint64_t, std::map<std::uint32_t, std::uint32_t>> caches_;  // cache -> partition -> slot
   std::uint64_t next_task_id_ = 1;
+  std::uint32_t target_slot_ = 0;  // the worker of the task being written
   std::size_t replacements_ = 0;
   action_progress* progress_ = nullptr;  // the running action's line
 

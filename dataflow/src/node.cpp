@@ -27,6 +27,9 @@ std::optional<origin> node_base::origin_of(std::size_t p) const {
 
 std::size_t default_partitions(const driver& d) { return d.default_partitions(); }
 bool is_cached(const driver& d, std::uint64_t cache, std::size_t partition) { return d.is_cached(cache, partition); }
+bool is_cached_at_target(const driver& d, std::uint64_t cache, std::size_t partition) {
+  return d.is_cached_at_target(cache, partition);
+}
 std::uint32_t shuffle_attempt(const driver& d, std::uint64_t shuffle, std::size_t partition) {
   return d.shuffle_attempt(shuffle, partition);
 }

@@ -70,6 +70,11 @@ class worker final : public task_context {
 
   void read_blocks(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
                    function_ref<void(std::string_view)> visit) override {
+    // Blocks go to the partition's owner only: anywhere else the partition would look empty.
+    if (partition % workers_ != slot_)
+      throw std::logic_error("dataflow: partition " + std::to_string(partition) + " of shuffle " +
+                             std::to_string(shuffle) + " read by worker " + std::to_string(slot_) +
+                             ", not by its owner " + std::to_string(partition % workers_));
     store_->read(shuffle, partition, attempt, [&](std::string_view b) { visit(b); });
   }
 

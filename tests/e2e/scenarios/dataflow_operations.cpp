@@ -135,6 +135,21 @@ void check_inputs(e2e::dataflow::tally& t, df::context& ctx, const std::string& 
   auto name_table = ctx.parallelize(names, 3).map([](const kv& p) { return p; });
   t.same_items(label + " join", keyed.join(name_table).collect(), expected_join);
   t.same_items(label + " left_outer_join", keyed.left_outer_join(name_table).collect(), expected_outer);
+
+  // Datasets partitioned alike by key join without a shuffle; a cache on one side keeps it so.
+  auto summed = keyed.reduce_by_key(add);
+  auto counted = keyed.map_values([](const std::uint64_t&) { return std::uint64_t{1}; }).reduce_by_key(add).cache();
+  std::map<std::uint64_t, std::uint64_t> counts;
+  for (auto [k, v] : pairs) counts[k] += 1;
+  std::vector<joined> expected_local;
+  for (auto [k, total] : sums) expected_local.push_back({k, {total, counts[k]}});
+  t.same_items(label + " join of datasets partitioned alike", summed.join(counted).collect(), expected_local);
+  t.same_items(label + " join of datasets partitioned alike, again", summed.filter([](const kv&) { return true; }).join(counted).collect(), expected_local);
+
+  // A union whose second side is a shuffle's output: its partitions are read where they live.
+  std::vector<std::uint64_t> with_unique(xs);
+  with_unique.insert(with_unique.end(), unique.begin(), unique.end());
+  t.same_items(label + " union with a shuffle's output", ctx.parallelize(xs, 3).union_with(data.distinct()).collect(), with_unique);
 }
 
 }  // namespace

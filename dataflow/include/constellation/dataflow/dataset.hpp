@@ -336,9 +336,13 @@ auto dataset_api<Self, T>::join_with(const Other& other) const {
                 "dataflow: join's argument must be a dataset of pairs with the same key type");
   using W = typename OT::second_type;
   auto left = erased();
+  auto right = other.as_node();
+  if (left->hash_partitioned() != 0 && left->hash_partitioned() == right->hash_partitioned())
+    return dataset<join_output<K, V, W, Outer>>(
+        std::make_shared<local_join_node<K, V, W, Outer>>(std::move(left), std::move(right)));
   const auto parts = wide_partitions(*left);
   return dataset<join_output<K, V, W, Outer>>(
-      std::make_shared<join_node<K, V, W, Outer>>(std::move(left), other.as_node(), parts));
+      std::make_shared<join_node<K, V, W, Outer>>(std::move(left), std::move(right), parts));
 }
 
 template <class Self, class T>

@@ -65,6 +65,7 @@ struct map_op : user_step<F, State> {
 
 template <class F, class State>
 struct filter_op : user_step<F, State> {
+  static constexpr bool keeps_keys = true;
   template <class In>
   using output = In;
   template <class In, class Next>
@@ -92,6 +93,7 @@ struct key_by_op : user_step<F, State> {
 
 template <class F, class State>
 struct map_values_op : user_step<F, State> {
+  static constexpr bool keeps_keys = true;
   template <class In>
   using output = std::pair<typename In::first_type,
                            typename user_result<F, State, const typename In::second_type&>::type>;
@@ -130,6 +132,7 @@ struct flat_map_op : user_step<F, State> {
 // Bernoulli sampling, deterministic for a seed and a partitioning: each partition draws from its
 // own generator seeded by (seed, partition).
 struct sample_op {
+  static constexpr bool keeps_keys = true;
   double fraction = 0;
   std::uint64_t seed = 0;
   template <class In>
@@ -158,9 +161,18 @@ struct sample_op {
 };
 
 // One step of a chain: an operation and the element type it reads.
+// Whether an operation leaves every pair's key where it was (so a hash partitioning survives it).
+template <class Op>
+constexpr bool keeps_keys() {
+  if constexpr (requires { Op::keeps_keys; }) return Op::keeps_keys;
+  else
+    return false;
+}
+
 template <class In, class Op>
 struct step {
   using input = In;
+  using operation = Op;
   using output = typename Op::template output<In>;
   Op op;
 };
@@ -198,6 +210,11 @@ class fused_node final : public node<chain_output<In, Steps...>> {
 
   std::vector<const node_base*> parents() const override { return {parent_.get()}; }
   std::string kind() const override { return "map"; }
+  std::size_t hash_partitioned() const override {
+    if constexpr ((keeps_keys<typename Steps::operation>() && ...)) return parent_->hash_partitioned();
+    else
+      return 0;
+  }
 
   void compute(task_context& tc, std::size_t p, batch_sink<Out> out) const override {
     batch_buffer<Out> buffer(out);

@@ -29,7 +29,9 @@ class driver;  // the context's scheduler (src/driver.hpp)
 
 // What nodes ask the driver while a task is written (implemented in src/driver.cpp).
 std::size_t default_partitions(const driver& d);
-bool is_cached(const driver& d, std::uint64_t cache, std::size_t partition);
+bool is_cached(const driver& d, std::uint64_t cache, std::size_t partition);  // by any worker
+// By the worker the task being written goes to: only then does the task leave out the lineage.
+bool is_cached_at_target(const driver& d, std::uint64_t cache, std::size_t partition);
 std::uint32_t shuffle_attempt(const driver& d, std::uint64_t shuffle, std::size_t partition);
 
 // What a worker offers the task it runs.
@@ -90,6 +92,10 @@ class node_base {
   virtual const class wide_base* wide() const { return nullptr; }
   // A cache: partitions kept in the workers once computed.
   virtual bool is_cache() const { return false; }
+  // n when this is a dataset of pairs whose partition p holds exactly the keys k with
+  // hash_partition(k, n) == p (the output of a keyed shuffle, and what keeps its keys); else 0.
+  // Two datasets partitioned alike join without a shuffle.
+  virtual std::size_t hash_partitioned() const { return 0; }
   virtual std::string kind() const = 0;  // "map", "reduce_by_key", ... for messages
 
   // Dataset handles on this node (not lineage links): what the user can still act on.

@@ -98,6 +98,10 @@ class shuffle_node : public node<Out>, public wide_base {
   shuffle_node(std::shared_ptr<driver> d, std::size_t partitions) : node<Out>(std::move(d), partitions) {}
 
   const wide_base* wide() const override { return this; }
+  // Partition p is read where its blocks were sent: by the worker that owns p.
+  std::optional<origin> origin_of(std::size_t p) const override { return origin{this, p}; }
+  // Every keyed shuffle routes by hash_partition over its partitions (sort overrides this).
+  std::size_t hash_partitioned() const override { return this->partitions(); }
 
   void save(std::string& out, std::size_t r) const override {
     save_loader<Self>(out);
@@ -161,7 +165,6 @@ class unary_shuffle : public shuffle_node<Out, Self> {
       : shuffle_node<Out, Self>(parent->owner_ptr(), partitions), parent_(std::move(parent)) {}
 
   std::vector<const node_base*> parents() const override { return {parent_.get()}; }
-  std::optional<origin> origin_of(std::size_t) const override { return std::nullopt; }
   std::size_t map_tasks() const override { return parent_->partitions(); }
   std::optional<origin> map_origin(std::size_t task) const override { return parent_->origin_of(task); }
   void save_map_input(std::string& out, std::size_t task) const { parent_->save(out, task); }
@@ -286,6 +289,7 @@ class distinct_node final : public unary_shuffle<T, T, distinct_node<T>> {
  public:
   distinct_node(node_ptr<T> parent, std::size_t partitions) : base(std::move(parent), partitions) {}
   std::string kind() const override { return "distinct"; }
+  std::size_t hash_partitioned() const override { return 0; }  // not by a key
   void save_config(std::string&) const {}
   void load_config(reader&) {}
 
@@ -328,6 +332,7 @@ class repartition_node final : public unary_shuffle<T, T, repartition_node<T>> {
  public:
   repartition_node(node_ptr<T> parent, std::size_t partitions) : base(std::move(parent), partitions) {}
   std::string kind() const override { return "repartition"; }
+  std::size_t hash_partitioned() const override { return 0; }  // not by a key
   void save_config(std::string&) const {}
   void load_config(reader&) {}
 
@@ -358,6 +363,17 @@ class repartition_node final : public unary_shuffle<T, T, repartition_node<T>> {
 template <class K, class V, class W, bool Outer>
 using join_output = std::pair<K, std::pair<V, std::conditional_t<Outer, std::optional<W>, W>>>;
 
+// Streams a left pair through a table of the right side's values by key.
+template <class K, class V, class W, bool Outer, class Table, class Out>
+void probe(const Table& table, std::pair<K, V>&& left, batch_buffer<Out>& out) {
+  auto match = table.find(left.first);
+  if (match == table.end()) {
+    if constexpr (Outer) out.push(Out(std::move(left.first), {std::move(left.second), std::nullopt}));
+    return;
+  }
+  for (const auto& w : match->second) out.push(Out(left.first, {left.second, w}));
+}
+
 template <class K, class V, class W, bool Outer>
 class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_node<K, V, W, Outer>> {
   using Out = join_output<K, V, W, Outer>;
@@ -370,7 +386,6 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
 
   std::string kind() const override { return Outer ? "left_outer_join" : "join"; }
   std::vector<const node_base*> parents() const override { return {left_.get(), right_.get()}; }
-  std::optional<origin> origin_of(std::size_t) const override { return std::nullopt; }
   std::size_t map_tasks() const override { return left_->partitions() + right_->partitions(); }
   std::optional<origin> map_origin(std::size_t task) const override {
     return task < left_->partitions() ? left_->origin_of(task) : right_->origin_of(task - left_->partitions());
@@ -416,15 +431,7 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
     batch_buffer<Out> out(sink);
     for (auto& block : left_blocks) {
       reader in(block);
-      while (!in.done()) {
-        auto entry = decode<std::pair<K, V>>(in);
-        auto match = table.find(entry.first);
-        if (match == table.end()) {
-          if constexpr (Outer) out.push(Out(std::move(entry.first), {std::move(entry.second), std::nullopt}));
-          continue;
-        }
-        for (const auto& w : match->second) out.push(Out(entry.first, {entry.second, w}));
-      }
+      while (!in.done()) probe<K, V, W, Outer>(table, decode<std::pair<K, V>>(in), out);
       block = std::string();
     }
     out.flush();
@@ -443,6 +450,59 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
     out.finish();
   }
 
+  node_ptr<std::pair<K, V>> left_;
+  node_ptr<std::pair<K, W>> right_;
+};
+
+// A join of two datasets partitioned alike by key (outputs of keyed shuffles over the same number
+// of partitions, and what keeps their keys): partition p of each side holds the same keys, so
+// partition p of the join reads partition p of both where they are, with no shuffle. Iterative
+// jobs (PageRank's cached links joined with each round's ranks) then shuffle only what changed.
+template <class K, class V, class W, bool Outer>
+class local_join_node final : public node<join_output<K, V, W, Outer>> {
+  using Out = join_output<K, V, W, Outer>;
+
+ public:
+  local_join_node(node_ptr<std::pair<K, V>> left, node_ptr<std::pair<K, W>> right)
+      : node<Out>(left->owner_ptr(), left->partitions()), left_(std::move(left)), right_(std::move(right)) {}
+
+  std::string kind() const override { return Outer ? "left_outer_join" : "join"; }
+  std::vector<const node_base*> parents() const override { return {left_.get(), right_.get()}; }
+  std::size_t hash_partitioned() const override { return left_->hash_partitioned(); }
+  // A shuffle's partition cannot move; a cached one is recomputed where the task runs if need be.
+  std::optional<origin> origin_of(std::size_t p) const override {
+    auto left = left_->origin_of(p), right = right_->origin_of(p);
+    if (left && left->stored->wide()) return left;
+    if (right && right->stored->wide()) return right;
+    return left ? left : right;
+  }
+
+  void compute(task_context& tc, std::size_t p, batch_sink<Out> sink) const override {
+    std::unordered_map<K, std::vector<W>> table;
+    right_->compute(tc, p, [&](std::span<std::pair<K, W>> batch) {
+      for (auto& entry : batch) table[std::move(entry.first)].push_back(std::move(entry.second));
+    });
+    batch_buffer<Out> out(sink);
+    left_->compute(tc, p, [&](std::span<std::pair<K, V>> batch) {
+      for (auto& entry : batch) probe<K, V, W, Outer>(table, std::move(entry), out);
+    });
+    out.flush();
+  }
+
+  void save(std::string& out, std::size_t p) const override {
+    save_loader<local_join_node>(out);
+    left_->save(out, p);
+    right_->save(out, p);
+  }
+  static node_ptr<Out> load(reader& in) {
+    auto left = load_node<std::pair<K, V>>(in);
+    auto right = load_node<std::pair<K, W>>(in);
+    return std::shared_ptr<local_join_node>(new local_join_node(1, std::move(left), std::move(right)));
+  }
+
+ private:
+  local_join_node(std::size_t partitions, node_ptr<std::pair<K, V>> left, node_ptr<std::pair<K, W>> right)
+      : node<Out>(partitions), left_(std::move(left)), right_(std::move(right)) {}
   node_ptr<std::pair<K, V>> left_;
   node_ptr<std::pair<K, W>> right_;
 };

@@ -68,6 +68,7 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
   sort_node(node_ptr<T> parent, std::size_t partitions, KeyOf key_of = {})
       : base(std::move(parent), partitions), key_of_(std::move(key_of)) {}
   std::string kind() const override { return "sort"; }
+  std::size_t hash_partitioned() const override { return 0; }  // by ranges of keys
 
   bool needs_sampling() const override { return !sampled_ && this->partitions() > 1; }
 

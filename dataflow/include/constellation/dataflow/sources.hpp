@@ -199,6 +199,7 @@ class cache_node final : public node<T> {
   std::vector<const node_base*> parents() const override { return {parent_.get()}; }
   std::string kind() const override { return "cache"; }
   bool is_cache() const override { return true; }
+  std::size_t hash_partitioned() const override { return parent_->hash_partitioned(); }
   std::optional<origin> origin_of(std::size_t p) const override {
     if (is_cached(this->owner(), this->id(), p)) return origin{this, p};
     return parent_->origin_of(p);
@@ -226,7 +227,7 @@ class cache_node final : public node<T> {
   void save(std::string& out, std::size_t p) const override {
     save_loader<cache_node>(out);
     encode(out, this->id());
-    const bool present = is_cached(this->owner(), this->id(), p);
+    const bool present = is_cached_at_target(this->owner(), this->id(), p);
     encode(out, present);
     if (!present) parent_->save(out, p);
   }
