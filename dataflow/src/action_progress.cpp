@@ -40,10 +40,12 @@ void action_progress::stage(std::size_t number, std::size_t stages, const std::s
   report(true);
 }
 
-void action_progress::task_done(std::uint64_t records_in, std::uint64_t shuffle_bytes, std::uint64_t result_bytes) {
+void action_progress::task_done(std::uint64_t records_in, std::uint64_t shuffle_bytes, std::uint64_t spill_bytes,
+                                std::uint64_t result_bytes) {
   ++done_;
   records_in_ += records_in;
   shuffle_bytes_ += shuffle_bytes;
+  spill_bytes_ += spill_bytes;
   result_bytes_ += result_bytes;
   report(done_ == tasks_);
 }
@@ -58,15 +60,16 @@ void action_progress::report(bool now) {
   std::snprintf(timing, sizeof timing, "%.1f s", elapsed);
   const std::string text = action_ + ": stage " + std::to_string(stage_) + "/" + std::to_string(stages_) + " (" +
                            kind_ + ") tasks " + std::to_string(done_) + "/" + std::to_string(tasks_) + ", " +
-                           std::to_string(records_in_) + " records in, shuffle " + human_bytes(shuffle_bytes_) +
+                           std::to_string(records_in_) + " records in, shuffle " + human_bytes(shuffle_bytes_) + ", spill " + human_bytes(spill_bytes_) +
                            ", results " + human_bytes(result_bytes_) + ", " + timing;
-  const std::array<std::pair<std::string_view, double>, 8> figures{{
+  const std::array<std::pair<std::string_view, double>, 9> figures{{
       {"stage", double(stage_)},
       {"stages", double(stages_)},
       {"tasks_done", double(done_)},
       {"tasks", double(tasks_)},
       {"records_in", double(records_in_)},
       {"shuffle_bytes", double(shuffle_bytes_)},
+      {"spill_bytes", double(spill_bytes_)},
       {"result_bytes", double(result_bytes_)},
       {"elapsed_seconds", elapsed},
   }};

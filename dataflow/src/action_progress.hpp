@@ -17,7 +17,8 @@ class action_progress {
   action_progress& operator=(const action_progress&) = delete;
 
   void stage(std::size_t number, std::size_t stages, const std::string& kind, std::size_t tasks);
-  void task_done(std::uint64_t records_in, std::uint64_t shuffle_bytes, std::uint64_t result_bytes);
+  void task_done(std::uint64_t records_in, std::uint64_t shuffle_bytes, std::uint64_t spill_bytes,
+                 std::uint64_t result_bytes);
 
  private:
   void report(bool now);
@@ -26,7 +27,7 @@ class action_progress {
   std::string action_;
   std::string kind_;
   std::size_t stage_ = 0, stages_ = 0, tasks_ = 0, done_ = 0;
-  std::uint64_t records_in_ = 0, shuffle_bytes_ = 0, result_bytes_ = 0;
+  std::uint64_t records_in_ = 0, shuffle_bytes_ = 0, spill_bytes_ = 0, result_bytes_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_report_{};
   bool shown_ = false;

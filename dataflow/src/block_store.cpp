@@ -4,17 +4,42 @@
 
 namespace constellation::dataflow::detail {
 
+void block_store::forget(const stored_block& b) {
+  if (b.bytes) bytes_ -= b.size;
+  else
+    spill_->release(b.offset, b.size);  // storage is released as soon as nobody can read it
+}
+
 void block_store::add(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t partition, std::string bytes) {
-  std::lock_guard lock(mutex_);
-  auto& p = partitions_[{shuffle, partition}];
-  if (attempt < p.attempt) return;
-  if (attempt > p.attempt) {
-    for (const auto& b : p.blocks) bytes_ -= b->size();
-    p.blocks.clear();
-    p.attempt = attempt;
+  std::unique_lock lock(mutex_);
+  {
+    auto& p = partitions_[{shuffle, partition}];
+    if (attempt < p.attempt) return;
+    if (attempt > p.attempt) {
+      for (const auto& b : p.blocks) forget(b);
+      p.blocks.clear();
+      p.attempt = attempt;
+    }
   }
-  bytes_ += bytes.size();
-  p.blocks.push_back(std::make_shared<const std::string>(std::move(bytes)));
+  stored_block block;
+  block.size = bytes.size();
+  if (bytes_ + bytes.size() <= memory_limit_) {
+    bytes_ += bytes.size();
+    block.bytes = std::make_shared<const std::string>(std::move(bytes));
+  } else {
+    // Written by the receiving thread, so the disk works while the worker's task computes.
+    if (!spill_) spill_ = std::make_unique<spill_file>();
+    lock.unlock();
+    block.offset = spill_->append(bytes);
+    lock.lock();
+    spilled_ += block.size;
+  }
+  auto& p = partitions_[{shuffle, partition}];
+  if (attempt < p.attempt) {  // superseded while it was written
+    forget(block);
+    return;
+  }
+  p.blocks.push_back(std::move(block));
 }
 
 void block_store::end(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t from_slot) {
@@ -37,7 +62,7 @@ void block_store::writer_replaced(std::uint32_t slot) {
 void block_store::drop(std::uint64_t shuffle) {
   std::lock_guard lock(mutex_);
   for (auto it = partitions_.lower_bound({shuffle, 0}); it != partitions_.end() && it->first.first == shuffle;) {
-    for (const auto& b : it->second.blocks) bytes_ -= b->size();
+    for (const auto& b : it->second.blocks) forget(b);
     it = partitions_.erase(it);
   }
   for (auto it = ended_.lower_bound({shuffle, 0}); it != ended_.end() && it->first.first == shuffle;)
@@ -61,16 +86,30 @@ void block_store::read(std::uint64_t shuffle, std::uint32_t partition, std::uint
   if (found->second.attempt > attempt)
     throw std::runtime_error("shuffle " + std::to_string(shuffle) + " partition " + std::to_string(partition) +
                              " was rewritten since this task was planned");
-  // Visit without the lock, so that the receiving thread goes on meanwhile; the shared blocks stay
-  // alive even if a drop or a newer attempt replaces them.
+  // Visit without the lock, so that the receiving thread goes on meanwhile; blocks in memory stay
+  // alive through their shared pointers even if a drop or a newer attempt replaces them. A drop
+  // cannot release spilled blocks under a running read: the driver drops only between actions.
   const auto blocks = found->second.blocks;
   lock.unlock();
-  for (const auto& b : blocks) visit(*b);
+  std::string loaded;
+  for (const auto& b : blocks) {
+    if (b.bytes) {
+      visit(*b.bytes);
+    } else {
+      spill_->read(b.offset, b.size, loaded);
+      visit(loaded);
+    }
+  }
 }
 
 std::size_t block_store::bytes() const {
   std::lock_guard lock(mutex_);
   return bytes_;
+}
+
+std::uint64_t block_store::spilled_bytes() const {
+  std::lock_guard lock(mutex_);
+  return spilled_;
 }
 
 }  // namespace constellation::dataflow::detail

@@ -7,6 +7,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+
+#include <constellation/dataflow/spill.hpp>
 #include <mutex>
 #include <set>
 #include <string>
@@ -17,7 +19,8 @@ namespace constellation::dataflow::detail {
 
 class block_store {
  public:
-  explicit block_store(std::size_t writers) : writers_(writers) {}
+  // Blocks beyond memory_limit bytes are written to a spill file, and read back when visited.
+  block_store(std::size_t writers, std::size_t memory_limit) : writers_(writers), memory_limit_(memory_limit) {}
 
   // A newer attempt replaces what an older one left; a block of an older attempt is stale and
   // dropped.
@@ -34,14 +37,26 @@ class block_store {
   void read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
             const std::function<void(std::string_view)>& visit);
 
-  std::size_t bytes() const;
+  std::size_t bytes() const;           // held in memory
+  std::uint64_t spilled_bytes() const;  // written to disk so far
 
  private:
+  // A block in memory, or on the spill file at offset.
+  struct stored_block {
+    std::shared_ptr<const std::string> bytes;
+    std::uint64_t offset = 0;
+    std::size_t size = 0;
+  };
   struct partition_blocks {
     std::uint32_t attempt = 0;
-    std::vector<std::shared_ptr<const std::string>> blocks;
+    std::vector<stored_block> blocks;
   };
+  void forget(const stored_block& b);  // with the lock held
+
   const std::size_t writers_;
+  const std::size_t memory_limit_;
+  std::unique_ptr<spill_file> spill_;  // created at the first block that does not fit
+  std::uint64_t spilled_ = 0;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::map<std::pair<std::uint64_t, std::uint32_t>, partition_blocks> partitions_;

@@ -317,7 +317,7 @@ std::vector<std::string> driver::run_stage(const stage_label& label, std::vector
     switch (e.r.what) {
       case report::kind::result_part: partial[i] += e.r.bytes; break;
       case report::kind::done:
-        if (progress_) progress_->task_done(e.r.records_in, e.r.shuffle_bytes, partial[i].size());
+        if (progress_) progress_->task_done(e.r.records_in, e.r.shuffle_bytes, e.r.spill_bytes, partial[i].size());
         results[i] = std::move(partial[i]);
         partial.erase(i);
         for (const auto& [cache, partition] : e.r.kept) caches_[cache][partition] = e.slot;

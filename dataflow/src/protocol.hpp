@@ -56,10 +56,11 @@ struct report {
   std::vector<std::pair<std::uint64_t, std::uint32_t>> kept;
   std::uint64_t records_in = 0;
   std::uint64_t shuffle_bytes = 0;
+  std::uint64_t spill_bytes = 0;
 
   template <class Archive>
   void serialize(Archive& a) {
-    a(what, task_id, bytes, error, kept, records_in, shuffle_bytes);
+    a(what, task_id, bytes, error, kept, records_in, shuffle_bytes, spill_bytes);
   }
 };
 

@@ -97,13 +97,15 @@ class worker final : public task_context {
     to_driver_.send(r);
   }
   void count_records_in(std::size_t n) override { records_in_ += n; }
+  void count_spilled(std::size_t bytes) override { spilled_ += bytes; }
 
  private:
   // The first peers command tells how many workers the job has; later ones replace lost peers.
   void meet(const std::vector<pid>& peers) {
     if (!store_) {
       workers_ = static_cast<std::uint32_t>(peers.size());
-      store_ = std::make_unique<block_store>(workers_);
+      // Received blocks beyond a quarter of the memory budget wait on disk.
+      store_ = std::make_unique<block_store>(workers_, budget_ / 4);
       to_peer_.resize(workers_);
       from_peer_.resize(workers_);
     }
@@ -139,7 +141,8 @@ class worker final : public task_context {
     task_id_ = c.task_id;
     stop_ = false;
     kept_.clear();
-    records_in_ = shuffle_bytes_ = 0;
+    records_in_ = shuffle_bytes_ = spilled_ = 0;
+    const auto store_spilled = store_ ? store_->spilled_bytes() : 0;
     report r;
     r.task_id = c.task_id;
     try {
@@ -158,6 +161,7 @@ class worker final : public task_context {
     }
     r.records_in = records_in_;
     r.shuffle_bytes = shuffle_bytes_;
+    r.spill_bytes = spilled_ + (store_ ? store_->spilled_bytes() - store_spilled : 0);
     to_driver_.send(r);
   }
 
@@ -200,7 +204,7 @@ class worker final : public task_context {
   std::uint64_t task_id_ = 0;
   bool stop_ = false;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> kept_;
-  std::uint64_t records_in_ = 0, shuffle_bytes_ = 0;
+  std::uint64_t records_in_ = 0, shuffle_bytes_ = 0, spilled_ = 0;
 
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);

@@ -27,7 +27,7 @@ std::vector<std::string> read_all(block_store& store, std::uint64_t shuffle,
 
 TEST_CASE(
     "block_store: blocks of a partition are visited in arrival order once all writers ended") {
-  block_store store(2);
+  block_store store(2, 1 << 30);
   store.add(1, 0, 0, "a");
   store.add(1, 0, 1, "other partition");
   store.add(1, 0, 0, "b");
@@ -41,7 +41,7 @@ TEST_CASE(
 }
 
 TEST_CASE("block_store: a read waits for the last writer's end") {
-  block_store store(2);
+  block_store store(2, 1 << 30);
   store.add(1, 0, 0, "early");
   store.end(1, 0, 0);
   auto reading = std::async(std::launch::async, [&] { return read_all(store, 1, 0, 0); });
@@ -52,7 +52,7 @@ TEST_CASE("block_store: a read waits for the last writer's end") {
 }
 
 TEST_CASE("block_store: a lost writer fails a waiting read unless it had ended") {
-  block_store store(3);
+  block_store store(3, 1 << 30);
   store.end(1, 0, 0);
   store.end(1, 0, 2);
   store.writer_lost(2);  // ended already: nothing of it is missing
@@ -67,7 +67,7 @@ TEST_CASE("block_store: a lost writer fails a waiting read unless it had ended")
 }
 
 TEST_CASE("block_store: a newer attempt replaces an older one and older blocks are stale") {
-  block_store store(1);
+  block_store store(1, 1 << 30);
   store.add(1, 0, 0, "old");
   store.end(1, 0, 0);
   store.add(1, 1, 0, "new");
@@ -79,7 +79,7 @@ TEST_CASE("block_store: a newer attempt replaces an older one and older blocks a
 }
 
 TEST_CASE("block_store: drop frees a shuffle's blocks and forgets its ends") {
-  block_store store(1);
+  block_store store(1, 1 << 30);
   store.add(1, 0, 0, "one");
   store.add(1, 0, 3, "three");
   store.add(2, 0, 0, "kept");
@@ -90,4 +90,18 @@ TEST_CASE("block_store: drop frees a shuffle's blocks and forgets its ends") {
   CHECK(reading.wait_for(std::chrono::milliseconds(50)) == std::future_status::timeout);
   store.end(1, 0, 0);
   CHECK(reading.get().empty());
+}
+
+TEST_CASE("block_store: blocks beyond the memory limit wait on disk and read back the same") {
+  block_store store(1, 10);
+  const std::string big(1000, 'x');
+  store.add(1, 0, 0, "small");
+  store.add(1, 0, 0, big);
+  store.add(1, 0, 0, "tail");
+  store.end(1, 0, 0);
+  CHECK(read_all(store, 1, 0, 0) == std::vector<std::string>{"small", big, "tail"});
+  CHECK(store.bytes() <= 10);
+  CHECK(store.spilled_bytes() >= 1000);
+  store.drop(1);
+  CHECK(store.bytes() == 0);
 }

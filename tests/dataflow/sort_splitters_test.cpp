@@ -117,3 +117,26 @@ TEST_CASE("sort splitters: one output partition needs no sample") {
   const auto run = sort_in_process(input, 2, 1, 10);
   CHECK(run.output == std::vector<std::uint64_t>{1, 2, 3});
 }
+
+TEST_CASE("sort spill: a partition beyond a quarter of the memory budget is sorted in runs on disk and merged") {
+  std::vector<std::uint64_t> input(600000);
+  std::uint64_t x = 88172645463325252ull;
+  for (auto& v : input) {  // xorshift: deterministic, unordered, with repeats cut off by the modulus
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    v = x % 100000;
+  }
+  auto driver = idle_driver();
+  auto source = std::make_shared<vector_node<std::uint64_t>>(driver, input, 1, 1000);
+  sorter sort(source, 1);
+  stub_task_context tc;
+  tc.budget = 4u << 20;  // runs of 1 MiB: several runs and a rest in memory
+  sort.write(tc, *source, 0, {sort.id(), 1, {}});
+  std::vector<std::uint64_t> output;
+  sort.compute(tc, 0, [&](std::span<std::uint64_t> b) { output.insert(output.end(), b.begin(), b.end()); });
+  auto expected = input;
+  std::sort(expected.begin(), expected.end());
+  CHECK(tc.spilled > 0);
+  CHECK(output == expected);
+}

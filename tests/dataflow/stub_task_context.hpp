@@ -18,7 +18,7 @@ class stub_task_context final : public constellation::dataflow::detail::task_con
   bool stop_requested() const override { return stop_; }
   void request_stop() override { stop_ = true; }
   std::size_t workers() const override { return 1; }
-  std::size_t memory_budget() const override { return 64u << 20; }
+  std::size_t memory_budget() const override { return budget; }
 
   void push_block(std::uint64_t, std::uint32_t, std::uint32_t partition,
                   std::string&& bytes) override {
@@ -41,10 +41,13 @@ class stub_task_context final : public constellation::dataflow::detail::task_con
 
   void emit_result(std::string_view bytes) override { results.emplace_back(bytes); }
   void count_records_in(std::size_t n) override { records_in += n; }
+  void count_spilled(std::size_t bytes) override { spilled += bytes; }
 
   std::map<std::uint32_t, std::vector<std::string>> blocks;  // pushed, by partition
   std::vector<std::string> results;
   std::size_t records_in = 0;
+  std::size_t budget = 64u << 20;
+  std::size_t spilled = 0;
 
  private:
   bool stop_ = false;

@@ -62,6 +62,7 @@ class task_context {
 
   // Figures for progress reports.
   virtual void count_records_in(std::size_t n) = 0;
+  virtual void count_spilled(std::size_t bytes) = 0;
 };
 
 // Where a partition's input lives: the stored node (a shuffle's output or a cache) and its

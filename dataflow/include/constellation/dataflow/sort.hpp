@@ -8,8 +8,11 @@
 // half the input is cut across partitions like any other run of elements.
 
 #include <constellation/dataflow/shuffle.hpp>
+#include <constellation/dataflow/spill.hpp>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 #include <random>
 #include <tuple>
 
@@ -179,15 +182,90 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
     out.finish();
   }
 
+  // Sorts the partition in memory while it fits in a quarter of the memory budget; beyond that,
+  // writes sorted runs to a spill file and merges them (with what is left in memory) as it emits.
   void compute(task_context& tc, std::size_t r, batch_sink<T> sink) const override {
+    const auto less = [this](const T& a, const T& b) { return key_of_(a) < key_of_(b); };
+    const std::size_t limit = std::max<std::size_t>(tc.memory_budget() / 4, 1 << 20);
     std::vector<T> items;
-    this->template read<T>(tc, r, [&](std::uint8_t, T&& x) { items.push_back(std::move(x)); });
-    std::sort(items.begin(), items.end(), [this](const T& a, const T& b) { return key_of_(a) < key_of_(b); });
-    emit_all(std::span<T>(items), sink, tc);
+    std::size_t held = 0;
+    std::unique_ptr<spill_file> spill;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
+    this->template read<T>(tc, r, [&](std::uint8_t, T&& x) {
+      held += footprint(x);
+      items.push_back(std::move(x));
+      if (held < limit) return;
+      std::sort(items.begin(), items.end(), less);
+      if (!spill) spill = std::make_unique<spill_file>();
+      run_writer run(*spill);
+      for (const auto& item : items) {
+        encode(run.frame(), item);
+        run.next();
+      }
+      runs.push_back(run.finish());
+      tc.count_spilled(spill->size());
+      items = std::vector<T>();
+      held = 0;
+    });
+    std::sort(items.begin(), items.end(), less);
+    if (runs.empty()) {
+      emit_all(std::span<T>(items), sink, tc);
+      return;
+    }
+    merge(*spill, runs, items, less, tc, sink);
   }
 
  private:
   sort_node() = default;
+
+  // One sorted source of a merge: a run on disk, read a frame at a time, or the sorted rest in
+  // memory.
+  struct merge_source {
+    std::optional<run_reader> run;
+    std::string frame;
+    std::optional<reader> in;
+    std::vector<T>* memory = nullptr;
+    std::size_t memory_at = 0;
+    T head{};
+
+    bool advance() {
+      if (memory) {
+        if (memory_at == memory->size()) return false;
+        head = std::move((*memory)[memory_at++]);
+        return true;
+      }
+      while (!in || in->done()) {
+        if (!run->next_frame(frame)) return false;
+        in.emplace(frame);
+      }
+      head = decode<T>(*in);
+      return true;
+    }
+  };
+
+  template <class Less>
+  static void merge(spill_file& spill, const std::vector<std::pair<std::uint64_t, std::uint64_t>>& runs,
+                    std::vector<T>& rest, const Less& less, task_context& tc, batch_sink<T> sink) {
+    std::vector<merge_source> sources(runs.size() + 1);
+    for (std::size_t i = 0; i < runs.size(); ++i) sources[i].run.emplace(spill, runs[i]);
+    sources.back().memory = &rest;
+    // A min-heap of the sources' heads.
+    std::vector<merge_source*> heap;
+    for (auto& source : sources)
+      if (source.advance()) heap.push_back(&source);
+    const auto later = [&](const merge_source* a, const merge_source* b) { return less(b->head, a->head); };
+    std::make_heap(heap.begin(), heap.end(), later);
+    batch_buffer<T> out(sink);
+    while (!heap.empty() && !tc.stop_requested()) {
+      std::pop_heap(heap.begin(), heap.end(), later);
+      merge_source* smallest = heap.back();
+      out.push(std::move(smallest->head));
+      if (smallest->advance()) std::push_heap(heap.begin(), heap.end(), later);
+      else
+        heap.pop_back();
+    }
+    out.flush();
+  }
   KeyOf key_of_{};
   mutable std::vector<rank> splitters_;  // chosen once by the driver, kept for reruns
   mutable bool sampled_ = false;
