@@ -1,5 +1,6 @@
-// e2e_programs: every scenario in one binary, which keeps the build short. argv[1] names the
-// scenario; the rest of argv is the scenario's own.
+// e2e_programs (the runtime's scenarios) and e2e_dataflow_programs (the dataflow layer's): each
+// holds its scenarios in one binary, which keeps the build short. argv[1] names the scenario; the
+// rest of argv is the scenario's own.
 
 #include "scenario.hpp"
 
