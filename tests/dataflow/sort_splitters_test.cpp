@@ -131,7 +131,7 @@ TEST_CASE("sort spill: a partition beyond a quarter of the memory budget is sort
   auto source = std::make_shared<vector_node<std::uint64_t>>(driver, input, 1, 1000);
   sorter sort(source, 1);
   stub_task_context tc;
-  tc.budget = 4u << 20;  // runs of 1 MiB: several runs and a rest in memory
+  tc.budget = 8u << 20;  // runs of 1 MiB: several runs and a rest in memory
   sort.write(tc, *source, 0, {sort.id(), 1, {}});
   std::vector<std::uint64_t> output;
   sort.compute(tc, 0, [&](std::span<std::uint64_t> b) { output.insert(output.end(), b.begin(), b.end()); });

@@ -182,11 +182,12 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
     out.finish();
   }
 
-  // Sorts the partition in memory while it fits in a quarter of the memory budget; beyond that,
+  // Sorts the partition in memory while it fits in an eighth of the memory budget (a vector may
+  // briefly hold twice what it holds, beside the received blocks); beyond that,
   // writes sorted runs to a spill file and merges them (with what is left in memory) as it emits.
   void compute(task_context& tc, std::size_t r, batch_sink<T> sink) const override {
     const auto less = [this](const T& a, const T& b) { return key_of_(a) < key_of_(b); };
-    const std::size_t limit = std::max<std::size_t>(tc.memory_budget() / 4, 1 << 20);
+    const std::size_t limit = std::max<std::size_t>(tc.memory_budget() / 8, 1 << 20);
     std::vector<T> items;
     std::size_t held = 0;
     std::unique_ptr<spill_file> spill;
