@@ -125,11 +125,17 @@ TEST_CASE(
   auto& [network, cluster] = *made;
   INFO(cluster.diagnostics());
 
-  // Cut first, then deploy at once: the master sends the third node the binary and C's launch
-  // order into the cut link, before any keepalive probe would have gone out.
+  // A and B start; then the link to the third node is cut, and at once the job spawns C: the master
+  // sends the third node the binary and C's launch order into the cut link, before any keepalive
+  // probe would have gone out. (On cue rather than by timing: a sanitized build takes longer to
+  // start A and B than the master takes to notice a cut link.)
+  auto deploy = cluster.deploy({"spread_on_cue"});
+  REQUIRE_MESSAGE(deploy.wait_for_output([](const std::string& out) { return top_printed(out, "C on cue"); },
+                                         milliseconds(30000)),
+                  deploy.out() << deploy.err());
   const auto cut = clock::now();
   network.cut(2);
-  auto deploy = cluster.deploy({"spread"});
+  deploy.write_stdin("go\n");
   const bool down = cluster.wait_for_status(
       [](const cluster_status& s) { return !s.nodes.at(2).up; }, milliseconds(10000));
   INFO("deploy printed:\n" << deploy.out() << deploy.err());

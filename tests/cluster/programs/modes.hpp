@@ -13,8 +13,10 @@ namespace cluster_programs {
 
 // Three children that fit only on different nodes of the test cluster; each holds its resources
 // until the top reads a line. Exits 0, or 3 when a child could not be started or was lost
-// meanwhile. Stubborn: every process of the job ignores SIGINT, SIGTERM and SIGHUP.
-int spread(bool stubborn);
+// meanwhile. Stubborn: every process of the job ignores SIGINT, SIGTERM and SIGHUP. With
+// cue_before_last it prints "C on cue" and waits for a line on stdin before it spawns C, so that a
+// test can act between B and C whatever the time each spawn takes.
+int spread(bool stubborn, bool cue_before_last = false);
 // Fills every node, shows try_spawn refusing, then a spawn that waits until a line on stdin frees
 // room. Exits 0.
 int capacity();

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -74,7 +75,7 @@ void wait_for_line() {
 
 }  // namespace
 
-int spread(bool stubborn) {
+int spread(bool stubborn, bool cue_before_last) {
   // A fits only on the first node. Then the first keeps 448 MiB and 0.4375 cores: B fits only on
   // the second, which then keeps 124 MiB and 0.1 cores, so C fits only on the third.
   const std::pair<const char*, constellation::resources> wanted[] = {
@@ -83,6 +84,10 @@ int spread(bool stubborn) {
       {"C", {.mem = 450_MiB, .cpu = 0.45}}};
   std::vector<std::pair<std::string, pid>> children;
   for (const auto& [name, needs] : wanted) {
+    if (cue_before_last && std::string_view(name) == "C") {
+      std::cout << "C on cue" << std::endl;
+      wait_for_line();
+    }
     try {
       children.emplace_back(name,
                             constellation::spawn(needs, held_child, std::string(name), stubborn));

@@ -39,7 +39,7 @@ asio::awaitable<void> gather(constellation::receiver<int>& in, std::vector<int>&
 }  // namespace
 
 CONSTELLATION_SCENARIO(channel_b_async) {
-  const auto child = constellation::spawn({.mem = 16_MiB, .cpu = 0.1}, values);
+  const auto child = constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, values);
   constellation::receiver<int> in(child);
 
   std::future<int> first = in.async_recv(asio::use_future);

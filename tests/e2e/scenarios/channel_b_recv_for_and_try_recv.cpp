@@ -24,7 +24,7 @@ void answer_when_told(constellation::pid parent) {
 }  // namespace
 
 CONSTELLATION_SCENARIO(channel_b_recv_for_and_try_recv) {
-  const auto child = constellation::spawn({.mem = 16_MiB, .cpu = 0.1}, answer_when_told);
+  const auto child = constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, answer_when_told);
   constellation::receiver<int> in(child);
   constellation::sender<int> out(child);
 

@@ -37,7 +37,7 @@ void member(pid parent) {
 
 CONSTELLATION_SCENARIO(channel_b_ring) {
   std::vector<pid> ring;
-  for (int i = 0; i < n; ++i) ring.push_back(constellation::spawn({.mem = 16_MiB, .cpu = 0.1}, member));
+  for (int i = 0; i < n; ++i) ring.push_back(constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, member));
   for (int i = 0; i < n; ++i)
     constellation::sender<std::tuple<pid, pid, bool>>(ring[i]).send({ring[(i + n - 1) % n], ring[(i + 1) % n], i == 0});
   const long token = constellation::receiver<long>(ring[0]).recv();

@@ -33,9 +33,9 @@ void send_doubles(constellation::pid parent) {
 }  // namespace
 
 CONSTELLATION_SCENARIO(channel_b_select_types) {
-  constellation::receiver<int> ints(constellation::spawn({.mem = 16_MiB, .cpu = 0.1}, send_ints));
-  constellation::receiver<std::string> strings(constellation::spawn({.mem = 16_MiB, .cpu = 0.1}, send_strings));
-  constellation::receiver<double> doubles(constellation::spawn({.mem = 16_MiB, .cpu = 0.1}, send_doubles));
+  constellation::receiver<int> ints(constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, send_ints));
+  constellation::receiver<std::string> strings(constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, send_strings));
+  constellation::receiver<double> doubles(constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, send_doubles));
 
   std::map<int, int> seen_ints;
   std::map<std::string, int> seen_strings;

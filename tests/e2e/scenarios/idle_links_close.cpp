@@ -41,7 +41,7 @@ void echo_once_then_linger(constellation::pid parent) {
 CONSTELLATION_SCENARIO(idle_links_close) {
   const int before = open_descriptors();
   std::vector<constellation::pid> children;
-  for (int i = 0; i < peers; ++i) children.push_back(constellation::spawn({.mem = 16 * constellation::MiB}, echo_once_then_linger));
+  for (int i = 0; i < peers; ++i) children.push_back(constellation::spawn({.mem = 64 * constellation::MiB}, echo_once_then_linger));
   int answered = 0;
   for (auto& child : children) {
     constellation::sender<int> out(child);

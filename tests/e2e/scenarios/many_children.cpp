@@ -43,7 +43,7 @@ void touch(const fs::path& file) {
 
 void child(constellation::pid, std::string dir, int index) {
   touch(fs::path(dir) / ("started." + std::to_string(index)));
-  if (!wait_for(dir, "started.", children, 15s)) {
+  if (!wait_for(dir, "started.", children, 30s)) {
     std::cout << "child " << index << " saw only " << count_files(dir, "started.")
               << " children started\n";
     std::exit(1);
@@ -60,7 +60,7 @@ CONSTELLATION_SCENARIO(many_children) {
   // Little CPU per child, so that a future capacity check on a 2-core machine admits all at once.
   for (int i = 0; i < children; ++i)
     constellation::spawn({.mem = 32 * constellation::MiB, .cpu = 0.01}, child, dir, i);
-  const bool all_done = wait_for(dir, "done.", children, 25s);
+  const bool all_done = wait_for(dir, "done.", children, 40s);
   fs::remove_all(dir);
   std::cout << (all_done ? "all children were alive at once\n" : "not all children finished\n");
   return all_done ? 0 : 1;

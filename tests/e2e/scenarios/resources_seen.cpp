@@ -33,9 +33,9 @@ void child(constellation::pid, std::string name) {
 CONSTELLATION_SCENARIO(resources_seen) {
   show("top");
   constellation::spawn({}, child, "default");
-  constellation::spawn({.mem = 20_MiB, .cpu = 0.25}, child, "small");
+  constellation::spawn({.mem = 200_MiB, .cpu = 0.25}, child, "small");
   // Below the test machine's 2 cores, so that no future capacity check refuses it.
   constellation::spawn({.mem = 1_GiB, .cpu = 1.5}, child, "large");
-  constellation::spawn({.mem = 12345678, .cpu = 0.1}, child, "odd");
+  constellation::spawn({.mem = 123456789, .cpu = 0.1}, child, "odd");
   return 0;
 }
