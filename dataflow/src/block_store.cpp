@@ -1,5 +1,6 @@
 #include "block_store.hpp"
 
+#include <chrono>
 #include <stdexcept>
 
 namespace constellation::dataflow::detail {
@@ -70,7 +71,7 @@ void block_store::drop(std::uint64_t shuffle) {
 }
 
 void block_store::read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
-                       const std::function<void(std::string_view)>& visit) {
+                       const std::function<void(std::string_view)>& visit, const std::function<bool()>& abandoned) {
   std::unique_lock lock(mutex_);
   for (;;) {
     const auto& ended = ended_[{shuffle, attempt}];
@@ -79,7 +80,12 @@ void block_store::read(std::uint64_t shuffle, std::uint32_t partition, std::uint
       if (!ended.contains(slot))
         throw std::runtime_error("the worker in slot " + std::to_string(slot) +
                                  " was lost before it finished writing shuffle " + std::to_string(shuffle));
-    changed_.wait(lock);
+    if (changed_.wait_for(lock, std::chrono::seconds(1)) == std::cv_status::timeout && abandoned) {
+      lock.unlock();
+      const bool gone = abandoned();
+      lock.lock();
+      if (gone) throw std::runtime_error("the job's driver is gone while this task waited for shuffle " + std::to_string(shuffle));
+    }
   }
   auto found = partitions_.find({shuffle, partition});
   if (found == partitions_.end() || found->second.attempt < attempt) return;  // nothing was written to it

@@ -33,9 +33,10 @@ class block_store {
   void drop(std::uint64_t shuffle);
 
   // Waits until every writer ended the attempt, then calls visit on each block of the partition.
-  // Throws std::runtime_error when a writer was lost before it ended.
+  // Throws std::runtime_error when a writer was lost before it ended, or when abandoned(), asked
+  // every second while it waits, says nobody wants the result any more.
   void read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
-            const std::function<void(std::string_view)>& visit);
+            const std::function<void(std::string_view)>& visit, const std::function<bool()>& abandoned = {});
 
   std::size_t bytes() const;           // held in memory
   std::uint64_t spilled_bytes() const;  // written to disk so far

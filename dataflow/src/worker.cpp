@@ -4,6 +4,7 @@
 #include "protocol.hpp"
 
 #include <constellation/channel.hpp>
+#include <constellation/supervision.hpp>
 #include <constellation/dataflow/node.hpp>
 
 #include <boost/asio/bind_executor.hpp>
@@ -75,7 +76,14 @@ class worker final : public task_context {
       throw std::logic_error("dataflow: partition " + std::to_string(partition) + " of shuffle " +
                              std::to_string(shuffle) + " read by worker " + std::to_string(slot_) +
                              ", not by its owner " + std::to_string(partition % workers_));
-    store_->read(shuffle, partition, attempt, [&](std::string_view b) { visit(b); });
+    // A reader that waits for writers asks now and then whether the driver still lives: a driver
+    // that died sends no more flushes, and its workers must not wait for them forever.
+    store_->read(
+        shuffle, partition, attempt, [&](std::string_view b) { visit(b); },
+        [this] {
+          const auto s = status(to_driver_.remote());
+          return s == process_status::exited || s == process_status::died;
+        });
   }
 
   std::shared_ptr<const void> cached(std::uint64_t cache, std::uint32_t partition) override {

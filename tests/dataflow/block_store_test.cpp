@@ -105,3 +105,9 @@ TEST_CASE("block_store: blocks beyond the memory limit wait on disk and read bac
   store.drop(1);
   CHECK(store.bytes() == 0);
 }
+
+TEST_CASE("block_store: a read waiting for writers gives up once it is abandoned") {
+  block_store store(2, 1 << 30);
+  store.end(1, 0, 0);  // the second writer never ends: its driver is gone
+  CHECK_THROWS_AS(store.read(1, 0, 0, [](std::string_view) {}, [] { return true; }), std::runtime_error);
+}
