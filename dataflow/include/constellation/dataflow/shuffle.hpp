@@ -5,6 +5,7 @@
 // partition (merging, grouping, joining or sorting). The driver sees none of the data.
 
 #include <constellation/dataflow/node.hpp>
+#include <constellation/dataflow/flat_table.hpp>
 
 #include <algorithm>
 #include <functional>
@@ -18,15 +19,7 @@
 
 namespace constellation::dataflow::detail {
 
-// std::hash of an integer is the integer: mix it, then map to [0, n) without a division.
-inline std::uint64_t mix_hash(std::uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
+// Maps a mixed hash to [0, n) without a division.
 inline std::size_t scale_to(std::uint64_t h, std::size_t n) {
   return static_cast<std::size_t>((static_cast<uint128>(h) * n) >> 64);
 }
@@ -210,17 +203,14 @@ class reduce_by_key_node final
   // that outgrows its share of the memory budget is sent and started afresh.
   void write(task_context& tc, const node<std::pair<K, V>>& parent, std::size_t task, const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
-    std::unordered_map<K, V> combined;
-    const std::size_t limit = std::max<std::size_t>(1024, tc.memory_budget() / 4 / (sizeof(K) + sizeof(V) + 48));
+    flat_table<K, V> combined;
+    const std::size_t limit = std::max<std::size_t>(1024, tc.memory_budget() / 4 / (2 * (sizeof(K) + sizeof(V)) + 48));
+    const auto merge = [this](V&& a, V&& b) { return call_user(f_, state_, std::move(a), std::move(b)); };
     auto drain = [&] {
-      for (auto& entry : combined) out.add(hash_partition(entry.first, frame.partitions), entry);
-      combined.clear();
+      combined.drain([&](std::pair<K, V>&& entry) { out.add(hash_partition(entry.first, frame.partitions), entry); });
     };
     parent.compute(tc, task, [&](std::span<std::pair<K, V>> batch) {
-      for (auto& [k, v] : batch) {
-        auto [it, fresh] = combined.try_emplace(std::move(k), std::move(v));
-        if (!fresh) it->second = call_user(f_, state_, std::move(it->second), std::move(v));
-      }
+      for (auto& [k, v] : batch) combined.add(std::move(k), std::move(v), merge);
       if (combined.size() > limit) drain();
     });
     drain();
@@ -228,13 +218,13 @@ class reduce_by_key_node final
   }
 
   void compute(task_context& tc, std::size_t r, batch_sink<std::pair<K, V>> sink) const override {
-    std::unordered_map<K, V> merged;
+    flat_table<K, V> merged;
+    const auto merge = [this](V&& a, V&& b) { return call_user(f_, state_, std::move(a), std::move(b)); };
     this->template read<std::pair<K, V>>(tc, r, [&](std::uint8_t, std::pair<K, V>&& entry) {
-      auto [it, fresh] = merged.try_emplace(std::move(entry.first), std::move(entry.second));
-      if (!fresh) it->second = call_user(f_, state_, std::move(it->second), std::move(entry.second));
+      merged.add(std::move(entry.first), std::move(entry.second), merge);
     });
     batch_buffer<std::pair<K, V>> out(sink);
-    for (auto& entry : merged) out.push(std::pair<K, V>(entry.first, std::move(entry.second)));
+    merged.drain([&](std::pair<K, V>&& entry) { out.push(std::move(entry)); });
     out.flush();
   }
 
