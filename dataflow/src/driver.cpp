@@ -78,12 +78,15 @@ void driver::spawn_worker(std::uint32_t s) {
   if (!spawned)
     throw job_error("dataflow: cannot start worker " + std::to_string(s) + " with " + to_string(options_.worker) +
                     ": " + spawned.error().what());
-  const pid child = *spawned;
+  adopt_worker(s, *spawned);
+}
+
+// Puts a started worker in slot s (a new generation of it) and starts receiving its reports.
+void driver::adopt_worker(std::uint32_t s, pid child) {
   if (s >= slots_.size()) slots_.resize(s + 1);
   auto& taken = slots_[s];
   taken.id = child;
   taken.to = std::make_unique<sender<command>>(child);
-  taken.lost = false;
   const auto generation = ++taken.generation;
   boost::asio::post(receiving_->io, [this, s, generation, child] {
     receiving_->receivers.push_back(std::make_unique<receiver<report>>(child));
@@ -105,14 +108,7 @@ void driver::start() {
       const auto s = static_cast<std::uint32_t>(slots_.size());
       auto child = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
       if (child) {
-        slots_.resize(s + 1);
-        slots_[s].id = *child;
-        slots_[s].to = std::make_unique<sender<command>>(*child);
-        const auto generation = ++slots_[s].generation;
-        boost::asio::post(receiving_->io, [this, s, generation, c = *child] {
-          receiving_->receivers.push_back(std::make_unique<receiver<report>>(c));
-          receive(s, generation, receiving_->receivers.back().get());
-        });
+        adopt_worker(s, *child);
         continue;
       }
       if (!slots_.empty()) break;
@@ -400,7 +396,6 @@ void driver::replace(const worker_lost& lost) {
     for (std::size_t r = lost.slot; r < state.present.size(); r += workers) state.present[r] = false;
   for (auto& [id, held] : caches_)
     std::erase_if(held, [&](const auto& entry) { return entry.second == lost.slot; });
-  slots_[lost.slot].lost = true;
   spawn_worker(lost.slot);
   introduce_peers();
 }

@@ -57,7 +57,6 @@ class driver : public std::enable_shared_from_this<driver> {
     std::unique_ptr<sender<command>> to;
     std::unique_ptr<receiver<report>> from;  // receiving thread only, once armed
     std::uint64_t generation = 0;
-    bool lost = false;
   };
   struct event {
     std::uint32_t slot = 0;
@@ -89,6 +88,7 @@ class driver : public std::enable_shared_from_this<driver> {
   };
 
   void spawn_worker(std::uint32_t s);
+  void adopt_worker(std::uint32_t s, pid child);
   void introduce_peers();
   void receive(std::uint32_t s, std::uint64_t generation, receiver<report>* from);
   void send(std::uint32_t s, const command& c);
