@@ -64,6 +64,11 @@ class transport {
   // receiving everything; names on stderr any peer that did not.
   void deliver_before_exit();
 
+  // From now on, links this process makes or accepts stay on TCP, as with
+  // CONSTELLATION_CHANNELS=tcp: its local socket closes, so that peers on this host fall back to
+  // TCP too. Links already up keep what they are. For tests of that fallback.
+  void keep_links_on_tcp();
+
   struct impl;
 
  private:
