@@ -26,10 +26,12 @@ std::size_t usable_cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// A deployed job with workers = 0 takes what the cluster has room for now, up to this many.
+// A job with workers = 0 takes what there is room for, up to this many.
 constexpr std::size_t most_workers_found = 1024;
-// How long it waits for room for a worker before it gives up.
-constexpr auto first_worker_patience = std::chrono::seconds(60);
+
+// How long a worker waits for room in the cluster before the driver gives up: a cluster that lost
+// a node may have none, and a job that waits forever looks hung.
+constexpr auto room_patience = std::chrono::seconds(60);
 
 // The driver takes charge of its workers' failures: a lost worker is replaced and its work redone,
 // so its death (still shown by the bridge) does not fail the job. The user's own spawns are not
@@ -69,15 +71,19 @@ driver::~driver() {
 // Waits a bounded time for room (a cluster that lost a node may have none), then gives up.
 void driver::spawn_worker(std::uint32_t s) {
   trapping_exits trapping;
-  const auto deadline = std::chrono::steady_clock::now() + first_worker_patience;
+  const auto deadline = std::chrono::steady_clock::now() + room_patience;
   auto spawned = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
   while (!spawned && spawned.error().reason() == spawn_errc::no_capacity && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     spawned = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
   }
-  if (!spawned)
+  if (!spawned) {
+    const std::string cause = spawned.error().reason() == spawn_errc::no_capacity
+                                  ? "no node had room for it for " + std::to_string(room_patience.count()) + " s"
+                                  : spawned.error().what();
     throw job_error("dataflow: cannot start worker " + std::to_string(s) + " with " + to_string(options_.worker) +
-                    ": " + spawned.error().what());
+                    ": " + cause);
+  }
   adopt_worker(s, *spawned);
 }
 
@@ -101,20 +107,14 @@ void driver::start() {
     const auto n = usable_cores();
     for (std::uint32_t s = 0; s < n; ++s) spawn_worker(s);
   } else {
-    // As many as fit now; for the first, wait a bounded time for room.
-    const auto deadline = std::chrono::steady_clock::now() + first_worker_patience;
+    // Deployed: the first worker waits a bounded time for room; the others take what fits now.
+    spawn_worker(0);
     trapping_exits trapping;
     while (slots_.size() < most_workers_found) {
       const auto s = static_cast<std::uint32_t>(slots_.size());
       auto child = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
-      if (child) {
-        adopt_worker(s, *child);
-        continue;
-      }
-      if (!slots_.empty()) break;
-      if (child.error().reason() != spawn_errc::no_capacity || std::chrono::steady_clock::now() > deadline)
-        throw job_error(std::string("dataflow: no worker could be started: ") + child.error().what());
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (!child) break;  // no room left, or a node could not start it: go on with those there are
+      adopt_worker(s, *child);
     }
   }
   partitions_ = options_.partitions != 0 ? options_.partitions : 2 * slots_.size();
