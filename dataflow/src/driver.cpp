@@ -12,8 +12,10 @@
 #include <boost/asio/post.hpp>
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 namespace constellation::dataflow::detail {
@@ -26,8 +28,38 @@ std::size_t usable_cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+std::uint64_t machine_memory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return 0;
+  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+}
+
 // A job with workers = 0 takes what there is room for, up to this many.
 constexpr std::size_t most_workers_found = 1024;
+
+// How many workers of this request a machine has room for when nothing places processes (a native
+// run): the cores this process may run on, a worker taking at least one so that workers never
+// outnumber cores, and the machine's memory, which each worker may fill up to its budget. CPU is
+// counted in micro-cores, as the fabric's placement counts it, so that 2 cores hold exactly two
+// workers of 1 core. Throws job_error when there is room for none.
+std::size_t native_room(const resources& worker) {
+  constexpr double micro_per_core = 1e6;
+  const auto cores = usable_cores();
+  const auto memory = machine_memory();
+  const double asked = std::max(worker.cpu * micro_per_core, micro_per_core);
+  std::uint64_t room = 0;
+  if (asked < 0x1p62) {  // else (also NaN) no machine holds it
+    room = static_cast<std::uint64_t>(cores) * static_cast<std::uint64_t>(micro_per_core) /
+           static_cast<std::uint64_t>(std::llround(asked));
+  }
+  if (worker.mem > 0 && memory > 0) room = std::min<std::uint64_t>(room, memory / worker.mem);
+  if (room == 0)
+    throw job_error("dataflow: this machine has no room for a worker of " + to_string(worker) + " (it has " +
+                    std::to_string(cores) + " usable cores and " + std::to_string(memory / MiB) +
+                    " MiB of memory): ask for less in options::worker");
+  return static_cast<std::size_t>(std::min<std::uint64_t>(room, most_workers_found));
+}
 
 // How long a worker waits for room in the cluster before the driver gives up: a cluster that lost
 // a node may have none, and a job that waits forever looks hung.
@@ -104,7 +136,7 @@ void driver::start() {
   if (options_.workers != 0) {
     for (std::uint32_t s = 0; s < options_.workers; ++s) spawn_worker(s);
   } else if (!this_process::deployed()) {
-    const auto n = usable_cores();
+    const auto n = native_room(options_.worker);
     for (std::uint32_t s = 0; s < n; ++s) spawn_worker(s);
   } else {
     // Deployed: the first worker waits a bounded time for room; the others take what fits now.
