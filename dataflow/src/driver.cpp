@@ -12,8 +12,10 @@
 #include <boost/asio/post.hpp>
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 namespace constellation::dataflow::detail {
@@ -26,10 +28,42 @@ std::size_t usable_cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// A deployed job with workers = 0 takes what the cluster has room for now, up to this many.
+std::uint64_t machine_memory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return 0;
+  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+}
+
+// A job with workers = 0 takes what there is room for, up to this many.
 constexpr std::size_t most_workers_found = 1024;
-// How long it waits for room for a worker before it gives up.
-constexpr auto first_worker_patience = std::chrono::seconds(60);
+
+// How many workers of this request a machine has room for when nothing places processes (a native
+// run): the cores this process may run on, a worker taking at least one so that workers never
+// outnumber cores, and the machine's memory, which each worker may fill up to its budget. CPU is
+// counted in micro-cores, as the fabric's placement counts it, so that 2 cores hold exactly two
+// workers of 1 core. Throws job_error when there is room for none.
+std::size_t native_room(const resources& worker) {
+  constexpr double micro_per_core = 1e6;
+  const auto cores = usable_cores();
+  const auto memory = machine_memory();
+  const double asked = std::max(worker.cpu * micro_per_core, micro_per_core);
+  std::uint64_t room = 0;
+  if (asked < 0x1p62) {  // else (also NaN) no machine holds it
+    room = static_cast<std::uint64_t>(cores) * static_cast<std::uint64_t>(micro_per_core) /
+           static_cast<std::uint64_t>(std::llround(asked));
+  }
+  if (worker.mem > 0 && memory > 0) room = std::min<std::uint64_t>(room, memory / worker.mem);
+  if (room == 0)
+    throw job_error("dataflow: this machine has no room for a worker of " + to_string(worker) + " (it has " +
+                    std::to_string(cores) + " usable cores and " + std::to_string(memory / MiB) +
+                    " MiB of memory): ask for less in options::worker");
+  return static_cast<std::size_t>(std::min<std::uint64_t>(room, most_workers_found));
+}
+
+// How long a worker waits for room in the cluster before the driver gives up: a cluster that lost
+// a node may have none, and a job that waits forever looks hung.
+constexpr auto room_patience = std::chrono::seconds(60);
 
 // The driver takes charge of its workers' failures: a lost worker is replaced and its work redone,
 // so its death (still shown by the bridge) does not fail the job. The user's own spawns are not
@@ -69,15 +103,19 @@ driver::~driver() {
 // Waits a bounded time for room (a cluster that lost a node may have none), then gives up.
 void driver::spawn_worker(std::uint32_t s) {
   trapping_exits trapping;
-  const auto deadline = std::chrono::steady_clock::now() + first_worker_patience;
+  const auto deadline = std::chrono::steady_clock::now() + room_patience;
   auto spawned = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
   while (!spawned && spawned.error().reason() == spawn_errc::no_capacity && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     spawned = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
   }
-  if (!spawned)
+  if (!spawned) {
+    const std::string cause = spawned.error().reason() == spawn_errc::no_capacity
+                                  ? "no node had room for it for " + std::to_string(room_patience.count()) + " s"
+                                  : spawned.error().what();
     throw job_error("dataflow: cannot start worker " + std::to_string(s) + " with " + to_string(options_.worker) +
-                    ": " + spawned.error().what());
+                    ": " + cause);
+  }
   adopt_worker(s, *spawned);
 }
 
@@ -98,23 +136,17 @@ void driver::start() {
   if (options_.workers != 0) {
     for (std::uint32_t s = 0; s < options_.workers; ++s) spawn_worker(s);
   } else if (!this_process::deployed()) {
-    const auto n = usable_cores();
+    const auto n = native_room(options_.worker);
     for (std::uint32_t s = 0; s < n; ++s) spawn_worker(s);
   } else {
-    // As many as fit now; for the first, wait a bounded time for room.
-    const auto deadline = std::chrono::steady_clock::now() + first_worker_patience;
+    // Deployed: the first worker waits a bounded time for room; the others take what fits now.
+    spawn_worker(0);
     trapping_exits trapping;
     while (slots_.size() < most_workers_found) {
       const auto s = static_cast<std::uint32_t>(slots_.size());
       auto child = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
-      if (child) {
-        adopt_worker(s, *child);
-        continue;
-      }
-      if (!slots_.empty()) break;
-      if (child.error().reason() != spawn_errc::no_capacity || std::chrono::steady_clock::now() > deadline)
-        throw job_error(std::string("dataflow: no worker could be started: ") + child.error().what());
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (!child) break;  // no room left, or a node could not start it: go on with those there are
+      adopt_worker(s, *child);
     }
   }
   partitions_ = options_.partitions != 0 ? options_.partitions : 2 * slots_.size();
