@@ -110,8 +110,7 @@ void transport::impl::ring_doorbell(link& l) {
   (void)!::send(l.fd(), &bell, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-bool transport::impl::write_all(const std::shared_ptr<link>& shared, std::span<iovec> parts) {
-  auto& l = *shared;
+bool transport::impl::write_all(link& l, std::span<iovec> parts) {
   const int fd = l.fd();
   auto spin_until = clock::now() + spin_bound();
   while (!parts.empty()) {
@@ -123,11 +122,10 @@ bool transport::impl::write_all(const std::shared_ptr<link>& shared, std::span<i
         // The reader is most likely copying out right now: wait for room in a busy loop first.
         if (clock::now() < spin_until) continue;
         if (l.rings_->out().producer_sleeps_unless_room()) continue;
-        // The doorbell for room shares the socket with the one for input: whoever takes it
-        // reads the input too.
+        // The doorbell for room shares the socket with the one for input, and the thread reading
+        // the link may take it first: sleep a millisecond at most, then look at the ring again.
         pollfd readable{fd, POLLIN, 0};
-        ::poll(&readable, 1, 100);
-        pump(shared);
+        ::poll(&readable, 1, 1);
         spin_until = clock::now() + spin_bound();
         continue;
       }

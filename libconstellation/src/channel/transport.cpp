@@ -301,7 +301,7 @@ bool transport::send_in_place(peer_state& peer, std::unique_lock<std::mutex>& lo
     owned_at = block.offset;
   }
   add(message.bytes.data() + owned_at, message.bytes.size() - owned_at);
-  const bool written = impl_->write_all(l, parts);
+  const bool written = impl_->write_all(*l, parts);
 
   lock.lock();
   if (!written) {

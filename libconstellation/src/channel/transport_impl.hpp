@@ -208,7 +208,7 @@ struct transport::impl {
   void write_batch(const std::shared_ptr<link>& l);
   // Any thread, without the peer's lock: writes parts whole from the calling thread, waiting for
   // room in the socket as a blocking write would. False when the link ended first.
-  bool write_all(const std::shared_ptr<link>& l, std::span<iovec> parts);
+  bool write_all(link& l, std::span<iovec> parts);
   // Writes what fits of parts to the link without waiting: sendmsg, or copies into its ring. As
   // sendmsg: bytes written, or < 0 with errno EAGAIN when nothing fits now.
   ssize_t write_some(link& l, std::span<const iovec> parts);
