@@ -275,6 +275,19 @@ void transport::send_message(peer_state& peer, const detail::type_tag& type, std
   write(peer, std::move(message));
 }
 
+bool transport::wait_for_ring_room(peer_state& peer, std::unique_lock<std::mutex>& lock, std::size_t bytes) {
+  auto l = peer.link;
+  if (!l || !l->rings_ || peer.writing || !peer.outgoing.empty()) return false;
+  auto& ring = l->rings_->out();
+  if (ring.room() >= std::min(bytes, ring.capacity())) return false;
+  lock.unlock();
+  const auto spin_until = clock::now() + spin_bound();
+  while (ring.room() < std::min(bytes, ring.capacity()) && !l->closed_ && clock::now() < spin_until) {
+  }
+  lock.lock();
+  return true;
+}
+
 bool transport::send_in_place(peer_state& peer, std::unique_lock<std::mutex>& lock, const detail::type_tag& type,
                               detail::outgoing_message& message) {
   std::string type_frame;
