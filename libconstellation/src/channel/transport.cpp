@@ -212,10 +212,11 @@ void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lo
     // Bounded, so that a change that does not show on the socket is seen within 100 ms.
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
     pollfd readable{l->fd(), POLLIN, 0};
-    ::poll(&readable, 1, static_cast<int>(std::min<long long>(left, 100)));
+    const bool woken = ::poll(&readable, 1, static_cast<int>(std::min<long long>(left, 100))) > 0;
     slept = true;
     impl_->pump(l);
-    spin_until = clock::now() + spin_bound();
+    // Woken by the peer, it is likely to answer again soon; a timeout spins no more.
+    if (woken) spin_until = clock::now() + spin_bound();
   }
   leave_reading(l);
   lock.lock();
