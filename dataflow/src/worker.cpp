@@ -70,7 +70,7 @@ class worker final : public task_context {
   }
 
   void read_blocks(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
-                   function_ref<void(std::string_view)> visit) override {
+                   std::optional<std::uint8_t> side, function_ref<void(std::string_view)> visit) override {
     // Blocks go to the partition's owner only: anywhere else the partition would look empty.
     if (partition % workers_ != slot_)
       throw std::logic_error("dataflow: partition " + std::to_string(partition) + " of shuffle " +
@@ -79,7 +79,7 @@ class worker final : public task_context {
     // A reader that waits for writers asks now and then whether the driver still lives: a driver
     // that died sends no more flushes, and its workers must not wait for them forever.
     store_->read(
-        shuffle, partition, attempt, [&](std::string_view b) { visit(b); },
+        shuffle, partition, attempt, side, [&](std::string_view b) { visit(b); },
         [this] {
           const auto s = status(to_driver_.remote());
           return s == process_status::exited || s == process_status::died;

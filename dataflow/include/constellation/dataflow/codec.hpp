@@ -135,6 +135,21 @@ struct codec<std::string> {
   static void decode(reader& in, std::string& value) { value.assign(in.bytes()); }
 };
 
+// A key read in place, for a table to look it up before it makes one: for a string the view of
+// its bytes in the buffer (valid while the buffer is), for any other type the decoded value.
+template <class T>
+struct decode_in_place {
+  static T read(reader& in) { return decode<T>(in); }
+};
+template <>
+struct decode_in_place<std::string> {
+  static std::string_view read(reader& in) { return in.bytes(); }
+};
+template <class T>
+auto decode_view(reader& in) {
+  return decode_in_place<T>::read(in);
+}
+
 template <class A, class B>
 struct codec<std::pair<A, B>> {
   static void encode(std::string& out, const std::pair<A, B>& value) {

@@ -4,6 +4,8 @@
 // compile time and converts to dataset<T> where the user wants a named type.
 
 #include <constellation/dataflow/actions.hpp>
+#include <constellation/dataflow/aggregations.hpp>
+#include <constellation/dataflow/join.hpp>
 #include <constellation/dataflow/narrow.hpp>
 #include <constellation/dataflow/options.hpp>
 #include <constellation/dataflow/shuffle.hpp>

@@ -47,10 +47,12 @@ class task_context {
   // Sends a block of encoded elements to the worker that owns the shuffle's partition.
   virtual void push_block(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t partition,
                           std::string&& bytes) = 0;
-  // Calls visit with every block of the shuffle's partition, once all workers finished writing it.
-  // Throws when a writer died before it finished, or the data is gone.
+  // Calls visit with every block of the shuffle's partition, once all workers finished writing it;
+  // with a side, only with the blocks whose first byte is that side (a join shuffles both of its
+  // sides into the same partitions). Throws when a writer died before it finished, or the data is
+  // gone.
   virtual void read_blocks(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
-                           function_ref<void(std::string_view)> visit) = 0;
+                           std::optional<std::uint8_t> side, function_ref<void(std::string_view)> visit) = 0;
 
   // A cached partition kept in this worker, or null.
   virtual std::shared_ptr<const void> cached(std::uint64_t cache, std::uint32_t partition) = 0;

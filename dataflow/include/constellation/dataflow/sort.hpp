@@ -192,7 +192,7 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
     std::size_t held = 0;
     std::unique_ptr<spill_file> spill;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
-    this->template read<T>(tc, r, [&](std::uint8_t, T&& x) {
+    this->template read<T>(tc, r, [&](T&& x) {
       held += footprint(x);
       items.push_back(std::move(x));
       if (held < limit) return;
