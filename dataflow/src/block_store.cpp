@@ -111,6 +111,15 @@ void block_store::read(std::uint64_t shuffle, std::uint32_t partition, std::uint
   }
 }
 
+std::size_t block_store::bytes_of(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt) const {
+  std::lock_guard lock(mutex_);
+  auto found = partitions_.find({shuffle, partition});
+  if (found == partitions_.end() || found->second.attempt != attempt) return 0;
+  std::size_t total = 0;
+  for (const auto& b : found->second.blocks) total += b.size;
+  return total;
+}
+
 std::size_t block_store::bytes() const {
   std::lock_guard lock(mutex_);
   return bytes_;

@@ -40,6 +40,9 @@ class block_store {
   void read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt, std::optional<std::uint8_t> side,
             const std::function<void(std::string_view)>& visit, const std::function<bool()>& abandoned = {});
 
+  // The bytes of the partition's blocks of the attempt, in memory and on disk, so far.
+  std::size_t bytes_of(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt) const;
+
   std::size_t bytes() const;           // held in memory
   std::uint64_t spilled_bytes() const;  // written to disk so far
 

@@ -34,7 +34,7 @@ std::uint32_t shuffle_attempt(const driver& d, std::uint64_t shuffle, std::size_
   return d.shuffle_attempt(shuffle, partition);
 }
 
-std::vector<std::string> run_action(driver& d, const char* action, const node_base& root,
+std::vector<task_result> run_action(driver& d, const char* action, const node_base& root,
                                     std::span<const std::size_t> partitions,
                                     function_ref<std::string(std::size_t)> make_task) {
   return d.run_action(action, root, partitions, make_task);

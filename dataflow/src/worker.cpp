@@ -90,6 +90,10 @@ class worker final : public task_context {
         });
   }
 
+  std::size_t block_bytes(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt) override {
+    return store_->bytes_of(shuffle, partition, attempt);
+  }
+
   std::shared_ptr<const void> cached(std::uint64_t cache, std::uint32_t partition) override {
     auto found = caches_.find({cache, partition});
     return found == caches_.end() ? nullptr : found->second;

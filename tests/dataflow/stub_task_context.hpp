@@ -32,6 +32,12 @@ class stub_task_context final : public constellation::dataflow::detail::task_con
       if (!side || static_cast<std::uint8_t>(b.front()) == *side) visit(b);
   }
 
+  std::size_t block_bytes(std::uint64_t, std::uint32_t partition, std::uint32_t) override {
+    std::size_t total = 0;
+    for (const auto& b : blocks[partition]) total += b.size();
+    return total;
+  }
+
   std::shared_ptr<const void> cached(std::uint64_t cache, std::uint32_t partition) override {
     auto found = kept_.find({cache, partition});
     return found == kept_.end() ? nullptr : found->second;

@@ -96,8 +96,8 @@ class group_by_key_node final
 
   void write(task_context& tc, const node<std::pair<K, V>>& parent, std::size_t task, const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
-    parent.compute(tc, task, [&](std::span<std::pair<K, V>> batch) {
-      for (auto& entry : batch) out.add(hash_partition(entry.first, frame.partitions), entry);
+    parent.compute_view(tc, task, [&](std::span<const std::pair<K, V>> batch) {
+      for (const auto& entry : batch) out.add(hash_partition(entry.first, frame.partitions), entry);
     });
     out.finish();
   }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -228,6 +229,37 @@ struct codec<std::vector<T>> {
     }
   }
 };
+
+// Whether a type's encoding is its object representation (numbers and enums, and arrays of them):
+// a run of them encodes and decodes with one copy.
+template <class T>
+inline constexpr bool raw_encoding = (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T>;
+template <class T, std::size_t N>
+inline constexpr bool raw_encoding<std::array<T, N>> = raw_encoding<T>;
+
+// Encodes every element of items, one after another.
+template <class T>
+void encode_all(std::string& out, std::span<const T> items) {
+  if constexpr (raw_encoding<T>) {
+    if (!items.empty()) out.append(reinterpret_cast<const char*>(items.data()), items.size_bytes());
+  } else {
+    for (const auto& x : items) codec<T>::encode(out, x);
+  }
+}
+
+// Decodes elements until in is done, appending them to items.
+template <class T>
+void decode_all(reader& in, std::vector<T>& items) {
+  if constexpr (raw_encoding<T>) {
+    const auto n = in.left() / sizeof(T);
+    if (n * sizeof(T) != in.left()) throw decode_error("dataflow: a run of elements ends inside an element");
+    const auto at = items.size();
+    items.resize(at + n);
+    if (n > 0) std::memcpy(items.data() + at, in.take(n * sizeof(T)), n * sizeof(T));
+  } else {
+    while (!in.done()) codec<T>::decode(in, items.emplace_back());
+  }
+}
 
 template <>
 struct codec<code_ref> {

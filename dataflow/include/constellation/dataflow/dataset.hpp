@@ -205,7 +205,7 @@ class dataset_api {
   const Self& self() const { return static_cast<const Self&>(*this); }
   node_ptr<T> erased() const { return self().as_node(); }
   template <class Sink>
-  std::vector<std::string> run(const char* action, std::span<const std::size_t> partitions,
+  std::vector<task_result> run(const char* action, std::span<const std::size_t> partitions,
                                function_ref<void(std::string&)> write_sink_config) const;
   template <class Other, bool Outer>
   auto join_with(const Other& other) const;
@@ -376,7 +376,7 @@ dataset<T> dataset_api<Self, T>::sort_by_key() const
 // One task per partition: the sink's entry, its configuration, then the lineage it computes.
 template <class Self, class T>
 template <class Sink>
-std::vector<std::string> dataset_api<Self, T>::run(const char* action, std::span<const std::size_t> partitions,
+std::vector<task_result> dataset_api<Self, T>::run(const char* action, std::span<const std::size_t> partitions,
                                                    function_ref<void(std::string&)> write_sink_config) const {
   auto root = erased();
   return run_action(root->owner(), action, *root, partitions, [&](std::size_t p) {
@@ -391,12 +391,21 @@ std::vector<std::string> dataset_api<Self, T>::run(const char* action, std::span
 template <class Self, class T>
 std::vector<T> dataset_api<Self, T>::collect() const {
   const auto parts = all_partitions(erased()->partitions());
-  const auto results = run<collect_task<T>>("collect", parts, [](std::string& out) { encode(out, ~std::uint64_t(0)); });
+  auto results = run<collect_task<T>>("collect", parts, [](std::string& out) { encode(out, ~std::uint64_t(0)); });
+  // Elements are decoded into place, each part freed once it is read.
   std::vector<T> items;
-  for (const auto& bytes : results) {
-    reader in(bytes);
-    while (!in.done()) items.push_back(decode<T>(in));
+  if constexpr (raw_encoding<T>) {
+    std::size_t bytes = 0;
+    for (const auto& result : results)
+      for (const auto& part : result) bytes += part.size();
+    items.reserve(bytes / sizeof(T));
   }
+  for (auto& result : results)
+    for (auto& part : result) {
+      reader in(part);
+      decode_all(in, items);
+      part = std::string();
+    }
   return items;
 }
 
@@ -404,10 +413,11 @@ template <class Self, class T>
 std::uint64_t dataset_api<Self, T>::count() const {
   const auto parts = all_partitions(erased()->partitions());
   std::uint64_t n = 0;
-  for (const auto& bytes : run<count_task<T>>("count", parts, [](std::string&) {})) {
-    reader in(bytes);
-    n += decode<std::uint64_t>(in);
-  }
+  for (const auto& result : run<count_task<T>>("count", parts, [](std::string&) {}))
+    for (const auto& part : result) {
+      reader in(part);
+      n += decode<std::uint64_t>(in);
+    }
   return n;
 }
 
@@ -420,14 +430,15 @@ std::optional<T> dataset_api<Self, T>::reduce(F f) const {
   user_function<F> fn{f};
   const auto parts = all_partitions(erased()->partitions());
   std::optional<T> acc;
-  for (const auto& bytes : run<reduce_task<T, F>>("reduce", parts, [&](std::string& out) { fn.save(out); })) {
-    reader in(bytes);
-    auto part = decode<std::optional<T>>(in);
-    if (!part) continue;
-    if (acc) *acc = f(std::move(*acc), std::move(*part));
-    else
-      acc = std::move(part);
-  }
+  for (const auto& result : run<reduce_task<T, F>>("reduce", parts, [&](std::string& out) { fn.save(out); }))
+    for (const auto& bytes : result) {
+      reader in(bytes);
+      auto part = decode<std::optional<T>>(in);
+      if (!part) continue;
+      if (acc) *acc = f(std::move(*acc), std::move(*part));
+      else
+        acc = std::move(part);
+    }
   return acc;
 }
 
@@ -444,10 +455,11 @@ std::vector<T> dataset_api<Self, T>::take(std::size_t n) const {
     for (std::size_t i = 0; i < round && next < total; ++i) parts.push_back(next++);
     const std::uint64_t limit = n - items.size();
     const auto results = run<collect_task<T>>("take", parts, [&](std::string& out) { encode(out, limit); });
-    for (const auto& bytes : results) {
-      reader in(bytes);
-      while (!in.done() && items.size() < n) items.push_back(decode<T>(in));
-    }
+    for (const auto& result : results)
+      for (const auto& bytes : result) {
+        reader in(bytes);
+        while (!in.done() && items.size() < n) items.push_back(decode<T>(in));
+      }
     round *= 4;
   }
   return items;

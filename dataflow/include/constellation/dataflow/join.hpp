@@ -17,17 +17,17 @@ namespace constellation::dataflow::detail {
 template <class K, class V, class W, bool Outer>
 using join_output = std::pair<K, std::pair<V, std::conditional_t<Outer, std::optional<W>, W>>>;
 
-// Streams a left pair through the table of the right side: a row per match, the last one made of
-// the left pair itself (moved), the others of copies.
-template <bool Outer, class K, class V, class W, class Out>
-void probe(const join_table<K, W>& table, std::pair<K, V>&& left, batch_buffer<Out>& out) {
+// Streams a left pair through the table of the right side: a row per match. A left pair given as
+// an rvalue is moved into its last row; the other rows are made of copies.
+template <bool Outer, class K, class W, class Left, class Out>
+void probe(const join_table<K, W>& table, Left&& left, batch_buffer<Out>& out) {
   const bool matched = table.probe(left.first, [&](const W& w, bool last) {
-    if (last) out.push(Out(std::move(left.first), {std::move(left.second), w}));
+    if (last) out.push(Out(std::forward<Left>(left).first, {std::forward<Left>(left).second, w}));
     else
       out.push(Out(left.first, {left.second, w}));
   });
   if constexpr (Outer)
-    if (!matched) out.push(Out(std::move(left.first), {std::move(left.second), std::nullopt}));
+    if (!matched) out.push(Out(std::forward<Left>(left).first, {std::forward<Left>(left).second, std::nullopt}));
 }
 
 template <class K, class V, class W, bool Outer>
@@ -91,8 +91,8 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
   static void write_side(task_context& tc, const node<std::pair<K, X>>& side, std::size_t task,
                          const typename base::map_frame& frame, std::uint8_t tag) {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions, tag);
-    side.compute(tc, task, [&](std::span<std::pair<K, X>> batch) {
-      for (auto& entry : batch) out.add(hash_partition(entry.first, frame.partitions), entry);
+    side.compute_view(tc, task, [&](std::span<const std::pair<K, X>> batch) {
+      for (const auto& entry : batch) out.add(hash_partition(entry.first, frame.partitions), entry);
     });
     out.finish();
   }
@@ -130,10 +130,17 @@ class local_join_node final : public node<join_output<K, V, W, Outer>> {
       for (auto& entry : batch) table.add(std::move(entry.first), std::move(entry.second));
     });
     table.seal();
+    // A left side that keeps its elements (a cache) lends them: each row copies what it needs.
     batch_buffer<Out> out(sink);
-    left_->compute(tc, p, [&](std::span<std::pair<K, V>> batch) {
-      for (auto& entry : batch) probe<Outer>(table, std::move(entry), out);
-    });
+    if (left_->lends_elements()) {
+      left_->compute_view(tc, p, [&](std::span<const std::pair<K, V>> batch) {
+        for (const auto& entry : batch) probe<Outer>(table, entry, out);
+      });
+    } else {
+      left_->compute(tc, p, [&](std::span<std::pair<K, V>> batch) {
+        for (auto& entry : batch) probe<Outer>(table, std::move(entry), out);
+      });
+    }
     out.flush();
   }
 

@@ -155,6 +155,19 @@ class shuffle_node : public node<Out>, public wide_base {
   void read_encoded(task_context& tc, std::size_t r, std::optional<std::uint8_t> side, Read&& read) const {
     detail::read_encoded(tc, shuffle_, r, attempt_, side, std::forward<Read>(read));
   }
+  // Calls read(in) for every block of partition r, in at the block's first element; read counts
+  // the records it reads. first(bytes) is called before, with the bytes of all the blocks.
+  template <class First, class Read>
+  void read_blocks(task_context& tc, std::size_t r, First&& first, Read&& read) const {
+    bool started = false;
+    tc.read_blocks(shuffle_, static_cast<std::uint32_t>(r), attempt_, std::nullopt, [&](std::string_view block) {
+      if (!started) first(tc.block_bytes(shuffle_, static_cast<std::uint32_t>(r), attempt_));
+      started = true;
+      reader in(block);
+      in.take(1);  // the side
+      read(in);
+    });
+  }
 
   std::uint64_t shuffle_ = this->id();
   std::uint32_t attempt_ = 0;
@@ -201,8 +214,8 @@ class repartition_node final : public unary_shuffle<T, T, repartition_node<T>> {
   void write(task_context& tc, const node<T>& parent, std::size_t task, const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
     std::size_t next = scale_to(mix_hash(task), frame.partitions);
-    parent.compute(tc, task, [&](std::span<T> batch) {
-      for (auto& x : batch) {
+    parent.compute_view(tc, task, [&](std::span<const T> batch) {
+      for (const auto& x : batch) {
         out.add(next, x);
         if (++next == frame.partitions) next = 0;
       }
