@@ -273,7 +273,8 @@ std::uint32_t driver::place(const task_plan& t) const {
 
 std::vector<task_result> driver::run_stage(const stage_label& label, std::vector<task_plan>& tasks,
                                            std::vector<std::optional<task_result>>& results,
-                                           std::optional<std::pair<std::uint64_t, std::uint32_t>> flush) {
+                                           std::optional<std::pair<std::uint64_t, std::uint32_t>> flush,
+                                           result_delivery* delivery) {
   results.resize(tasks.size());
   constexpr std::size_t flush_marker = ~std::size_t(0);
   std::map<std::uint64_t, std::size_t> in_flight;  // task id -> index in tasks
@@ -323,6 +324,12 @@ std::vector<task_result> driver::run_stage(const stage_label& label, std::vector
         partial_bytes.erase(i);
         for (const auto& [cache, partition] : e.r.kept) caches_[cache][partition] = e.slot;
         in_flight.erase(found);
+        // A delivered result stays present (and empty): a rerun after a lost worker skips it.
+        while (delivery && !failure && delivery->next < results.size() && results[delivery->next]) {
+          delivery->each(delivery->next, std::move(*results[delivery->next]));
+          *results[delivery->next] = task_result();
+          ++delivery->next;
+        }
         break;
       case report::kind::failed:
         if (!failure) failure.emplace(tasks[i].index, e.r.error);
@@ -455,12 +462,13 @@ void driver::collect_garbage() {
   }
 }
 
-std::vector<task_result> driver::run_action(const char* action, const node_base& root,
-                                            std::span<const std::size_t> partitions,
-                                            function_ref<std::string(std::size_t)> make_task) {
+void driver::run_action(const char* action, const node_base& root, std::span<const std::size_t> partitions,
+                        function_ref<std::string(std::size_t)> make_task,
+                        function_ref<void(std::size_t, task_result&&)> each) {
   std::lock_guard lock(action_mutex_);
   if (ended_) throw job_error(std::string("dataflow: ") + action + " after the context ended");
   std::vector<std::optional<task_result>> results(partitions.size());
+  result_delivery delivery{each};
   action_progress progress(options_.progress, action);
   progress_ = &progress;
   struct forget_progress {
@@ -481,8 +489,8 @@ std::vector<task_result> driver::run_action(const char* action, const node_base&
       }
       std::vector<task_plan> tasks;
       for (auto p : partitions) tasks.push_back({p, [&make_task, p] { return make_task(p); }, root.origin_of(p)});
-      auto out = run_stage({action, number, stages, root.kind()}, tasks, results, std::nullopt);
-      return out;
+      run_stage({action, number, stages, root.kind()}, tasks, results, std::nullopt, &delivery);
+      return;
     } catch (const worker_lost& lost) {
       recover(lost);
     } catch (const job_error&) {

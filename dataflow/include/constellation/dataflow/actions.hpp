@@ -24,11 +24,13 @@ using task_result = std::vector<std::string>;
 
 // Runs an action over the given partitions of root, after the shuffles it reads (and any lost
 // data) are computed. make_task(p) writes partition p's task: its entry, then what the entry
-// reads. Returns each partition's result, in the order of `partitions`. Throws job_error naming
-// the action, the stage and the partition.
-std::vector<task_result> run_action(driver& d, const char* action, const node_base& root,
-                                    std::span<const std::size_t> partitions,
-                                    function_ref<std::string(std::size_t)> make_task);
+// reads. Hands each partition's result to each(i, result), i its index in `partitions`, in that
+// order and as soon as the results before it are in: a large result is consumed while later
+// tasks still run, rather than held whole beside what it becomes. Throws job_error naming the
+// action, the stage and the partition.
+void run_action(driver& d, const char* action, const node_base& root, std::span<const std::size_t> partitions,
+                function_ref<std::string(std::size_t)> make_task,
+                function_ref<void(std::size_t, task_result&&)> each);
 
 // The partitions 0..n-1.
 std::vector<std::size_t> all_partitions(std::size_t n);
