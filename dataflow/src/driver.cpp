@@ -303,13 +303,15 @@ std::uint32_t driver::place(const task_plan& t) const {
   return static_cast<std::uint32_t>(t.index % workers);
 }
 
-std::vector<std::string> driver::run_stage(const stage_label& label, std::vector<task_plan>& tasks,
-                                           std::vector<std::optional<std::string>>& results,
-                                           std::optional<std::pair<std::uint64_t, std::uint32_t>> flush) {
+std::vector<task_result> driver::run_stage(const stage_label& label, std::vector<task_plan>& tasks,
+                                           std::vector<std::optional<task_result>>& results,
+                                           std::optional<std::pair<std::uint64_t, std::uint32_t>> flush,
+                                           result_delivery* delivery) {
   results.resize(tasks.size());
   constexpr std::size_t flush_marker = ~std::size_t(0);
   std::map<std::uint64_t, std::size_t> in_flight;  // task id -> index in tasks
-  std::map<std::size_t, std::string> partial;
+  std::map<std::size_t, task_result> partial;
+  std::map<std::size_t, std::size_t> partial_bytes;
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     if (results[i]) continue;
     command c;
@@ -343,13 +345,23 @@ std::vector<std::string> driver::run_stage(const stage_label& label, std::vector
     if (found == in_flight.end()) continue;  // a task of a stage given up after a lost worker
     const auto i = found->second;
     switch (e.r.what) {
-      case report::kind::result_part: partial[i] += e.r.bytes; break;
+      case report::kind::result_part:
+        partial_bytes[i] += e.r.bytes.size();
+        partial[i].push_back(std::move(e.r.bytes));
+        break;
       case report::kind::done:
-        if (progress_) progress_->task_done(e.r.records_in, e.r.shuffle_bytes, e.r.spill_bytes, partial[i].size());
+        if (progress_) progress_->task_done(e.r.records_in, e.r.shuffle_bytes, e.r.spill_bytes, partial_bytes[i]);
         results[i] = std::move(partial[i]);
         partial.erase(i);
+        partial_bytes.erase(i);
         for (const auto& [cache, partition] : e.r.kept) caches_[cache][partition] = e.slot;
         in_flight.erase(found);
+        // A delivered result stays present (and empty): a rerun after a lost worker skips it.
+        while (delivery && !failure && delivery->next < results.size() && results[delivery->next]) {
+          delivery->each(delivery->next, std::move(*results[delivery->next]));
+          *results[delivery->next] = task_result();
+          ++delivery->next;
+        }
         break;
       case report::kind::failed:
         if (!failure) failure.emplace(tasks[i].index, e.r.error);
@@ -363,7 +375,7 @@ std::vector<std::string> driver::run_stage(const stage_label& label, std::vector
                     " of " + std::to_string(label.stages) + " (" + label.kind + "), partition " +
                     std::to_string(failure->first) + ": " + failure->second);
   }
-  std::vector<std::string> out;
+  std::vector<task_result> out;
   out.reserve(results.size());
   for (auto& r : results) out.push_back(std::move(*r));
   return out;
@@ -381,10 +393,15 @@ void driver::run_map_stage(const node_base& n, const stage_label& label) {
     std::vector<task_plan> samples;
     for (std::size_t i = 0; i < wide->map_tasks(); ++i)
       samples.push_back({i, [wide, i] { return wide->sample_task(i); }, wide->map_origin(i)});
-    std::vector<std::optional<std::string>> results;
+    std::vector<std::optional<task_result>> results;
     stage_label sampling = label;
     sampling.kind += " sample";
-    wide->take_samples(run_stage(sampling, samples, results, std::nullopt));
+    std::vector<std::string> drawn;
+    for (auto& parts : run_stage(sampling, samples, results, std::nullopt)) {
+      drawn.emplace_back();
+      for (const auto& part : parts) drawn.back() += part;
+    }
+    wide->take_samples(drawn);
     ++mapping.number;
   }
   write_target target;
@@ -397,7 +414,7 @@ void driver::run_map_stage(const node_base& n, const stage_label& label) {
   std::vector<task_plan> tasks;
   for (std::size_t i = 0; i < wide->map_tasks(); ++i)
     tasks.push_back({i, [wide, i, target] { return wide->map_task(i, target); }, wide->map_origin(i)});
-  std::vector<std::optional<std::string>> results;
+  std::vector<std::optional<task_result>> results;
   run_stage(mapping, tasks, results, std::pair(n.id(), target.attempt));
   for (std::size_t r = 0; r < state.present.size(); ++r) {
     if (!target.wanted(r)) continue;
@@ -477,12 +494,13 @@ void driver::collect_garbage() {
   }
 }
 
-std::vector<std::string> driver::run_action(const char* action, const node_base& root,
-                                            std::span<const std::size_t> partitions,
-                                            function_ref<std::string(std::size_t)> make_task) {
+void driver::run_action(const char* action, const node_base& root, std::span<const std::size_t> partitions,
+                        function_ref<std::string(std::size_t)> make_task,
+                        function_ref<void(std::size_t, task_result&&)> each) {
   std::lock_guard lock(action_mutex_);
   if (ended_) throw job_error(std::string("dataflow: ") + action + " after the context ended");
-  std::vector<std::optional<std::string>> results(partitions.size());
+  std::vector<std::optional<task_result>> results(partitions.size());
+  result_delivery delivery{each};
   action_progress progress(options_.progress, action);
   progress_ = &progress;
   struct forget_progress {
@@ -503,8 +521,8 @@ std::vector<std::string> driver::run_action(const char* action, const node_base&
       }
       std::vector<task_plan> tasks;
       for (auto p : partitions) tasks.push_back({p, [&make_task, p] { return make_task(p); }, root.origin_of(p)});
-      auto out = run_stage({action, number, stages, root.kind()}, tasks, results, std::nullopt);
-      return out;
+      run_stage({action, number, stages, root.kind()}, tasks, results, std::nullopt, &delivery);
+      return;
     } catch (const worker_lost& lost) {
       recover(lost);
     } catch (const job_error&) {

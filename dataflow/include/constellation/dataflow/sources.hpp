@@ -43,6 +43,15 @@ class parallelize_node final : public node<T> {
     }
   }
 
+  bool lends_elements() const override { return true; }
+  void compute_view(task_context& tc, std::size_t, view_sink<T> out) const override {
+    for (std::size_t at = 0; at < items_->size() && !tc.stop_requested(); at += batch_size) {
+      const auto n = std::min(batch_size, items_->size() - at);
+      tc.count_records_in(n);
+      out(std::span<const T>(items_->data() + at, n));
+    }
+  }
+
   void save(std::string& out, std::size_t p) const override {
     save_loader<parallelize_node>(out);
     const auto [first, last] = slice_of(items_->size(), this->partitions(), p);
@@ -168,6 +177,10 @@ class union_node final : public node<T> {
     a_->compute(tc, side_partition_, out);
     (void)p;
   }
+  bool lends_elements() const override { return a_->lends_elements(); }
+  void compute_view(task_context& tc, std::size_t, view_sink<T> out) const override {
+    a_->compute_view(tc, side_partition_, out);
+  }
 
   void save(std::string& out, std::size_t p) const override {
     save_loader<union_node>(out);
@@ -206,22 +219,20 @@ class cache_node final : public node<T> {
   }
 
   void compute(task_context& tc, std::size_t p, batch_sink<T> out) const override {
-    auto kept = std::static_pointer_cast<const std::vector<T>>(tc.cached(cache_id_, p));
-    if (!kept) {
-      if (!parent_) throw std::runtime_error("cached partition " + std::to_string(p) + " is gone from this worker");
-      auto computed = std::make_shared<std::vector<T>>();
-      parent_->compute(tc, p, [&](std::span<T> batch) {
-        computed->insert(computed->end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-      });
-      if (tc.stop_requested()) {  // a partial partition is never kept
-        emit_copies(*computed, tc, out);
-        return;
-      }
-      computed->shrink_to_fit();
-      tc.keep_cached(cache_id_, p, computed, computed->capacity() * sizeof(T));
-      kept = std::move(computed);
+    // Consumers may move from a batch: the kept partition must stay whole for the next action.
+    const auto items = partition(tc, p);
+    std::vector<T> batch;
+    for (std::size_t at = 0; at < items->size() && !tc.stop_requested(); at += batch_size) {
+      batch.assign(items->begin() + at, items->begin() + std::min(items->size(), at + batch_size));
+      out(std::span<T>(batch));
     }
-    emit_copies(*kept, tc, out);
+  }
+
+  // A consumer that only reads gets the kept elements themselves.
+  bool lends_elements() const override { return true; }
+  void compute_view(task_context& tc, std::size_t p, view_sink<T> out) const override {
+    const auto items = partition(tc, p);
+    emit_all(std::span<const T>(*items), out, tc);
   }
 
   void save(std::string& out, std::size_t p) const override {
@@ -242,13 +253,19 @@ class cache_node final : public node<T> {
  private:
   cache_node(std::uint64_t id, node_ptr<T> parent) : node<T>(1), parent_(std::move(parent)), cache_id_(id) {}
 
-  // Consumers may move from a batch: the kept partition must stay whole for the next action.
-  static void emit_copies(const std::vector<T>& items, task_context& tc, batch_sink<T> out) {
-    std::vector<T> batch;
-    for (std::size_t at = 0; at < items.size() && !tc.stop_requested(); at += batch_size) {
-      batch.assign(items.begin() + at, items.begin() + std::min(items.size(), at + batch_size));
-      out(std::span<T>(batch));
-    }
+  // Partition p as this worker keeps it, computed (and kept) first if need be. A partition cut
+  // short by a stop (take) is never kept.
+  std::shared_ptr<const std::vector<T>> partition(task_context& tc, std::size_t p) const {
+    if (auto kept = std::static_pointer_cast<const std::vector<T>>(tc.cached(cache_id_, p))) return kept;
+    if (!parent_) throw std::runtime_error("cached partition " + std::to_string(p) + " is gone from this worker");
+    auto computed = std::make_shared<std::vector<T>>();
+    parent_->compute(tc, p, [&](std::span<T> batch) {
+      computed->insert(computed->end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+    });
+    if (tc.stop_requested()) return computed;
+    computed->shrink_to_fit();
+    tc.keep_cached(cache_id_, p, computed, computed->capacity() * sizeof(T));
+    return computed;
   }
 
   node_ptr<T> parent_;
