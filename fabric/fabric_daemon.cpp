@@ -156,6 +156,8 @@ int run_daemon(const daemon_arguments& arguments) {
   }
 
   ::signal(SIGPIPE, SIG_IGN);
+  // A monitor whose fork server died is reparented here rather than to init, and reaped below.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor(io);
   boost::system::error_code ec;
@@ -236,7 +238,8 @@ int run_daemon(const daemon_arguments& arguments) {
   if (the_master) the_master->start();
   log.info(std::string("listening on ") + listen->text + (the_master ? " as the master" : ""));
 
-  // Reap the monitors this daemon started, and the bridge.
+  // Reap the monitors and fork servers this daemon started, the monitors orphaned by a fork
+  // server's death, and the bridge.
   asio::signal_set children(io, SIGCHLD);
   std::function<void()> reap = [&] {
     children.async_wait([&](const boost::system::error_code& signal_ec, int) {

@@ -345,6 +345,7 @@ struct master::state {
         spec.function = std::move(spawn->function);
         spec.arguments = std::move(spawn->arguments);
         spec.trapped = spawn->trap_exits;
+        spec.fresh_exec = spawn->fresh_exec;
         return place(std::move(launch), spawn->wait_for_capacity);
       }
       case wire::message_type::peer_status_request: {
@@ -407,6 +408,8 @@ struct master::state {
     if (it == jobs.end()) return;
     send(it->second.bridge, wire::job_finished{job_id, problem});
     if (!problem.empty()) log.info("job " + job_name(job_id) + " failed: " + problem);
+    // The nodes let go of what they keep for the job beyond its processes (its fork servers).
+    for (auto& node : nodes) send(node.connection, wire::end_job{job_id, false, SIGTERM});
     for (auto w = waiting.begin(); w != waiting.end();) {
       if (w->second.job == job_id) {
         slots.cancel(w->first);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <deque>
 #include <map>
 
@@ -71,6 +72,9 @@ struct fabric_node::state {
   agent::node_processes processes;
   std::map<pid, std::uint64_t> pending_launches;  // process -> the master's request id
   std::map<std::uint64_t, std::shared_ptr<stdin_feed>> stdin_feeds;  // by job
+  // Each job's fork server on this node, started with the job's first process here and stopped
+  // when the master ends the job.
+  std::map<std::uint64_t, std::shared_ptr<agent::monitor_starter>> starters;
 
   state(asio::io_context& i, node_options o, const cluster::daemon_log& l)
       : io(i),
@@ -122,6 +126,7 @@ struct fabric_node::state {
         if (auto m = decode<wire::end_job>(payload)) {
           processes.terminate(m->job, m->immediately, m->signal);
           stdin_feeds.erase(m->job);
+          stop_starter(m->job);
           return;
         }
         break;
@@ -156,13 +161,29 @@ struct fabric_node::state {
         stdin_feeds[job] = std::make_shared<stdin_feed>(io, fds[1]);
       }
     }
-    process::program_image image{*binary, order.program.argv, order.program.env};
-    if (auto launched = processes.launch(image, spec, *listener, stdin_fd); !launched) {
-      stdin_feeds.erase(job);
-      return refuse(launched.error());
-    }
     pending_launches[spec.self] = order.request_id;
     log.debug("launching " + spec.self.to_string());
+    processes.launch(starter_of(job, order.program, *binary), spec, *listener, stdin_fd);
+  }
+
+  agent::monitor_starter& starter_of(std::uint64_t job, const wire::program_description& program,
+                                     const std::string& binary) {
+    auto& starter = starters[job];
+    if (!starter)
+      starter = agent::monitor_starter::create(io, process::program_image{binary, program.argv, program.env},
+                                               agent::spawn_method_of(program.env), [this, job](const std::string& why) {
+                                                 char name[24];
+                                                 std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(job));
+                                                 log.warn(std::string("job ") + name + ": " + why);
+                                               });
+    return *starter;
+  }
+
+  void stop_starter(std::uint64_t job) {
+    auto it = starters.find(job);
+    if (it == starters.end()) return;
+    it->second->stop();  // lives on until the requests sent to its server are answered
+    starters.erase(it);
   }
 
   void on_started(const pid& process, std::expected<void, std::string> started) {
@@ -170,7 +191,10 @@ struct fabric_node::state {
     if (it == pending_launches.end()) return;
     const auto request = it->second;
     pending_launches.erase(it);
-    if (!started) return to_master(wire::launch_result{request, pid{}, false, started.error()});
+    if (!started) {
+      if (pid_access::serial(process) == 1) stdin_feeds.erase(pid_access::job(process));
+      return to_master(wire::launch_result{request, pid{}, false, started.error()});
+    }
     to_master(wire::launch_result{request, process, false, {}});
   }
 
@@ -181,6 +205,8 @@ struct fabric_node::state {
     log.warn("lost the master (" + why + "): ending every process on this node");
     processes.terminate(0, false);
     stdin_feeds.clear();
+    for (auto& [job, starter] : starters) starter->stop();
+    starters.clear();
   }
 };
 

@@ -49,4 +49,18 @@ pid spawn(resources r, F f, Args&&... args) {
   return *spawned;
 }
 
+namespace this_process {
+
+// How the processes this process spawns from now on (until spawn_by_exec(false)) start. By
+// default a node forks each one from a fork server: a copy of the program started once per job
+// and node, stopped in init() before any thread exists. The child is a fresh process running f
+// as before, but it shares with its siblings what the server computed before it forked: the
+// address-space layout (ASLR), the state static initialisers left, and the descriptors they opened
+// (see the README's design notes). With spawn_by_exec(), each starts from a fresh exec of the
+// binary instead, as it does for the whole job under CONSTELLATION_SPAWN=exec. Read by each spawn,
+// like trap_exits(). Does not block. Throws std::logic_error before init().
+void spawn_by_exec(bool on = true);
+
+}  // namespace this_process
+
 }  // namespace constellation

@@ -33,7 +33,10 @@ void frame_connection::process_input() {
 
 void frame_connection::read_more() {
   constexpr std::size_t chunk = 64 * 1024;
-  if (input_.size() < input_used_ + chunk) input_.resize(input_used_ + chunk);
+  // Grown without zero-filling: only what the socket writes is touched, so that an agent with
+  // many quiet connections does not fault in 64 KiB for each.
+  if (input_.size() < input_used_ + chunk)
+    input_.resize_and_overwrite(input_used_ + chunk, [](char*, std::size_t n) { return n; });
   socket_.async_read_some(
       boost::asio::buffer(input_.data() + input_used_, chunk),
       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {

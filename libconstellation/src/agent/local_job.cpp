@@ -37,6 +37,7 @@ struct local_job::state {
   boost::asio::signal_set child_signals{io, SIGCHLD};
   boost::asio::steady_timer grace{io};
   node_processes processes;
+  std::shared_ptr<monitor_starter> starter;
   std::map<pid, reply_address> waiting_spawners;  // by the pid being started
   std::uint32_t next_serial = 2;                   // the top process is 1
   int stop_requests = 0;
@@ -47,7 +48,11 @@ struct local_job::state {
         writer(std::move(w)),
         processes(io, {[this](const report::process_event& e) { emit(e); },
                        [this](const pid& p, std::expected<void, std::string> started) { on_started(p, std::move(started)); },
-                       [this](const pid& p, std::uint8_t type, std::string_view payload) { on_request(p, type, payload); }}) {}
+                       [this](const pid& p, std::uint8_t type, std::string_view payload) { on_request(p, type, payload); }}),
+        starter(monitor_starter::create(io, settings.image, settings.method)) {
+    // Started with the job, beside its top process, so that the first spawn finds it serving.
+    starter->prestart();
+  }
 
   void emit(const report::process_event& event) {
     writer->write(event);
@@ -96,9 +101,9 @@ struct local_job::state {
     spec.job_secret = settings.secret;
     spec.enforce_limits = settings.enforce_limits;
     spec.trapped = request.trap_exits;
-    if (auto launched = processes.launch(settings.image, spec, *listener); !launched)
-      return refuse(to, spawn_errc::launch_failed, launched.error());
+    spec.fresh_exec = request.fresh_exec;
     waiting_spawners[spec.self] = to;
+    processes.launch(*starter, spec, *listener);
   }
 
   void on_started(const pid& process, std::expected<void, std::string> started) {

@@ -3,6 +3,7 @@
 // monitor for every spawn, gathers every process's output and exit, shows them, and ends when the
 // last process has exited.
 
+#include "agent/monitor_starter.hpp"
 #include "process/launch_spec.hpp"
 #include "process/launcher.hpp"
 #include "report/event_writer.hpp"
@@ -21,6 +22,7 @@ struct job_settings {
   std::string secret;
   process::program_image image;
   bool enforce_limits = false;
+  spawn_method method = spawn_method::fork_server;
 };
 
 class local_job {

@@ -44,34 +44,36 @@ frame_connection::socket_type unix_socket(boost::asio::io_context& io, int fd) {
 node_processes::node_processes(boost::asio::io_context& io, callbacks c) : io_(io), callbacks_(std::move(c)) {}
 node_processes::~node_processes() = default;
 
-std::expected<void, std::string> node_processes::launch(const process::program_image& image,
-                                                        const process::launch_spec& spec, bound_listener listener,
-                                                        int stdin_fd) {
-  int report[2], control[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0) {
-    ::close(listener.fd);
-    if (stdin_fd >= 0) ::close(stdin_fd);
-    return std::unexpected(std::string("socketpair: ") + std::strerror(errno));
-  }
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0) {
-    for (int fd : {listener.fd, report[0], report[1]}) ::close(fd);
-    if (stdin_fd >= 0) ::close(stdin_fd);
-    return std::unexpected(std::string("socketpair: ") + std::strerror(errno));
-  }
-  auto monitor = process::launch_monitor(image, spec, {report[1], control[1], listener.fd, stdin_fd});
-  for (int fd : {report[1], control[1], listener.fd}) ::close(fd);
-  if (stdin_fd >= 0) ::close(stdin_fd);
-  if (!monitor) {
-    ::close(report[0]);
-    ::close(control[0]);
-    return std::unexpected(monitor.error());
-  }
+void node_processes::launch(monitor_starter& starter, const process::launch_spec& spec, bound_listener listener,
+                            int stdin_fd) {
+  process::unique_fd listening(listener.fd), input(stdin_fd);
   auto& e = processes_[spec.self];
   e = std::make_unique<entry>();
   e->spec = spec;
-  e->monitor = *monitor;
+  int report[2], control[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0)
+    return on_monitor(spec.self, std::unexpected(std::string("socketpair: ") + std::strerror(errno)));
+  process::unique_fd report_theirs(report[1]);
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0) {
+    ::close(report[0]);
+    return on_monitor(spec.self, std::unexpected(std::string("socketpair: ") + std::strerror(errno)));
+  }
   watch(*e, report[0], control[0]);
-  return {};
+  starter.start(spec, {report_theirs.release(), control[1], listening.release(), input.release()},
+                [this, self = spec.self](std::expected<pid_t, std::string> monitor) { on_monitor(self, std::move(monitor)); });
+}
+
+void node_processes::on_monitor(const pid& process, std::expected<pid_t, std::string> monitor) {
+  auto& e = *processes_.at(process);
+  if (monitor) {
+    e.monitor = *monitor;
+    return;
+  }
+  if (e.started || e.failed) return;
+  e.failed = true;
+  if (e.report) e.report->close();
+  if (e.control) e.control->close();
+  if (callbacks_.on_started) callbacks_.on_started(process, std::unexpected(monitor.error()));
 }
 
 void node_processes::adopt(const process::launch_spec& spec, pid_t monitor, int report_fd, int control_fd) {

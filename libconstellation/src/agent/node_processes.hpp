@@ -4,6 +4,7 @@
 // the local bridge and by every fabric daemon.
 
 #include "agent/listener.hpp"
+#include "agent/monitor_starter.hpp"
 #include "process/launch_spec.hpp"
 #include "process/launcher.hpp"
 #include "report/process_event.hpp"
@@ -42,10 +43,10 @@ class node_processes {
   node_processes(const node_processes&) = delete;
   node_processes& operator=(const node_processes&) = delete;
 
-  // Starts a monitor for spec (spec.self names the process; its listener is handed over and
-  // closed here). stdin_fd, when >= 0, becomes the process's stdin and is closed here.
-  std::expected<void, std::string> launch(const process::program_image& image, const process::launch_spec& spec,
-                                          bound_listener listener, int stdin_fd = -1);
+  // Starts a monitor for spec through starter (spec.self names the process; its listener is
+  // handed over and closed here). stdin_fd, when >= 0, becomes the process's stdin and is closed
+  // here. Whether it started is told by on_started, which may be called before this returns.
+  void launch(monitor_starter& starter, const process::launch_spec& spec, bound_listener listener, int stdin_fd = -1);
   // Watches a monitor the caller forked itself (the local top process).
   void adopt(const process::launch_spec& spec, pid_t monitor, int report_fd, int control_fd);
 
@@ -64,6 +65,7 @@ class node_processes {
  private:
   struct entry;
   void watch(entry& e, int report_fd, int control_fd);
+  void on_monitor(const pid& process, std::expected<pid_t, std::string> monitor);
   void on_report(const pid& process, std::uint8_t type, std::string_view payload);
   void on_report_closed(const pid& process);
   void on_progress(entry& e, std::string_view payload);

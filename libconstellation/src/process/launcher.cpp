@@ -1,4 +1,5 @@
 #include "process/launcher.hpp"
+#include "process/fork_server.hpp"
 #include "process/spawn_attributes.hpp"
 
 #include <constellation/detail/serialization.hpp>
@@ -10,79 +11,101 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <span>
+#include <utility>
 
 namespace constellation::process {
 
 namespace {
 
-// The numbers the monitor finds its descriptors at.
-constexpr int spec_slot = 3, report_slot = 4, control_slot = 5, listener_slot = 6, stdin_slot = 7;
-constexpr int first_free_slot = 8;
-
 std::string errno_text(const char* what, int error) { return std::string(what) + ": " + std::strerror(error); }
 
-std::expected<int, std::string> write_spec_file(const launch_spec& spec) {
-  int fd = ::memfd_create("constellation-spec", MFD_CLOEXEC);
-  if (fd < 0) return std::unexpected(errno_text("memfd_create", errno));
-  const std::string bytes = detail::serialize_value(spec);
-  std::string_view rest = bytes;
-  while (!rest.empty()) {
-    ssize_t n = ::write(fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      return std::unexpected(errno_text("writing the launch spec", e));
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
-  }
-  ::lseek(fd, 0, SEEK_SET);
-  return fd;
-}
-
-}  // namespace
-
-std::expected<pid_t, std::string> launch_monitor(const program_image& image, const launch_spec& spec,
-                                                 const monitor_fds& fds) {
-  auto spec_fd = write_spec_file(spec);
-  if (!spec_fd) return std::unexpected(spec_fd.error());
-
+// Executes image with the variable set to the spec slot and the descriptors of slots (in the
+// caller's numbering, -1 for none) in their slots; /dev/null on 0, 1 and 2 and on each slot of
+// placeholders; nothing else open.
+std::expected<pid_t, std::string> execute_with_slots(const program_image& image, const char* variable,
+                                                     std::span<const std::pair<int, int>> slots,
+                                                     std::span<const int> placeholders,
+                                                     std::vector<std::string> extra_env = {}) {
   // Move every handed descriptor above the slots first, so that mapping one into its slot cannot
   // overwrite another that still waits to be mapped.
-  std::pair<int, int> moves[] = {{*spec_fd, spec_slot},           {fds.report, report_slot},
-                                 {fds.control, control_slot},     {fds.listener, listener_slot},
-                                 {fds.stdin_fd, stdin_slot}};
-  for (auto& [from, to] : moves)
-    if (from >= 0) from = ::fcntl(from, F_DUPFD_CLOEXEC, 64);
-  ::close(*spec_fd);
+  std::vector<std::pair<unique_fd, int>> moves;
+  for (auto [from, to] : slots) {
+    if (from < 0) continue;
+    unique_fd moved(::fcntl(from, F_DUPFD_CLOEXEC, 64));
+    if (!moved) return std::unexpected(errno_text("fcntl", errno));
+    moves.emplace_back(std::move(moved), to);
+  }
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   for (int fd = 0; fd <= 2; ++fd) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
-  for (auto [from, to] : moves)
-    if (from >= 0) posix_spawn_file_actions_adddup2(&actions, from, to);
+  for (int fd : placeholders) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDONLY, 0);
+  for (auto& [from, to] : moves) posix_spawn_file_actions_adddup2(&actions, from.get(), to);
   // Descriptors other threads of a daemon open meanwhile, without O_CLOEXEC, must not leak in.
-  posix_spawn_file_actions_addclosefrom_np(&actions, first_free_slot);
+  posix_spawn_file_actions_addclosefrom_np(&actions, slot::first_free);
 
   // A monitor starts with default signal handling, whatever its parent ignores or blocks.
   const clean_spawn_attributes attributes;
 
   std::vector<std::string> argv = image.argv;
   std::vector<std::string> envp = image.envp;
-  envp.push_back(std::string(monitor_variable) + "=" + std::to_string(spec_slot));
+  envp.push_back(std::string(variable) + "=" + std::to_string(slot::spec));
+  for (auto& e : extra_env) envp.push_back(std::move(e));
   auto argv_c = c_strings(argv);
   auto envp_c = c_strings(envp);
 
   pid_t child = -1;
   int error = ::posix_spawn(&child, image.path.c_str(), &actions, attributes.get(), argv_c.data(), envp_c.data());
   posix_spawn_file_actions_destroy(&actions);
-  for (auto [from, to] : moves)
-    if (from >= 0) ::close(from);
   if (error != 0) return std::unexpected(errno_text(("cannot execute " + image.path).c_str(), error));
   return child;
+}
+
+}  // namespace
+
+std::expected<unique_fd, std::string> write_spec_file(const launch_spec& spec) {
+  unique_fd fd(::memfd_create("constellation-spec", MFD_CLOEXEC));
+  if (!fd) return std::unexpected(errno_text("memfd_create", errno));
+  const std::string bytes = detail::serialize_value(spec);
+  std::string_view rest = bytes;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::unexpected(errno_text("writing the launch spec", errno));
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ::lseek(fd.get(), 0, SEEK_SET);
+  return fd;
+}
+
+std::expected<pid_t, std::string> launch_monitor(const program_image& image, const launch_spec& spec,
+                                                 const monitor_fds& fds) {
+  auto spec_fd = write_spec_file(spec);
+  if (!spec_fd) return std::unexpected(spec_fd.error());
+  const std::pair<int, int> slots[] = {{spec_fd->get(), slot::spec},
+                                       {fds.report, slot::report},
+                                       {fds.control, slot::control},
+                                       {fds.listener, slot::listener},
+                                       {fds.stdin_fd, slot::stdin_fd}};
+  return execute_with_slots(image, monitor_variable, slots, {});
+}
+
+std::expected<pid_t, std::string> launch_fork_server(const program_image& image, int socket) {
+  const std::pair<int, int> slots[] = {{socket, slot::spec}};
+  const int placeholders[] = {slot::report, slot::control, slot::listener, slot::stdin_fd};
+  // The dynamic linker binds every symbol at the server's start, once, rather than at each first
+  // call in every forked process, where each binding writes to a page shared with the server (a
+  // copy-on-write fault) and reads symbol tables (page faults again). The server removes the
+  // variable again unless the program's own environment set it.
+  std::vector<std::string> extra_env;
+  const bool bind_now_given = std::ranges::any_of(image.envp, [](const std::string& e) { return e.starts_with("LD_BIND_NOW="); });
+  if (!bind_now_given) extra_env = {"LD_BIND_NOW=1", std::string(fork_server_bind_now_variable) + "=1"};
+  return execute_with_slots(image, fork_server_variable, slots, placeholders, std::move(extra_env));
 }
 
 bool started_as_monitor() { return std::getenv(monitor_variable) != nullptr; }
@@ -92,12 +115,12 @@ std::expected<std::pair<launch_spec, monitor_fds>, std::string> take_launch_spec
   std::string bytes;
   char buffer[64 * 1024];
   ssize_t n;
-  while ((n = ::read(spec_slot, buffer, sizeof buffer)) != 0) {
+  while ((n = ::read(slot::spec, buffer, sizeof buffer)) != 0) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return std::unexpected(errno_text("reading the launch spec", errno));
     bytes.append(buffer, static_cast<std::size_t>(n));
   }
-  ::close(spec_slot);
+  ::close(slot::spec);
   launch_spec spec;
   try {
     spec = detail::deserialize_value<launch_spec>(bytes);
@@ -106,9 +129,9 @@ std::expected<std::pair<launch_spec, monitor_fds>, std::string> take_launch_spec
   }
   // Keep the descriptors closed on exec, so that programs the user starts do not inherit them.
   monitor_fds fds;
-  for (auto [slot, field] : {std::pair{report_slot, &monitor_fds::report}, std::pair{control_slot, &monitor_fds::control},
-                             std::pair{listener_slot, &monitor_fds::listener}, std::pair{stdin_slot, &monitor_fds::stdin_fd}})
-    if (::fcntl(slot, F_SETFD, FD_CLOEXEC) == 0) fds.*field = slot;
+  for (auto [at, field] : {std::pair{slot::report, &monitor_fds::report}, std::pair{slot::control, &monitor_fds::control},
+                           std::pair{slot::listener, &monitor_fds::listener}, std::pair{slot::stdin_fd, &monitor_fds::stdin_fd}})
+    if (::fcntl(at, F_SETFD, FD_CLOEXEC) == 0) fds.*field = at;
   return std::pair{std::move(spec), fds};
 }
 

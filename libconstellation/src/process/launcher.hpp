@@ -1,8 +1,10 @@
 #pragma once
 // Starting a monitor: re-executing the program so that its init() becomes the monitor of a new
-// process. Used by every node agent (the local bridge, a fabric daemon).
+// process; or starting the program's fork server, which forks monitors instead. Used by every node
+// agent (the local bridge, a fabric daemon).
 
 #include "process/launch_spec.hpp"
+#include "process/unique_fd.hpp"
 
 #include <sys/types.h>
 
@@ -15,6 +17,14 @@ namespace constellation::process {
 // The variable that tells init() it runs as a monitor; its value is the descriptor of the spec.
 inline constexpr const char* monitor_variable = "CONSTELLATION_MONITOR";
 
+// The numbers a monitor finds its descriptors at, whether it was executed or forked by a fork
+// server. A fork server is executed with its socket on spec and /dev/null on the others, so that
+// the descriptors its static initialisers open get the same numbers as in an executed monitor.
+namespace slot {
+inline constexpr int spec = 3, report = 4, control = 5, listener = 6, stdin_fd = 7;
+inline constexpr int first_free = 8;
+}  // namespace slot
+
 struct program_image {
   std::string path;                // what to execute, e.g. "/proc/self/exe"
   std::vector<std::string> argv;   // argv[0] included
@@ -26,6 +36,15 @@ struct program_image {
 // descriptor but these. Returns the monitor's OS pid, or why it could not start.
 std::expected<pid_t, std::string> launch_monitor(const program_image& image, const launch_spec& spec,
                                                  const monitor_fds& fds);
+
+// A close-on-exec memory file holding spec, read from the start: how a spec reaches a monitor.
+std::expected<unique_fd, std::string> write_spec_file(const launch_spec& spec);
+
+// Starts path as a fork server (process/fork_server.hpp) serving requests on socket (a Unix
+// SOCK_SEQPACKET socket in the caller's numbering; it stays open in the caller, which closes it).
+// The server starts as cleanly as a monitor: default signal handling, /dev/null on 0, 1 and 2, and
+// no descriptor but the socket. Returns the server's OS pid, or why it could not start.
+std::expected<pid_t, std::string> launch_fork_server(const program_image& image, int socket);
 
 // The spec that launch_monitor handed to this process, read and closed; nullopt when this process
 // was not started as a monitor. Removes the variable so that user code sees the environment it

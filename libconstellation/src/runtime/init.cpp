@@ -1,6 +1,7 @@
 // init(): decides what this run of the program is. The process the user started becomes the
 // bridge and forks the monitor of the top process, in which main() goes on. A process re-executed
-// by a node agent becomes a monitor, whose forked child runs the spawned function.
+// by a node agent becomes a monitor, whose forked child runs the spawned function; or it becomes
+// the job's fork server, whose forked children become monitors as a re-executed process would.
 
 #include <constellation/init.hpp>
 
@@ -9,6 +10,7 @@
 #include "agent/local_job.hpp"
 #include "identity/code_identity.hpp"
 #include "identity/entry_registry.hpp"
+#include "process/fork_server.hpp"
 #include "process/launcher.hpp"
 #include "process/monitor.hpp"
 #include "report/event_writer.hpp"
@@ -17,7 +19,7 @@
 #include "wire/crypto.hpp"
 #include "wire/messages.hpp"
 
-#include <dirent.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <openssl/crypto.h>
 #include <sys/prctl.h>
@@ -38,14 +40,21 @@ namespace constellation {
 
 namespace {
 
+// From /proc/self/stat, whose 20th field counts the threads; read into the stack, because every
+// monitor asks this before it forks, and a heap buffer would cost it page faults.
 std::size_t thread_count() {
-  std::size_t count = 0;
-  if (DIR* tasks = ::opendir("/proc/self/task")) {
-    while (dirent* e = ::readdir(tasks))
-      if (e->d_name[0] != '.') ++count;
-    ::closedir(tasks);
-  }
-  return count;
+  char stat[1024];
+  const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  const ssize_t n = ::read(fd, stat, sizeof stat - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  stat[n] = '\0';
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so fields count from its
+  // last ')'. num_threads is the 18th field after it.
+  const char* field = std::strrchr(stat, ')');
+  for (int skipped = 0; field && skipped < 18; ++skipped) field = std::strchr(field + 1, ' ');
+  return field ? static_cast<std::size_t>(std::strtoul(field + 1, nullptr, 10)) : 0;
 }
 
 constexpr const char* late_init_message =
@@ -169,6 +178,17 @@ std::unique_ptr<report::event_writer> writer_from_environment() {
   return report::make_event_writer(*format);
 }
 
+agent::spawn_method spawn_method_from_environment() {
+  const char* requested = std::getenv(agent::spawn_method_variable);
+  if (!requested || !*requested) return agent::spawn_method::fork_server;
+  auto method = agent::parse_spawn_method(requested);
+  if (!method) {
+    std::fprintf(stderr, "constellation: CONSTELLATION_SPAWN is '%s': it must be 'fork' or 'exec'\n", requested);
+    std::exit(2);
+  }
+  return *method;
+}
+
 std::uint64_t new_job_id() {
   std::uint64_t id = 0;
   while (id == 0) {
@@ -191,6 +211,7 @@ void start_job(const resources& initial) {
   settings.secret = wire::random_bytes(32);
   settings.image = {"/proc/self/exe", command_line(), environment()};
   settings.enforce_limits = environment_flag("CONSTELLATION_ENFORCE_LIMITS");
+  settings.method = spawn_method_from_environment();
 
   auto listener = agent::open_listener();
   if (!listener) fail_start(listener.error());
@@ -241,6 +262,14 @@ void init(resources initial) {
   if (called.exchange(true))
     throw std::logic_error("constellation::init() was called twice: call it once, as the first statement of main()");
   if (process::started_as_monitor()) {
+    start_as_monitor();
+    return;
+  }
+  if (process::started_as_fork_server()) {
+    // A server that cannot fork safely leaves at once: its agent then executes every process,
+    // whose monitor refuses to start it and says why.
+    if (thread_count() > 1) ::_exit(0);
+    process::serve_forks();  // returns in a forked child, which goes on as an executed monitor
     start_as_monitor();
     return;
   }

@@ -23,6 +23,7 @@ struct process_state {
   std::unique_ptr<control_client> control;
   std::unique_ptr<progress_reporter> progress;
   std::atomic<bool> trap_exits{false};  // sent with each spawn request (supervision.hpp)
+  std::atomic<bool> spawn_by_exec{false};  // likewise (spawn.hpp)
 };
 
 // nullptr before init(), and in the bridge and monitors.

@@ -19,6 +19,7 @@ std::expected<pid, spawn_error> spawn_erased(const resources& r, entry_function 
   request.arguments = std::move(arguments);
   request.wait_for_capacity = wait == capacity_wait::yes;
   request.trap_exits = state->trap_exits.load(std::memory_order_relaxed);
+  request.fresh_exec = state->spawn_by_exec.load(std::memory_order_relaxed);
   auto entry_id = identity::identify_code(reinterpret_cast<const void*>(entry));
   auto function_id = identity::identify_code(reinterpret_cast<const void*>(f));
   if (!entry_id || !function_id)
@@ -34,3 +35,12 @@ std::expected<pid, spawn_error> spawn_erased(const resources& r, entry_function 
 }
 
 }  // namespace constellation::detail
+
+namespace constellation::this_process {
+
+void spawn_by_exec(bool on) {
+  // Read by each spawn, which sends it with its request.
+  runtime::require_process("constellation::this_process::spawn_by_exec()").spawn_by_exec.store(on, std::memory_order_relaxed);
+}
+
+}  // namespace constellation::this_process

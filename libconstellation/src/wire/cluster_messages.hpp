@@ -132,7 +132,8 @@ struct stdin_eof {
 };
 
 // Ctrl-C on deploy ends the job as Ctrl-C ends a local one: every process gets the signal (SIGINT),
-// then SIGKILL after a grace period; immediately: SIGKILL now.
+// then SIGKILL after a grace period; immediately: SIGKILL now. The master also sends it to every
+// node once a job has finished, so that the nodes stop the job's fork servers.
 struct end_job {
   static constexpr auto type = static_cast<message_type>(cluster_type::end_job);
   std::uint64_t job = 0;

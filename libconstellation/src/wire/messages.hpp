@@ -47,9 +47,10 @@ struct spawn_request {
   std::string arguments;             // the trampoline's serialized argument tuple
   bool wait_for_capacity = true;
   bool trap_exits = false;  // the parent takes charge of the child's failure (supervision.hpp)
+  bool fresh_exec = false;  // start the child by exec, not from the fork server (spawn.hpp)
   template <class Archive>
   void serialize(Archive& a) {
-    a(request_id, parent, needs, entry, function, arguments, wait_for_capacity, trap_exits);
+    a(request_id, parent, needs, entry, function, arguments, wait_for_capacity, trap_exits, fresh_exec);
   }
 };
 
