@@ -6,6 +6,7 @@
 #include "agent/tcp_tuning.hpp"
 #include "channel/channel_frames.hpp"
 #include "channel/local_socket.hpp"
+#include "process/descriptor_passing.hpp"
 #include "runtime/pid_access.hpp"
 #include "runtime/process_state.hpp"
 
@@ -199,7 +200,7 @@ void transport::impl::decide(const std::shared_ptr<link>& l) {
   // Written before adoption, so that no message can overtake it.
   const auto verdict = signal_frame(frame_kind::link_accepted);
   const bool owned = own_socket(l);
-  const bool sent = owned && (rings_fd >= 0 ? send_with_descriptor(l->fd(), verdict, rings_fd) : send_now(*l, verdict));
+  const bool sent = owned && (rings_fd >= 0 ? process::send_record(l->fd(), verdict, {&rings_fd, 1}) == 0 : send_now(*l, verdict));
   if (rings_fd >= 0) ::close(rings_fd);
   if (!sent) {
     lock.unlock();

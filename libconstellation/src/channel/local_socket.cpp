@@ -39,22 +39,6 @@ int listen_locally(const pid& self, std::string& error) {
   return fd;
 }
 
-bool send_with_descriptor(int socket, const std::string& bytes, int descriptor) {
-  iovec part{const_cast<char*>(bytes.data()), bytes.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &part;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(header), &descriptor, sizeof(int));
-  return ::sendmsg(socket, &message, MSG_DONTWAIT | MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
-}
-
 ssize_t receive_with_descriptor(int socket, void* into, std::size_t room, int* descriptor) {
   iovec part{into, room};
   alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};

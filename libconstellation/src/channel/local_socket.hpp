@@ -20,10 +20,7 @@ sockaddr_un local_address(const pid& p, socklen_t& length);
 // A listening socket at this process's address; -1 (and error) when it cannot be bound.
 int listen_locally(const pid& self, std::string& error);
 
-// Sends bytes with one descriptor attached, whole and at once (a small message on a fresh
-// socket). False when the kernel did not take it all.
-bool send_with_descriptor(int socket, const std::string& bytes, int descriptor);
-
+// Sending a descriptor: process::send_record (descriptor_passing.hpp).
 // recv() that also takes a descriptor sent along (into *descriptor, which must be -1 on entry; a
 // second one in the same read is closed). Returns what recv returns.
 ssize_t receive_with_descriptor(int socket, void* into, std::size_t room, int* descriptor);
