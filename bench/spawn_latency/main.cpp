@@ -203,7 +203,7 @@ void unix_answer(constellation::pid, std::string path) {
 void wait_gone(const constellation::pid& p, bool overlap) {
   if (overlap) return;
   while (constellation::status(p) == constellation::process_status::running)
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 struct spawn_times {
