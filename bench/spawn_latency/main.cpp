@@ -7,6 +7,11 @@
 //
 //   spawn_latency [rounds] [burst]   rounds per method (default 200, or SPAWN_LATENCY_ROUNDS),
 //                                    spawns per burst (default 200)
+//   spawn_latency --only forked|executed|bare N
+//                                    N rounds of one method and nothing else, to be run under
+//                                    `perf stat -e task-clock,page-faults`, which counts every
+//                                    process of the run: the CPU time and page faults a start
+//                                    costs, whatever else the machine runs meanwhile
 //
 // Methods:
 //   forked      constellation::spawn(), started by the job's fork server (the default)
@@ -198,7 +203,7 @@ void unix_answer(constellation::pid, std::string path) {
 void wait_gone(const constellation::pid& p, bool overlap) {
   if (overlap) return;
   while (constellation::status(p) == constellation::process_status::running)
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 struct spawn_times {
@@ -383,6 +388,23 @@ int main(int argc, char** argv) {
   // The bare baseline's child: answer and leave, before init() could make it anything else.
   if (const char* path = std::getenv(bare_variable)) ::_exit(send_bare_answer(path) ? 0 : 1);
   constellation::init();
+
+  if (argc == 4 && std::strcmp(argv[1], "--only") == 0) {
+    const std::string_view method = argv[2];
+    const int n = positive_integer(argv[3], "rounds");
+    bare_listener listener;
+    bare_image image(argc, argv, listener.path());
+    for (int i = 0; i < n; ++i) {
+      if (method == "forked" || method == "executed") {
+        time_spawn(method == "executed", i, false);
+      } else if (method == "bare") {
+        time_bare(listener, image);
+      } else {
+        fail("--only takes forked, executed or bare, not " + std::string(method));
+      }
+    }
+    return 0;
+  }
 
   const char* rounds_text = argc > 1 ? argv[1] : std::getenv(rounds_variable);
   const int rounds = rounds_text && *rounds_text ? positive_integer(rounds_text, "rounds") : default_rounds;

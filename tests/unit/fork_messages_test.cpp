@@ -107,3 +107,30 @@ TEST_CASE("spawn method: CONSTELLATION_SPAWN is read from a job's environment") 
   CHECK(agent::spawn_method_of({"CONSTELLATION_SPAWNS=exec"}) == spawn_method::fork_server);
   CHECK(agent::spawn_method_of({}) == spawn_method::fork_server);
 }
+
+// What monitor_starter relies on when a fork server dies: a socket closed with records unread
+// makes its peer's next receive fail with ECONNRESET once, before the records queued for the peer,
+// which are read after it; only then comes end of file.
+TEST_CASE("descriptor passing: a peer closed with unread records resets once, then the queued records arrive") {
+  int pair[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
+  process::unique_fd agent(pair[0]), server(pair[1]);
+  REQUIRE(process::send_record(server.get(), "acknowledged", {}) == 0);
+  REQUIRE(process::send_record(agent.get(), "never read", {}) == 0);
+  server.reset();
+
+  std::vector<std::string> seen;
+  int resets = 0;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    auto got = process::receive_record(agent.get(), 64, true);
+    if (!got && got.error() == ECONNRESET) {
+      ++resets;
+      continue;
+    }
+    REQUIRE(got.has_value());
+    if (!*got) break;  // end of file
+    seen.push_back((*got)->bytes);
+  }
+  CHECK(resets <= 1);
+  CHECK(seen == std::vector<std::string>{"acknowledged"});
+}

@@ -71,21 +71,21 @@ void monitor_starter::start(const process::launch_spec& spec, process::monitor_f
   owned_fds owned{process::unique_fd(fds.report), process::unique_fd(fds.control), process::unique_fd(fds.listener),
                   process::unique_fd(fds.stdin_fd)};
   if (method_ == spawn_method::exec || spec.fresh_exec || stopping_ || server_ == server_state::gone)
-    return execute(spec, std::move(owned), done);
+    return execute(spec, std::move(owned), std::move(done));
   if (server_ == server_state::not_started) {
     // The server takes as long to start as this monitor would: execute this one meanwhile.
     start_server();
-    return execute(spec, std::move(owned), done);
+    return execute(spec, std::move(owned), std::move(done));
   }
   auto spec_file = process::write_spec_file(spec);
-  if (!spec_file) return execute(spec, std::move(owned), done);
+  if (!spec_file) return execute(spec, std::move(owned), std::move(done));
   const auto id = next_id_++;
-  requests_.emplace(id, request{spec, std::move(owned), std::move(*spec_file), std::move(done), false});
+  requests_.emplace(id, request{spec, std::move(owned), std::move(*spec_file), std::move(done)});
   unsent_.push_back(id);
   send_waiting();
 }
 
-void monitor_starter::execute(const process::launch_spec& spec, owned_fds fds, started_handler& done) {
+void monitor_starter::execute(const process::launch_spec& spec, owned_fds fds, started_handler done) {
   auto monitor = process::launch_monitor(
       image_, spec, {fds.report.get(), fds.control.get(), fds.listener.get(), fds.stdin_fd.get()});
   fds = {};  // the monitor has its copies; the agent keeps its own ends elsewhere
@@ -118,10 +118,9 @@ void monitor_starter::send_waiting() {
       unsent_.pop_front();
       auto refused = std::move(r);
       requests_.erase(id);
-      execute(refused.spec, std::move(refused.fds), refused.done);
+      execute(refused.spec, std::move(refused.fds), std::move(refused.done));
       continue;
     }
-    r.sent = true;
     r.spec_file.reset();
     unsent_.pop_front();
   }
@@ -148,6 +147,10 @@ void monitor_starter::read_answers() {
   while (socket_) {
     auto received = process::receive_record(socket_->native_handle(), wire::max_fork_record, true);
     if (!received && (received.error() == EAGAIN || received.error() == EWOULDBLOCK)) return wait_readable();
+    // A server that dies with requests unread makes the kernel report ECONNRESET here once, ahead
+    // of the acknowledgements still queued: those are read next, and only end of file says that
+    // none is left. Executing the unanswered requests at the reset would start a forked one twice.
+    if (!received && received.error() == ECONNRESET) continue;
     if (!received) return server_lost(std::string("its socket failed: ") + std::strerror(received.error()));
     if (!*received) return server_lost("it exited");
     auto frame = wire::decode_frame((*received)->bytes);
@@ -168,7 +171,7 @@ void monitor_starter::read_answers() {
             // The server could not fork (no memory, too many processes): an exec may still work.
             auto r = std::move(requests_.at(m->request_id));
             requests_.erase(m->request_id);
-            execute(r.spec, std::move(r.fds), r.done);
+            execute(r.spec, std::move(r.fds), std::move(r.done));
             close_when_idle();
             understood = true;
           }
@@ -205,7 +208,7 @@ void monitor_starter::server_lost(const std::string& why) {
   // never forked.
   auto left = std::exchange(requests_, {});
   unsent_.clear();
-  for (auto& [id, r] : left) execute(r.spec, std::move(r.fds), r.done);
+  for (auto& [id, r] : left) execute(r.spec, std::move(r.fds), std::move(r.done));
 }
 
 void monitor_starter::stop() {

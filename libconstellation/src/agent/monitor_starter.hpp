@@ -77,17 +77,16 @@ class monitor_starter : public std::enable_shared_from_this<monitor_starter> {
     process::unique_fd report, control, listener, stdin_fd;
   };
   struct request {
-    process::launch_spec spec;
-    owned_fds fds;
+    process::launch_spec spec;  // kept to execute it if the server does not fork it
+    owned_fds fds;              // the monitor's, until it exists
     process::unique_fd spec_file;  // until sent
     started_handler done;
-    bool sent = false;
   };
 
   monitor_starter(boost::asio::io_context& io, process::program_image image, spawn_method method,
                   trouble_handler on_trouble);
   bool start_server();
-  void execute(const process::launch_spec& spec, owned_fds fds, started_handler& done);
+  void execute(const process::launch_spec& spec, owned_fds fds, started_handler done);
   void send_waiting();
   void wait_writable();
   void wait_readable();

@@ -34,13 +34,13 @@ void refuse(std::uint64_t request_id, std::string message) {
 constexpr std::array<int, wire::fork_slot_count> slot_of{slot::spec, slot::report, slot::control, slot::listener,
                                                           slot::stdin_fd};
 
-// In the forked child: acknowledges the request, then puts the descriptors in their slots (the
-// spec over the server's socket, which the child must not keep) and gives back default signal
-// handling. Returns false when the agent is gone.
+// In the forked child: acknowledges the request first of all, then gives back the program's
+// signal dispositions and puts the descriptors in their slots (the spec over the server's socket,
+// which the child must not keep). Returns false when the agent is gone.
 bool become_forked_monitor(std::uint64_t request_id, std::uint8_t attached, std::vector<unique_fd>& fds) {
-  for (std::size_t i = 0; i < server_signals.size(); ++i) ::sigaction(server_signals[i], &program_dispositions[i], nullptr);
   if (send_record(socket_slot, wire::encode_message(wire::forked{request_id, static_cast<std::int32_t>(::getpid())}), {}) != 0)
     return false;
+  for (std::size_t i = 0; i < server_signals.size(); ++i) ::sigaction(server_signals[i], &program_dispositions[i], nullptr);
   std::size_t next = 0;
   for (int s = 0; s < wire::fork_slot_count; ++s) {
     const int to = slot_of[static_cast<std::size_t>(s)];

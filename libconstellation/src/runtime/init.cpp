@@ -269,6 +269,7 @@ void init(resources initial) {
     // A server that cannot fork safely leaves at once: its agent then executes every process,
     // whose monitor refuses to start it and says why.
     if (thread_count() > 1) ::_exit(0);
+    wire::prepare_for_forks();
     process::serve_forks();  // returns in a forked child, which goes on as an executed monitor
     start_as_monitor();
     return;

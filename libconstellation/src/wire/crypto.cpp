@@ -70,6 +70,16 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   return out;
 }
 
+void prepare_for_forks() {
+  (void)hmac_sha256(std::string(min_secret_size, '\0'), "constellation");
+  (void)sha256_hex("constellation");
+  // What the random generator is made of, fetched but not instantiated: each process seeds its
+  // own generator at its first use.
+  EVP_RAND_free(EVP_RAND_fetch(nullptr, "CTR-DRBG", nullptr));
+  EVP_RAND_free(EVP_RAND_fetch(nullptr, "SEED-SRC", nullptr));
+  EVP_CIPHER_free(EVP_CIPHER_fetch(nullptr, "AES-256-CTR", nullptr));
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }

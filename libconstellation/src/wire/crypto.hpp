@@ -34,6 +34,11 @@ std::string sha256_hex(std::string_view bytes);
 // Blocks on the disk. Throws std::runtime_error only if OpenSSL fails.
 std::expected<std::string, std::string> sha256_of_file(const std::string& path);
 
+// Builds what OpenSSL builds at the first HMAC or digest (its providers and algorithm tables), so
+// that the processes a fork server forks afterwards share it rather than each building it, at a
+// cost of page faults and about a millisecond. Draws nothing from the random generator.
+void prepare_for_forks();
+
 // Whether text has the form sha256_hex gives: exactly sha256_hex_size lowercase hex digits. A hash
 // from a peer becomes a file name, so anything else ("../x", "") must be refused before it is used.
 bool is_sha256_hex(std::string_view text);
