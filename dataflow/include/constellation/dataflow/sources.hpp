@@ -126,23 +126,25 @@ class text_file_node final : public node<std::string> {
   std::vector<const node_base*> parents() const override { return {}; }
   std::string kind() const override { return "text_file"; }
 
+  // Lines are copied into the strings of one batch, batch after batch: a string its consumer
+  // only read keeps its room for the next line, so that a line costs no allocation.
   void compute(task_context& tc, std::size_t p, batch_sink<std::string> out) const override {
-    batch_buffer<std::string> buffer(out);
-    std::size_t lines = 0;
+    std::vector<std::string> lines(batch_size);
+    std::size_t n = 0;
+    const auto flush = [&] {
+      tc.count_records_in(n);
+      out(std::span<std::string>(lines.data(), std::exchange(n, 0)));
+    };
     (void)p;  // a worker's node holds the ranges of the one partition its task computes
     for (const auto& range : ranges_)
       read_lines(
           range,
           [&](std::string_view line) {
-            buffer.push(std::string(line));
-            if (++lines == batch_size) {
-              tc.count_records_in(lines);
-              lines = 0;
-            }
+            lines[n++].assign(line);
+            if (n == batch_size) flush();
           },
           [&] { return tc.stop_requested(); });
-    tc.count_records_in(lines);
-    buffer.flush();
+    if (n > 0) flush();
   }
 
   void save(std::string& out, std::size_t p) const override {
