@@ -53,7 +53,7 @@ class reduce_by_key_node final
       combined.drain([&](std::pair<K, V>&& entry) { out.add(hash_partition(entry.first, frame.partitions), entry); });
     };
     parent.compute(tc, task, [&](std::span<std::pair<K, V>> batch) {
-      for (auto& [k, v] : batch) combined.add(std::move(k), std::move(v), merge);
+      combined.add_all(batch, merge);
       if (combined.size() > limit) drain();
     });
     drain();

@@ -10,7 +10,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <functional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -78,8 +80,28 @@ class flat_table {
   // Inserts (key, value), or merges value into the key's entry as merge(old, value).
   template <class Merge>
   void add(K&& key, V&& value, Merge&& merge) {
-    auto [e, inserted] = find_or_insert(key, hash_of(key), [&] { return entry(std::move(key), std::move(value)); });
-    if (!inserted) e->second = merge(std::move(e->second), std::move(value));
+    add(std::move(key), std::move(value), hash_of(key), merge);
+  }
+
+  // add() for every entry of a batch (which it moves from). A table larger than the processor's
+  // caches misses on almost every lookup: the slots of the next few keys are fetched while the
+  // current one is merged, so that their misses overlap.
+  template <class Merge>
+  void add_all(std::span<entry> batch, Merge&& merge) {
+    constexpr std::size_t ahead = 16;
+    std::uint64_t hashes[ahead];
+    const std::size_t n = batch.size();
+    for (std::size_t i = 0; i < std::min(ahead, n); ++i) prefetch(hashes[i] = hash_of(batch[i].first));
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t h = hashes[i % ahead];
+      if (i + ahead < n) prefetch(hashes[i % ahead] = hash_of(batch[i + ahead].first));
+      add(std::move(batch[i].first), std::move(batch[i].second), h, merge);
+    }
+  }
+
+  // Asks the processor to fetch the slot where a lookup of hash h starts.
+  void prefetch(std::uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[home(h)]);
   }
 
   // Hands every entry to each (which may move from it), then empties the table; its array stays
@@ -97,6 +119,12 @@ class flat_table {
   template <class Each>
   void for_each(Each&& each) const {
     for (const auto& s : slots_)
+      if (s.hash != 0) each(s.item);
+  }
+  // Each entry, whose value (not key) each may change.
+  template <class Each>
+  void for_each_mutable(Each&& each) {
+    for (auto& s : slots_)
       if (s.hash != 0) each(s.item);
   }
 
@@ -118,6 +146,12 @@ class flat_table {
   }
 
  private:
+  template <class Merge>
+  void add(K&& key, V&& value, std::uint64_t h, Merge& merge) {
+    auto [e, inserted] = find_or_insert(key, h, [&] { return entry(std::move(key), std::move(value)); });
+    if (!inserted) e->second = merge(std::move(e->second), std::move(value));
+  }
+
   struct slot {
     std::uint64_t hash = 0;
     entry item{};

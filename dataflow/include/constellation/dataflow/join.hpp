@@ -17,17 +17,22 @@ namespace constellation::dataflow::detail {
 template <class K, class V, class W, bool Outer>
 using join_output = std::pair<K, std::pair<V, std::conditional_t<Outer, std::optional<W>, W>>>;
 
-// Streams a left pair through the table of the right side: a row per match. A left pair given as
-// an rvalue is moved into its last row; the other rows are made of copies.
+// Streams a batch of left pairs through the table of the right side: a row per match. The pairs
+// of a batch the caller gives up (not const) are moved into their last row; the other rows are
+// made of copies.
 template <bool Outer, class K, class W, class Left, class Out>
-void probe(const join_table<K, W>& table, Left&& left, batch_buffer<Out>& out) {
-  const bool matched = table.probe(left.first, [&](const W& w, bool last) {
-    if (last) out.push(Out(std::forward<Left>(left).first, {std::forward<Left>(left).second, w}));
-    else
-      out.push(Out(left.first, {left.second, w}));
-  });
-  if constexpr (Outer)
-    if (!matched) out.push(Out(std::forward<Left>(left).first, {std::forward<Left>(left).second, std::nullopt}));
+void probe(const join_table<K, W>& table, std::span<Left> batch, batch_buffer<Out>& out) {
+  const auto row = [&](Left& left, auto&& w, bool last) {
+    if constexpr (!std::is_const_v<Left>)
+      if (last) return out.push(Out(std::move(left.first), {std::move(left.second), std::forward<decltype(w)>(w)}));
+    out.push(Out(left.first, {left.second, std::forward<decltype(w)>(w)}));
+  };
+  table.probe_all(
+      batch, [](const Left& left) -> const K& { return left.first; },
+      [&](Left& left, const W& w, bool last) { row(left, w, last); },
+      [&](Left& left) {
+        if constexpr (Outer) row(left, std::nullopt, true);
+      });
 }
 
 template <class K, class V, class W, bool Outer>
@@ -78,8 +83,17 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
     });
     table.seal();
     batch_buffer<Out> out(sink);
-    this->read_encoded(tc, r, left_side,
-                       [&](reader& in) { probe<Outer>(table, decode<std::pair<K, V>>(in), out); });
+    std::vector<std::pair<K, V>> left;
+    left.reserve(batch_size);
+    const auto probe_left = [&] {
+      probe<Outer>(table, std::span<std::pair<K, V>>(left), out);
+      left.clear();
+    };
+    this->read_encoded(tc, r, left_side, [&](reader& in) {
+      left.push_back(decode<std::pair<K, V>>(in));
+      if (left.size() == batch_size) probe_left();
+    });
+    probe_left();
     out.flush();
   }
 
@@ -133,13 +147,9 @@ class local_join_node final : public node<join_output<K, V, W, Outer>> {
     // A left side that keeps its elements (a cache) lends them: each row copies what it needs.
     batch_buffer<Out> out(sink);
     if (left_->lends_elements()) {
-      left_->compute_view(tc, p, [&](std::span<const std::pair<K, V>> batch) {
-        for (const auto& entry : batch) probe<Outer>(table, entry, out);
-      });
+      left_->compute_view(tc, p, [&](std::span<const std::pair<K, V>> batch) { probe<Outer>(table, batch, out); });
     } else {
-      left_->compute(tc, p, [&](std::span<std::pair<K, V>> batch) {
-        for (auto& entry : batch) probe<Outer>(table, std::move(entry), out);
-      });
+      left_->compute(tc, p, [&](std::span<std::pair<K, V>> batch) { probe<Outer>(table, batch, out); });
     }
     out.flush();
   }

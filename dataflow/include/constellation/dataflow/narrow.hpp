@@ -5,6 +5,7 @@
 // element.
 
 #include <constellation/dataflow/node.hpp>
+#include <constellation/dataflow/sources.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -230,9 +231,13 @@ class fused_node final : public node<chain_output<In, Steps...>> {
   void compute(task_context& tc, std::size_t p, batch_sink<Out> out) const override {
     batch_buffer<Out> buffer(out);
     auto run = compose<0>(steps_, [&buffer](auto&& x) { buffer.push(std::forward<decltype(x)>(x)); }, p);
-    // A first step that only reads its input reads a cached parent's elements where they are kept.
+    // A chain over a range loops over the numbers themselves; a first step that only reads its
+    // input reads a cached parent's elements where they are kept.
     using first = typename std::tuple_element_t<0, std::tuple<Steps...>>::operation;
-    if constexpr (reads_only<first>()) {
+    const auto* numbers = std::is_same_v<In, std::uint64_t> ? dynamic_cast<const range_node*>(parent_.get()) : nullptr;
+    if (numbers) {
+      if constexpr (std::is_same_v<In, std::uint64_t>) numbers->for_each_number(tc, [&run](std::uint64_t x) { run(std::move(x)); });
+    } else if constexpr (reads_only<first>()) {
       parent_->compute_view(tc, p, [&run](std::span<const In> batch) {
         for (const auto& x : batch) run(x);
       });

@@ -9,6 +9,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace constellation::dataflow::detail {
@@ -79,12 +80,23 @@ class range_node final : public node<std::uint64_t> {
 
   void compute(task_context& tc, std::size_t, batch_sink<std::uint64_t> out) const override {
     std::array<std::uint64_t, batch_size> batch;
+    std::size_t n = 0;
+    for_each_number(tc, [&](std::uint64_t x) {
+      batch[n++] = x;
+      if (n == batch_size) out(std::span<std::uint64_t>(batch.data(), std::exchange(n, 0)));
+    });
+    if (n > 0) out(std::span<std::uint64_t>(batch.data(), n));
+  }
+
+  // Calls each(x) for every number of the range, in order, with no batch in between: a chain over
+  // a range runs as one loop over the numbers (see fused_node). Stops between batch-sized runs
+  // when asked to.
+  template <class Each>
+  void for_each_number(task_context& tc, Each&& each) const {
     for (std::uint64_t at = begin_; at < end_ && !tc.stop_requested();) {
-      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, end_ - at));
-      for (std::size_t i = 0; i < n; ++i) batch[i] = at + i;
-      at += n;
-      tc.count_records_in(n);
-      out(std::span<std::uint64_t>(batch.data(), n));
+      const auto last = at + std::min<std::uint64_t>(batch_size, end_ - at);
+      tc.count_records_in(static_cast<std::size_t>(last - at));
+      for (; at < last; ++at) each(at);
     }
   }
 
@@ -114,23 +126,25 @@ class text_file_node final : public node<std::string> {
   std::vector<const node_base*> parents() const override { return {}; }
   std::string kind() const override { return "text_file"; }
 
+  // Lines are copied into the strings of one batch, batch after batch: a string its consumer
+  // only read keeps its room for the next line, so that a line costs no allocation.
   void compute(task_context& tc, std::size_t p, batch_sink<std::string> out) const override {
-    batch_buffer<std::string> buffer(out);
-    std::size_t lines = 0;
+    std::vector<std::string> lines(batch_size);
+    std::size_t n = 0;
+    const auto flush = [&] {
+      tc.count_records_in(n);
+      out(std::span<std::string>(lines.data(), std::exchange(n, 0)));
+    };
     (void)p;  // a worker's node holds the ranges of the one partition its task computes
     for (const auto& range : ranges_)
       read_lines(
           range,
           [&](std::string_view line) {
-            buffer.push(std::string(line));
-            if (++lines == batch_size) {
-              tc.count_records_in(lines);
-              lines = 0;
-            }
+            lines[n++].assign(line);
+            if (n == batch_size) flush();
           },
           [&] { return tc.stop_requested(); });
-    tc.count_records_in(lines);
-    buffer.flush();
+    if (n > 0) flush();
   }
 
   void save(std::string& out, std::size_t p) const override {
