@@ -47,6 +47,10 @@ class reduce_by_key_node final
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
     flat_table<K, V> combined;
     const std::size_t limit = std::max<std::size_t>(1024, tc.memory_budget() / 4 / (2 * (sizeof(K) + sizeof(V)) + 48));
+    // The keys the last map task of this operation combined (in this worker) are a guess at this
+    // one's: the same pass over the next partition, or the next iteration of a loop.
+    static thread_local std::size_t keys_seen = 0;
+    combined.reserve(std::min(keys_seen, limit));
     const auto merge = [this](V&& a, V&& b) { return call_user(f_, state_, std::move(a), std::move(b)); };
     auto drain = [&] {
       combined.drain([&](std::pair<K, V>&& entry) { out.add(hash_partition(entry.first, frame.partitions), entry); });
@@ -55,6 +59,7 @@ class reduce_by_key_node final
       combined.add_all(batch, merge);
       if (combined.size() > limit) drain();
     });
+    keys_seen = combined.size();
     drain();
     out.finish();
   }
@@ -62,10 +67,13 @@ class reduce_by_key_node final
   void compute(task_context& tc, std::size_t r, batch_sink<std::pair<K, V>> sink) const override {
     const merging policy{*this};
     bounded_aggregation<K, V, merging> merged(tc, policy, reduce_side_limit(tc));
+    static thread_local std::size_t keys_seen = 0;  // as on the map side
+    merged.reserve(keys_seen);
     this->read_encoded(tc, r, std::nullopt, [&](reader& in) {
       auto key = decode_view<K>(in);
       merged.add(std::move(key), [&] { return decode<V>(in); });
     });
+    keys_seen = merged.keys();
     batch_buffer<std::pair<K, V>> out(sink);
     merged.finish([&](std::pair<K, V>&& entry) { out.push(std::move(entry)); });
     out.flush();

@@ -39,6 +39,13 @@ class bounded_aggregation {
   bounded_aggregation(task_context& tc, const Policy& policy, std::size_t limit, std::size_t level = 0)
       : tc_(tc), policy_(policy), limit_(limit), level_(level) {}
 
+  // Makes room for about n keys (no more than the limit allows): see flat_table::reserve.
+  void reserve(std::size_t n) {
+    const std::size_t slot = sizeof(K) + sizeof(A) + sizeof(std::uint64_t);
+    table_.reserve(std::min(n, limit_ / 4 / slot));
+  }
+  std::size_t keys() const { return table_.size(); }
+
   // Adds a record: key (a K or a view of one), value() its value (called once).
   template <class Q, class Value>
   void add(Q&& key, Value&& value) {
