@@ -449,9 +449,12 @@ void driver::replace(const worker_lost& lost) {
   introduce_peers();
 }
 
-// Drops the stored shuffle outputs and caches that nothing the user holds can read any more:
-// what a handle reaches through narrow steps, and the lineage of what is not yet complete.
-void driver::collect_garbage() {
+// Drops the stored shuffle outputs and caches that nothing the user holds (nor the running
+// action's root) can read any more: what a handle reaches through narrow steps, and the lineage of
+// what is not yet complete. Run before an action and between its stages, so that a loop of many
+// stages in one action (PageRank's iterations, each caching its ranks) does not keep every
+// iteration's shuffle until the end.
+void driver::collect_garbage(const node_base* root) {
   std::set<std::uint64_t> needed;
   std::vector<std::uint64_t> dropped;
   {
@@ -467,6 +470,7 @@ void driver::collect_garbage() {
     };
     for (const auto& [id, n] : nodes_)
       if (n->has_handles()) visit(n);
+    if (root) visit(root);
     dropped = std::move(forgotten_);
     forgotten_.clear();
   }
@@ -509,7 +513,7 @@ void driver::run_action(const char* action, const node_base& root, std::span<con
   } forget{progress_};
   for (;;) {
     try {
-      collect_garbage();
+      collect_garbage(&root);
       const auto order = plan(root);
       std::size_t stages = 1 + order.size();
       for (const auto* n : order) stages += n->wide()->needs_sampling() ? 1 : 0;
@@ -518,6 +522,7 @@ void driver::run_action(const char* action, const node_base& root, std::span<con
         const bool sampled = n->wide()->needs_sampling();
         run_map_stage(*n, {action, number, stages, n->kind()});
         number += sampled ? 2 : 1;
+        collect_garbage(&root);
       }
       std::vector<task_plan> tasks;
       for (auto p : partitions) tasks.push_back({p, [&make_task, p] { return make_task(p); }, root.origin_of(p)});

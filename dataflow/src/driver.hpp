@@ -110,7 +110,7 @@ class driver : public std::enable_shared_from_this<driver> {
                                      std::optional<std::pair<std::uint64_t, std::uint32_t>> flush,
                                      result_delivery* delivery = nullptr);
   std::uint32_t place(const task_plan& t) const;
-  void collect_garbage();
+  void collect_garbage(const node_base* root);
 
   options options_;
   std::size_t partitions_ = 0;

@@ -64,15 +64,13 @@ void spill_file::release(std::uint64_t offset, std::size_t size) {
 std::uint64_t spill_file::size() const { return __atomic_load_n(&end_, __ATOMIC_RELAXED); }
 
 void run_writer::flush() {
-  if (frame_.empty()) return;
-  const auto length = static_cast<std::uint32_t>(frame_.size());
-  std::string framed(sizeof length, '\0');
-  std::memcpy(framed.data(), &length, sizeof length);
-  framed += frame_;
-  const auto offset = file_.append(framed);
+  if (frame_.size() <= sizeof(std::uint32_t)) return;
+  const auto length = static_cast<std::uint32_t>(frame_.size() - sizeof(std::uint32_t));
+  std::memcpy(frame_.data(), &length, sizeof length);
+  const auto offset = file_.append(frame_);
   if (begin_ == ~std::uint64_t(0)) begin_ = offset;
-  end_ = offset + framed.size();
-  frame_.clear();
+  end_ = offset + frame_.size();
+  frame_.clear();  // its room serves the next frame
 }
 
 std::pair<std::uint64_t, std::uint64_t> run_writer::finish() {

@@ -1,9 +1,11 @@
 #pragma once
 // The keyed aggregations: reduce_by_key, group_by_key and distinct. Each routes an element by its
 // key's hash; reduce_by_key and distinct combine on the map side first. The reduce side gathers
-// a partition's records in a flat_table, looking each key up by a view of its bytes in the block
-// before it makes a key of its own.
+// a partition's records in a bounded_aggregation (within its share of the memory budget, beyond
+// it in parts on disk), looking each key up by a view of its bytes in the block before it makes a
+// key of its own.
 
+#include <constellation/dataflow/bounded_aggregation.hpp>
 #include <constellation/dataflow/flat_table.hpp>
 #include <constellation/dataflow/shuffle.hpp>
 
@@ -13,9 +15,6 @@
 #include <vector>
 
 namespace constellation::dataflow::detail {
-
-// A table entry's value where only the key counts (distinct).
-struct no_value {};
 
 template <class K, class V, class F, class State>
 class reduce_by_key_node final
@@ -48,6 +47,10 @@ class reduce_by_key_node final
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
     flat_table<K, V> combined;
     const std::size_t limit = std::max<std::size_t>(1024, tc.memory_budget() / 4 / (2 * (sizeof(K) + sizeof(V)) + 48));
+    // The keys the last map task of this operation combined (in this worker) are a guess at this
+    // one's: the same pass over the next partition, or the next iteration of a loop.
+    static thread_local std::size_t keys_seen = 0;
+    combined.reserve(std::min(keys_seen, limit));
     const auto merge = [this](V&& a, V&& b) { return call_user(f_, state_, std::move(a), std::move(b)); };
     auto drain = [&] {
       combined.drain([&](std::pair<K, V>&& entry) { out.add(hash_partition(entry.first, frame.partitions), entry); });
@@ -56,25 +59,38 @@ class reduce_by_key_node final
       combined.add_all(batch, merge);
       if (combined.size() > limit) drain();
     });
+    keys_seen = combined.size();
     drain();
     out.finish();
   }
 
   void compute(task_context& tc, std::size_t r, batch_sink<std::pair<K, V>> sink) const override {
-    flat_table<K, V> merged;
+    const merging policy{*this};
+    bounded_aggregation<K, V, merging> merged(tc, policy, reduce_side_limit(tc));
+    static thread_local std::size_t keys_seen = 0;  // as on the map side
+    merged.reserve(keys_seen);
     this->read_encoded(tc, r, std::nullopt, [&](reader& in) {
       auto key = decode_view<K>(in);
-      auto [e, inserted] = merged.find_or_insert(key, merged.hash_of(key), [&] {
-        return std::pair<K, V>(K(std::move(key)), decode<V>(in));
-      });
-      if (!inserted) e->second = call_user(f_, state_, std::move(e->second), decode<V>(in));
+      merged.add(std::move(key), [&] { return decode<V>(in); });
     });
+    keys_seen = merged.keys();
     batch_buffer<std::pair<K, V>> out(sink);
-    merged.drain([&](std::pair<K, V>&& entry) { out.push(std::move(entry)); });
+    merged.finish([&](std::pair<K, V>&& entry) { out.push(std::move(entry)); });
     out.flush();
   }
 
  private:
+  // Values of a key merged by the user's function.
+  struct merging {
+    const reduce_by_key_node& self;
+    V start(V&& v) const { return std::move(v); }
+    std::size_t fold(V& merged, V&& v) const {
+      merged = call_user(self.f_, self.state_, std::move(merged), std::move(v));
+      return 0;
+    }
+    void merge(V& merged, V&& other) const { fold(merged, std::move(other)); }
+  };
+
   reduce_by_key_node() = default;
   user_function<F> f_;
   state_holder<State> state_;
@@ -103,19 +119,36 @@ class group_by_key_node final
   }
 
   void compute(task_context& tc, std::size_t r, batch_sink<std::pair<K, std::vector<V>>> sink) const override {
-    flat_table<K, std::vector<V>> groups;
+    const grouping policy;
+    bounded_aggregation<K, std::vector<V>, grouping> groups(tc, policy, reduce_side_limit(tc));
     this->read_encoded(tc, r, std::nullopt, [&](reader& in) {
       auto key = decode_view<K>(in);
-      auto [e, inserted] = groups.find_or_insert(
-          key, groups.hash_of(key), [&] { return std::pair<K, std::vector<V>>(K(std::move(key)), {}); });
-      e->second.push_back(decode<V>(in));
+      groups.add(std::move(key), [&] { return decode<V>(in); });
     });
     batch_buffer<std::pair<K, std::vector<V>>> out(sink);
-    groups.drain([&](std::pair<K, std::vector<V>>&& group) { out.push(std::move(group)); });
+    groups.finish([&](std::pair<K, std::vector<V>>&& group) { out.push(std::move(group)); });
     out.flush();
   }
 
  private:
+  // A key's values side by side; the bytes a value adds are its own and the vector's growth.
+  struct grouping {
+    std::vector<V> start(V&& v) const {
+      std::vector<V> group;
+      group.push_back(std::move(v));
+      return group;
+    }
+    std::size_t fold(std::vector<V>& group, V&& v) const {
+      const auto before = group.capacity();
+      const auto held = heap_bytes(v);
+      group.push_back(std::move(v));
+      return held + (group.capacity() - before) * sizeof(V);
+    }
+    void merge(std::vector<V>& group, std::vector<V>&& other) const {
+      group.insert(group.end(), std::make_move_iterator(other.begin()), std::make_move_iterator(other.end()));
+    }
+  };
+
   group_by_key_node() = default;
 };
 
@@ -149,17 +182,24 @@ class distinct_node final : public unary_shuffle<T, T, distinct_node<T>> {
   }
 
   void compute(task_context& tc, std::size_t r, batch_sink<T> sink) const override {
-    flat_table<T, no_value> seen;
+    const only_keys policy;
+    bounded_aggregation<T, no_value, only_keys> seen(tc, policy, reduce_side_limit(tc));
     this->read_encoded(tc, r, std::nullopt, [&](reader& in) {
       auto x = decode_view<T>(in);
-      seen.find_or_insert(x, seen.hash_of(x), [&] { return std::pair<T, no_value>(T(std::move(x)), {}); });
+      seen.add(std::move(x), [] { return no_value{}; });
     });
     batch_buffer<T> out(sink);
-    seen.drain([&](std::pair<T, no_value>&& e) { out.push(std::move(e.first)); });
+    seen.finish([&](std::pair<T, no_value>&& e) { out.push(std::move(e.first)); });
     out.flush();
   }
 
  private:
+  struct only_keys {
+    no_value start(no_value) const { return {}; }
+    std::size_t fold(no_value&, no_value) const { return 0; }
+    void merge(no_value&, no_value) const {}
+  };
+
   distinct_node() = default;
 };
 

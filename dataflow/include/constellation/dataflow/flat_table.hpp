@@ -138,9 +138,17 @@ class flat_table {
     return double(visited) / double(size_);
   }
 
+  // Makes room for n entries at once: a table that will hold many is spared its growth, each step
+  // of which moves every entry to another slot of a fresh array.
+  void reserve(std::size_t n) {
+    std::size_t capacity = 64;
+    while (n * 4 > capacity * 3) capacity *= 2;
+    if (capacity > slots_.size()) resize(capacity);
+  }
+
   // Empties the table and gives its array back.
   void release() {
-    slots_ = std::vector<slot>();
+    slots_ = slots();
     size_ = 0;
     mask_ = 0;
   }
@@ -159,9 +167,10 @@ class flat_table {
 
   std::size_t home(std::uint64_t h) const { return (h >> 1) & mask_; }
 
-  void grow() {
-    const std::size_t capacity = slots_.empty() ? 64 : slots_.size() * 2;
-    std::vector<slot> old(capacity);
+  void grow() { resize(slots_.empty() ? 64 : slots_.size() * 2); }
+
+  void resize(std::size_t capacity) {
+    slots old(capacity);
     old.swap(slots_);
     mask_ = capacity - 1;
     for (auto& s : old) {
@@ -178,7 +187,8 @@ class flat_table {
     return ++tables * 0x9e3779b97f4a7c15ULL;
   }
 
-  std::vector<slot> slots_;
+  using slots = std::vector<slot>;
+  slots slots_;
   std::size_t size_ = 0;
   std::size_t mask_ = 0;
   std::uint64_t salt_ = next_salt();

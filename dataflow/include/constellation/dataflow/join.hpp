@@ -1,9 +1,11 @@
 #pragma once
 // Hash joins: join and left_outer_join. Both sides are routed by key into the same partitions (or
-// are partitioned alike already); each output partition builds a join_table of its right side and
-// streams its left side through it.
+// are partitioned alike already); each output partition builds a table of its right side and
+// streams its left side through it (a bounded_join: beyond its share of the memory budget, in
+// parts on disk).
 
-#include <constellation/dataflow/join_table.hpp>
+#include <constellation/dataflow/bounded_aggregation.hpp>
+#include <constellation/dataflow/bounded_join.hpp>
 #include <constellation/dataflow/shuffle.hpp>
 
 #include <optional>
@@ -13,27 +15,6 @@
 #include <vector>
 
 namespace constellation::dataflow::detail {
-
-template <class K, class V, class W, bool Outer>
-using join_output = std::pair<K, std::pair<V, std::conditional_t<Outer, std::optional<W>, W>>>;
-
-// Streams a batch of left pairs through the table of the right side: a row per match. The pairs
-// of a batch the caller gives up (not const) are moved into their last row; the other rows are
-// made of copies.
-template <bool Outer, class K, class W, class Left, class Out>
-void probe(const join_table<K, W>& table, std::span<Left> batch, batch_buffer<Out>& out) {
-  const auto row = [&](Left& left, auto&& w, bool last) {
-    if constexpr (!std::is_const_v<Left>)
-      if (last) return out.push(Out(std::move(left.first), {std::move(left.second), std::forward<decltype(w)>(w)}));
-    out.push(Out(left.first, {left.second, std::forward<decltype(w)>(w)}));
-  };
-  table.probe_all(
-      batch, [](const Left& left) -> const K& { return left.first; },
-      [&](Left& left, const W& w, bool last) { row(left, w, last); },
-      [&](Left& left) {
-        if constexpr (Outer) row(left, std::nullopt, true);
-      });
-}
 
 template <class K, class V, class W, bool Outer>
 class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_node<K, V, W, Outer>> {
@@ -76,24 +57,25 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
   // Blocks of both sides arrive mixed: the right side's are read into the table first, then the
   // left side's stream through it.
   void compute(task_context& tc, std::size_t r, batch_sink<Out> sink) const override {
-    join_table<K, W> table;
+    bounded_join<K, V, W, Outer> join(tc, reduce_side_limit(tc));
     this->read_encoded(tc, r, right_side, [&](reader& in) {
       auto key = decode<K>(in);
-      table.add(std::move(key), decode<W>(in));
+      join.add_right(std::move(key), decode<W>(in));
     });
-    table.seal();
+    join.seal();
     batch_buffer<Out> out(sink);
     std::vector<std::pair<K, V>> left;
     left.reserve(batch_size);
-    const auto probe_left = [&] {
-      probe<Outer>(table, std::span<std::pair<K, V>>(left), out);
+    const auto join_left = [&] {
+      join.add_left(std::span<std::pair<K, V>>(left), out);
       left.clear();
     };
     this->read_encoded(tc, r, left_side, [&](reader& in) {
       left.push_back(decode<std::pair<K, V>>(in));
-      if (left.size() == batch_size) probe_left();
+      if (left.size() == batch_size) join_left();
     });
-    probe_left();
+    join_left();
+    join.finish(out);
     out.flush();
   }
 
@@ -139,18 +121,19 @@ class local_join_node final : public node<join_output<K, V, W, Outer>> {
   }
 
   void compute(task_context& tc, std::size_t p, batch_sink<Out> sink) const override {
-    join_table<K, W> table;
+    bounded_join<K, V, W, Outer> join(tc, reduce_side_limit(tc));
     right_->compute(tc, p, [&](std::span<std::pair<K, W>> batch) {
-      for (auto& entry : batch) table.add(std::move(entry.first), std::move(entry.second));
+      for (auto& entry : batch) join.add_right(std::move(entry.first), std::move(entry.second));
     });
-    table.seal();
+    join.seal();
     // A left side that keeps its elements (a cache) lends them: each row copies what it needs.
     batch_buffer<Out> out(sink);
     if (left_->lends_elements()) {
-      left_->compute_view(tc, p, [&](std::span<const std::pair<K, V>> batch) { probe<Outer>(table, batch, out); });
+      left_->compute_view(tc, p, [&](std::span<const std::pair<K, V>> batch) { join.add_left(batch, out); });
     } else {
-      left_->compute(tc, p, [&](std::span<std::pair<K, V>> batch) { probe<Outer>(table, batch, out); });
+      left_->compute(tc, p, [&](std::span<std::pair<K, V>> batch) { join.add_left(batch, out); });
     }
+    join.finish(out);
     out.flush();
   }
 

@@ -39,6 +39,16 @@ class join_table {
     pending_.push_back({e->second.begin, std::move(row)});
   }
 
+  // Hands every row to each(key, row) (which may move from both), then is empty. Before seal().
+  template <class Each>
+  void drain(Each&& each) {
+    std::vector<const K*> key_of(counts_.size());
+    index_.for_each([&](const std::pair<K, head>& e) { key_of[e.second.begin] = &e.first; });
+    for (auto& extra : pending_) each(K(*key_of[extra.key]), std::move(extra.row));
+    index_.drain([&](std::pair<K, head>&& e) { each(std::move(e.first), std::move(e.second.first)); });
+    *this = join_table();
+  }
+
   // Ends the adding: the extra rows of each key are placed together.
   void seal() {
     // counts_[g] counts key g's extra rows: turn the counts into where each key's rows end.

@@ -234,19 +234,18 @@ class cache_node final : public node<T> {
 
   void compute(task_context& tc, std::size_t p, batch_sink<T> out) const override {
     // Consumers may move from a batch: the kept partition must stay whole for the next action.
-    const auto items = partition(tc, p);
     std::vector<T> batch;
-    for (std::size_t at = 0; at < items->size() && !tc.stop_requested(); at += batch_size) {
-      batch.assign(items->begin() + at, items->begin() + std::min(items->size(), at + batch_size));
-      out(std::span<T>(batch));
-    }
+    for (const auto& chunk : *partition(tc, p))
+      for (std::size_t at = 0; at < chunk.size() && !tc.stop_requested(); at += batch_size) {
+        batch.assign(chunk.begin() + at, chunk.begin() + std::min(chunk.size(), at + batch_size));
+        out(std::span<T>(batch));
+      }
   }
 
   // A consumer that only reads gets the kept elements themselves.
   bool lends_elements() const override { return true; }
   void compute_view(task_context& tc, std::size_t p, view_sink<T> out) const override {
-    const auto items = partition(tc, p);
-    emit_all(std::span<const T>(*items), out, tc);
+    for (const auto& chunk : *partition(tc, p)) emit_all(std::span<const T>(chunk), out, tc);
   }
 
   void save(std::string& out, std::size_t p) const override {
@@ -267,18 +266,33 @@ class cache_node final : public node<T> {
  private:
   cache_node(std::uint64_t id, node_ptr<T> parent) : node<T>(1), parent_(std::move(parent)), cache_id_(id) {}
 
+  // A kept partition: its elements in chunks of chunk_size (the last one shorter), so that it
+  // grows without moving what it holds and is kept without a copy that trims it.
+  using chunks = std::vector<std::vector<T>>;
+  static constexpr std::size_t chunk_size = 16 * batch_size;
+
   // Partition p as this worker keeps it, computed (and kept) first if need be. A partition cut
   // short by a stop (take) is never kept.
-  std::shared_ptr<const std::vector<T>> partition(task_context& tc, std::size_t p) const {
-    if (auto kept = std::static_pointer_cast<const std::vector<T>>(tc.cached(cache_id_, p))) return kept;
+  std::shared_ptr<const chunks> partition(task_context& tc, std::size_t p) const {
+    if (auto kept = std::static_pointer_cast<const chunks>(tc.cached(cache_id_, p))) return kept;
     if (!parent_) throw std::runtime_error("cached partition " + std::to_string(p) + " is gone from this worker");
-    auto computed = std::make_shared<std::vector<T>>();
+    auto computed = std::make_shared<chunks>();
+    std::size_t bytes = 0;
     parent_->compute(tc, p, [&](std::span<T> batch) {
-      computed->insert(computed->end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+      for (auto& x : batch) {
+        if (computed->empty() || computed->back().size() == chunk_size) {
+          if (!computed->empty()) bytes += chunk_size * sizeof(T);
+          computed->emplace_back().reserve(chunk_size);
+        }
+        computed->back().push_back(std::move(x));
+      }
     });
     if (tc.stop_requested()) return computed;
-    computed->shrink_to_fit();
-    tc.keep_cached(cache_id_, p, computed, computed->capacity() * sizeof(T));
+    if (!computed->empty()) {
+      computed->back().shrink_to_fit();  // the last chunk only
+      bytes += computed->back().capacity() * sizeof(T);
+    }
+    tc.keep_cached(cache_id_, p, computed, bytes);
     return computed;
   }
 

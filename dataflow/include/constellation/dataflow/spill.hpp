@@ -31,22 +31,29 @@ class spill_file {
   std::uint64_t end_ = 0;
 };
 
-// A sorted run of encoded elements on a spill file, written in frames of whole elements (each a
-// 4-byte length, then the frame) and read back frame by frame, in order.
+// A run of encoded elements on a spill file, written in frames of whole elements (each a 4-byte
+// length, then the frame) of about frame_bytes, and read back frame by frame, in order. One
+// writer at a time per file: a run is one extent of it.
 class run_writer {
  public:
-  explicit run_writer(spill_file& file) : file_(file) {}
-  std::string& frame() { return frame_; }  // encode elements into it, then call next()
+  static constexpr std::size_t default_frame_bytes = 1 << 20;
+  explicit run_writer(spill_file& file, std::size_t frame_bytes = default_frame_bytes)
+      : file_(file), frame_bytes_(frame_bytes) {}
+  // Encode elements into it, then call next(). (It begins with room for the frame's length.)
+  std::string& frame() {
+    if (frame_.empty()) frame_.resize(sizeof(std::uint32_t));
+    return frame_;
+  }
   void next() {
-    if (frame_.size() >= frame_bytes) flush();
+    if (frame_.size() >= frame_bytes_) flush();
   }
   // Ends the run: [begin, end) in the file.
   std::pair<std::uint64_t, std::uint64_t> finish();
 
  private:
   void flush();
-  static constexpr std::size_t frame_bytes = 1 << 20;
   spill_file& file_;
+  std::size_t frame_bytes_;
   std::string frame_;
   std::uint64_t begin_ = ~std::uint64_t(0);
   std::uint64_t end_ = 0;
@@ -81,6 +88,13 @@ std::size_t footprint(const T& value) {
   } else {
     return sizeof(T);
   }
+}
+
+// What an element holds beyond its object (on the heap), approximately.
+template <class T>
+std::size_t heap_bytes(const T& value) {
+  const auto all = footprint(value);
+  return all > sizeof(T) ? all - sizeof(T) : 0;
 }
 
 }  // namespace constellation::dataflow::detail
