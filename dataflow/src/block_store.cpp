@@ -24,6 +24,7 @@ void block_store::add(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_
   }
   stored_block block;
   block.size = bytes.size();
+  block.side = bytes.empty() ? 0 : static_cast<std::uint8_t>(bytes.front());
   if (bytes_ + bytes.size() <= memory_limit_) {
     bytes_ += bytes.size();
     block.bytes = std::make_shared<const std::string>(std::move(bytes));
@@ -71,7 +72,8 @@ void block_store::drop(std::uint64_t shuffle) {
 }
 
 void block_store::read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
-                       const std::function<void(std::string_view)>& visit, const std::function<bool()>& abandoned) {
+                       std::optional<std::uint8_t> side, const std::function<void(std::string_view)>& visit,
+                       const std::function<bool()>& abandoned) {
   std::unique_lock lock(mutex_);
   for (;;) {
     const auto& ended = ended_[{shuffle, attempt}];
@@ -99,6 +101,7 @@ void block_store::read(std::uint64_t shuffle, std::uint32_t partition, std::uint
   lock.unlock();
   std::string loaded;
   for (const auto& b : blocks) {
+    if (side && b.side != *side) continue;
     if (b.bytes) {
       visit(*b.bytes);
     } else {
@@ -106,6 +109,15 @@ void block_store::read(std::uint64_t shuffle, std::uint32_t partition, std::uint
       visit(loaded);
     }
   }
+}
+
+std::size_t block_store::bytes_of(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt) const {
+  std::lock_guard lock(mutex_);
+  auto found = partitions_.find({shuffle, partition});
+  if (found == partitions_.end() || found->second.attempt != attempt) return 0;
+  std::size_t total = 0;
+  for (const auto& b : found->second.blocks) total += b.size;
+  return total;
 }
 
 std::size_t block_store::bytes() const {

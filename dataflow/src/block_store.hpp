@@ -10,6 +10,7 @@
 
 #include <constellation/dataflow/spill.hpp>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -32,11 +33,15 @@ class block_store {
   void writer_replaced(std::uint32_t slot);
   void drop(std::uint64_t shuffle);
 
-  // Waits until every writer ended the attempt, then calls visit on each block of the partition.
-  // Throws std::runtime_error when a writer was lost before it ended, or when abandoned(), asked
-  // every second while it waits, says nobody wants the result any more.
-  void read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
+  // Waits until every writer ended the attempt, then calls visit on each block of the partition
+  // (with a side, each block whose first byte is that side: a block on disk that is not asked for
+  // is not read). Throws std::runtime_error when a writer was lost before it ended, or when
+  // abandoned(), asked every second while it waits, says nobody wants the result any more.
+  void read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt, std::optional<std::uint8_t> side,
             const std::function<void(std::string_view)>& visit, const std::function<bool()>& abandoned = {});
+
+  // The bytes of the partition's blocks of the attempt, in memory and on disk, so far.
+  std::size_t bytes_of(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt) const;
 
   std::size_t bytes() const;           // held in memory
   std::uint64_t spilled_bytes() const;  // written to disk so far
@@ -47,6 +52,7 @@ class block_store {
     std::shared_ptr<const std::string> bytes;
     std::uint64_t offset = 0;
     std::size_t size = 0;
+    std::uint8_t side = 0;  // the block's first byte
   };
   struct partition_blocks {
     std::uint32_t attempt = 0;

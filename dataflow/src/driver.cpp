@@ -12,8 +12,10 @@
 #include <boost/asio/post.hpp>
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 namespace constellation::dataflow::detail {
@@ -26,10 +28,42 @@ std::size_t usable_cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// A deployed job with workers = 0 takes what the cluster has room for now, up to this many.
+std::uint64_t machine_memory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return 0;
+  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+}
+
+// A job with workers = 0 takes what there is room for, up to this many.
 constexpr std::size_t most_workers_found = 1024;
-// How long it waits for room for a worker before it gives up.
-constexpr auto first_worker_patience = std::chrono::seconds(60);
+
+// How many workers of this request a machine has room for when nothing places processes (a native
+// run): the cores this process may run on, a worker taking at least one so that workers never
+// outnumber cores, and the machine's memory, which each worker may fill up to its budget. CPU is
+// counted in micro-cores, as the fabric's placement counts it, so that 2 cores hold exactly two
+// workers of 1 core. Throws job_error when there is room for none.
+std::size_t native_room(const resources& worker) {
+  constexpr double micro_per_core = 1e6;
+  const auto cores = usable_cores();
+  const auto memory = machine_memory();
+  const double asked = std::max(worker.cpu * micro_per_core, micro_per_core);
+  std::uint64_t room = 0;
+  if (asked < 0x1p62) {  // else (also NaN) no machine holds it
+    room = static_cast<std::uint64_t>(cores) * static_cast<std::uint64_t>(micro_per_core) /
+           static_cast<std::uint64_t>(std::llround(asked));
+  }
+  if (worker.mem > 0 && memory > 0) room = std::min<std::uint64_t>(room, memory / worker.mem);
+  if (room == 0)
+    throw job_error("dataflow: this machine has no room for a worker of " + to_string(worker) + " (it has " +
+                    std::to_string(cores) + " usable cores and " + std::to_string(memory / MiB) +
+                    " MiB of memory): ask for less in options::worker");
+  return static_cast<std::size_t>(std::min<std::uint64_t>(room, most_workers_found));
+}
+
+// How long a worker waits for room in the cluster before the driver gives up: a cluster that lost
+// a node may have none, and a job that waits forever looks hung.
+constexpr auto room_patience = std::chrono::seconds(60);
 
 // The driver takes charge of its workers' failures: a lost worker is replaced and its work redone,
 // so its death (still shown by the bridge) does not fail the job. The user's own spawns are not
@@ -69,15 +103,19 @@ driver::~driver() {
 // Waits a bounded time for room (a cluster that lost a node may have none), then gives up.
 void driver::spawn_worker(std::uint32_t s) {
   trapping_exits trapping;
-  const auto deadline = std::chrono::steady_clock::now() + first_worker_patience;
+  const auto deadline = std::chrono::steady_clock::now() + room_patience;
   auto spawned = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
   while (!spawned && spawned.error().reason() == spawn_errc::no_capacity && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     spawned = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
   }
-  if (!spawned)
+  if (!spawned) {
+    const std::string cause = spawned.error().reason() == spawn_errc::no_capacity
+                                  ? "no node had room for it for " + std::to_string(room_patience.count()) + " s"
+                                  : spawned.error().what();
     throw job_error("dataflow: cannot start worker " + std::to_string(s) + " with " + to_string(options_.worker) +
-                    ": " + spawned.error().what());
+                    ": " + cause);
+  }
   adopt_worker(s, *spawned);
 }
 
@@ -98,23 +136,17 @@ void driver::start() {
   if (options_.workers != 0) {
     for (std::uint32_t s = 0; s < options_.workers; ++s) spawn_worker(s);
   } else if (!this_process::deployed()) {
-    const auto n = usable_cores();
+    const auto n = native_room(options_.worker);
     for (std::uint32_t s = 0; s < n; ++s) spawn_worker(s);
   } else {
-    // As many as fit now; for the first, wait a bounded time for room.
-    const auto deadline = std::chrono::steady_clock::now() + first_worker_patience;
+    // Deployed: the first worker waits a bounded time for room; the others take what fits now.
+    spawn_worker(0);
     trapping_exits trapping;
     while (slots_.size() < most_workers_found) {
       const auto s = static_cast<std::uint32_t>(slots_.size());
       auto child = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
-      if (child) {
-        adopt_worker(s, *child);
-        continue;
-      }
-      if (!slots_.empty()) break;
-      if (child.error().reason() != spawn_errc::no_capacity || std::chrono::steady_clock::now() > deadline)
-        throw job_error(std::string("dataflow: no worker could be started: ") + child.error().what());
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (!child) break;  // no room left, or a node could not start it: go on with those there are
+      adopt_worker(s, *child);
     }
   }
   partitions_ = options_.partitions != 0 ? options_.partitions : 2 * slots_.size();
@@ -271,13 +303,15 @@ std::uint32_t driver::place(const task_plan& t) const {
   return static_cast<std::uint32_t>(t.index % workers);
 }
 
-std::vector<std::string> driver::run_stage(const stage_label& label, std::vector<task_plan>& tasks,
-                                           std::vector<std::optional<std::string>>& results,
-                                           std::optional<std::pair<std::uint64_t, std::uint32_t>> flush) {
+std::vector<task_result> driver::run_stage(const stage_label& label, std::vector<task_plan>& tasks,
+                                           std::vector<std::optional<task_result>>& results,
+                                           std::optional<std::pair<std::uint64_t, std::uint32_t>> flush,
+                                           result_delivery* delivery) {
   results.resize(tasks.size());
   constexpr std::size_t flush_marker = ~std::size_t(0);
   std::map<std::uint64_t, std::size_t> in_flight;  // task id -> index in tasks
-  std::map<std::size_t, std::string> partial;
+  std::map<std::size_t, task_result> partial;
+  std::map<std::size_t, std::size_t> partial_bytes;
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     if (results[i]) continue;
     command c;
@@ -311,13 +345,23 @@ std::vector<std::string> driver::run_stage(const stage_label& label, std::vector
     if (found == in_flight.end()) continue;  // a task of a stage given up after a lost worker
     const auto i = found->second;
     switch (e.r.what) {
-      case report::kind::result_part: partial[i] += e.r.bytes; break;
+      case report::kind::result_part:
+        partial_bytes[i] += e.r.bytes.size();
+        partial[i].push_back(std::move(e.r.bytes));
+        break;
       case report::kind::done:
-        if (progress_) progress_->task_done(e.r.records_in, e.r.shuffle_bytes, e.r.spill_bytes, partial[i].size());
+        if (progress_) progress_->task_done(e.r.records_in, e.r.shuffle_bytes, e.r.spill_bytes, partial_bytes[i]);
         results[i] = std::move(partial[i]);
         partial.erase(i);
+        partial_bytes.erase(i);
         for (const auto& [cache, partition] : e.r.kept) caches_[cache][partition] = e.slot;
         in_flight.erase(found);
+        // A delivered result stays present (and empty): a rerun after a lost worker skips it.
+        while (delivery && !failure && delivery->next < results.size() && results[delivery->next]) {
+          delivery->each(delivery->next, std::move(*results[delivery->next]));
+          *results[delivery->next] = task_result();
+          ++delivery->next;
+        }
         break;
       case report::kind::failed:
         if (!failure) failure.emplace(tasks[i].index, e.r.error);
@@ -331,7 +375,7 @@ std::vector<std::string> driver::run_stage(const stage_label& label, std::vector
                     " of " + std::to_string(label.stages) + " (" + label.kind + "), partition " +
                     std::to_string(failure->first) + ": " + failure->second);
   }
-  std::vector<std::string> out;
+  std::vector<task_result> out;
   out.reserve(results.size());
   for (auto& r : results) out.push_back(std::move(*r));
   return out;
@@ -349,10 +393,15 @@ void driver::run_map_stage(const node_base& n, const stage_label& label) {
     std::vector<task_plan> samples;
     for (std::size_t i = 0; i < wide->map_tasks(); ++i)
       samples.push_back({i, [wide, i] { return wide->sample_task(i); }, wide->map_origin(i)});
-    std::vector<std::optional<std::string>> results;
+    std::vector<std::optional<task_result>> results;
     stage_label sampling = label;
     sampling.kind += " sample";
-    wide->take_samples(run_stage(sampling, samples, results, std::nullopt));
+    std::vector<std::string> drawn;
+    for (auto& parts : run_stage(sampling, samples, results, std::nullopt)) {
+      drawn.emplace_back();
+      for (const auto& part : parts) drawn.back() += part;
+    }
+    wide->take_samples(drawn);
     ++mapping.number;
   }
   write_target target;
@@ -365,7 +414,7 @@ void driver::run_map_stage(const node_base& n, const stage_label& label) {
   std::vector<task_plan> tasks;
   for (std::size_t i = 0; i < wide->map_tasks(); ++i)
     tasks.push_back({i, [wide, i, target] { return wide->map_task(i, target); }, wide->map_origin(i)});
-  std::vector<std::optional<std::string>> results;
+  std::vector<std::optional<task_result>> results;
   run_stage(mapping, tasks, results, std::pair(n.id(), target.attempt));
   for (std::size_t r = 0; r < state.present.size(); ++r) {
     if (!target.wanted(r)) continue;
@@ -445,12 +494,13 @@ void driver::collect_garbage() {
   }
 }
 
-std::vector<std::string> driver::run_action(const char* action, const node_base& root,
-                                            std::span<const std::size_t> partitions,
-                                            function_ref<std::string(std::size_t)> make_task) {
+void driver::run_action(const char* action, const node_base& root, std::span<const std::size_t> partitions,
+                        function_ref<std::string(std::size_t)> make_task,
+                        function_ref<void(std::size_t, task_result&&)> each) {
   std::lock_guard lock(action_mutex_);
   if (ended_) throw job_error(std::string("dataflow: ") + action + " after the context ended");
-  std::vector<std::optional<std::string>> results(partitions.size());
+  std::vector<std::optional<task_result>> results(partitions.size());
+  result_delivery delivery{each};
   action_progress progress(options_.progress, action);
   progress_ = &progress;
   struct forget_progress {
@@ -471,8 +521,8 @@ std::vector<std::string> driver::run_action(const char* action, const node_base&
       }
       std::vector<task_plan> tasks;
       for (auto p : partitions) tasks.push_back({p, [&make_task, p] { return make_task(p); }, root.origin_of(p)});
-      auto out = run_stage({action, number, stages, root.kind()}, tasks, results, std::nullopt);
-      return out;
+      run_stage({action, number, stages, root.kind()}, tasks, results, std::nullopt, &delivery);
+      return;
     } catch (const worker_lost& lost) {
       recover(lost);
     } catch (const job_error&) {

@@ -8,6 +8,7 @@
 #include "protocol.hpp"
 
 #include <constellation/channel.hpp>
+#include <constellation/dataflow/actions.hpp>
 #include <constellation/dataflow/node.hpp>
 #include <constellation/dataflow/options.hpp>
 
@@ -48,8 +49,8 @@ class driver : public std::enable_shared_from_this<driver> {
   bool is_cached_at_target(std::uint64_t cache, std::size_t partition) const;
   std::uint32_t shuffle_attempt(std::uint64_t shuffle, std::size_t partition) const;
 
-  std::vector<std::string> run_action(const char* action, const node_base& root, std::span<const std::size_t> partitions,
-                                      function_ref<std::string(std::size_t)> make_task);
+  void run_action(const char* action, const node_base& root, std::span<const std::size_t> partitions,
+                  function_ref<std::string(std::size_t)> make_task, function_ref<void(std::size_t, task_result&&)> each);
 
  private:
   struct slot {
@@ -82,6 +83,11 @@ class driver : public std::enable_shared_from_this<driver> {
     std::size_t stages;
     std::string kind;
   };
+  // An action's results, handed on in order as soon as the ones before are in.
+  struct result_delivery {
+    function_ref<void(std::size_t, task_result&&)> each;
+    std::size_t next = 0;
+  };
   struct worker_lost {
     std::uint32_t slot;
     std::string why;
@@ -99,8 +105,10 @@ class driver : public std::enable_shared_from_this<driver> {
   std::vector<const node_base*> plan(const node_base& root) const;
   bool complete(const node_base& n) const;
   void run_map_stage(const node_base& n, const stage_label& label);
-  std::vector<std::string> run_stage(const stage_label& label, std::vector<task_plan>& tasks,
-                                     std::vector<std::optional<std::string>>& results, std::optional<std::pair<std::uint64_t, std::uint32_t>> flush);
+  std::vector<task_result> run_stage(const stage_label& label, std::vector<task_plan>& tasks,
+                                     std::vector<std::optional<task_result>>& results,
+                                     std::optional<std::pair<std::uint64_t, std::uint32_t>> flush,
+                                     result_delivery* delivery = nullptr);
   std::uint32_t place(const task_plan& t) const;
   void collect_garbage();
 

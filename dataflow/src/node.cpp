@@ -34,10 +34,10 @@ std::uint32_t shuffle_attempt(const driver& d, std::uint64_t shuffle, std::size_
   return d.shuffle_attempt(shuffle, partition);
 }
 
-std::vector<std::string> run_action(driver& d, const char* action, const node_base& root,
-                                    std::span<const std::size_t> partitions,
-                                    function_ref<std::string(std::size_t)> make_task) {
-  return d.run_action(action, root, partitions, make_task);
+void run_action(driver& d, const char* action, const node_base& root, std::span<const std::size_t> partitions,
+                function_ref<std::string(std::size_t)> make_task,
+                function_ref<void(std::size_t, task_result&&)> each) {
+  d.run_action(action, root, partitions, make_task, each);
 }
 
 std::vector<std::size_t> all_partitions(std::size_t n) {

@@ -12,6 +12,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <malloc.h>
+
+#include <algorithm>
+#include <climits>
 #include <map>
 #include <memory>
 #include <thread>
@@ -70,7 +74,7 @@ class worker final : public task_context {
   }
 
   void read_blocks(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
-                   function_ref<void(std::string_view)> visit) override {
+                   std::optional<std::uint8_t> side, function_ref<void(std::string_view)> visit) override {
     // Blocks go to the partition's owner only: anywhere else the partition would look empty.
     if (partition % workers_ != slot_)
       throw std::logic_error("dataflow: partition " + std::to_string(partition) + " of shuffle " +
@@ -79,11 +83,15 @@ class worker final : public task_context {
     // A reader that waits for writers asks now and then whether the driver still lives: a driver
     // that died sends no more flushes, and its workers must not wait for them forever.
     store_->read(
-        shuffle, partition, attempt, [&](std::string_view b) { visit(b); },
+        shuffle, partition, attempt, side, [&](std::string_view b) { visit(b); },
         [this] {
           const auto s = status(to_driver_.remote());
           return s == process_status::exited || s == process_status::died;
         });
+  }
+
+  std::size_t block_bytes(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt) override {
+    return store_->bytes_of(shuffle, partition, attempt);
   }
 
   std::shared_ptr<const void> cached(std::uint64_t cache, std::uint32_t partition) override {
@@ -219,9 +227,20 @@ class worker final : public task_context {
   std::thread io_thread_;
 };
 
+// A worker's tasks build tables, vectors and blocks afresh, task after task, and the first touch of
+// a fresh page costs a fault: several microseconds in a virtual machine, more than the work done on
+// the page. So a worker keeps what it frees for its next tasks, large vectors too (the runtime
+// already keeps buffers below 32 MiB in the heap): its footprint stays at its high-water mark,
+// which its budget allows anyway. Beyond half the budget of free space, the heap shrinks again.
+void keep_freed_memory(std::uint64_t budget) {
+  ::mallopt(M_MMAP_MAX, 0);
+  ::mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min<std::uint64_t>(budget / 2, INT_MAX)));
+}
+
 }  // namespace
 
 void worker_main(pid driver, std::uint32_t slot, std::uint64_t budget) {
+  keep_freed_memory(budget);
   // Never destroyed: when the worker's function returns the process exits, and the channel runtime
   // may still complete a receive from a peer into its io_context while it delivers the last
   // messages. A static pointer keeps it reachable for leak checkers.

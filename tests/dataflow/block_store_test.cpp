@@ -19,7 +19,7 @@ namespace {
 std::vector<std::string> read_all(block_store& store, std::uint64_t shuffle,
                                   std::uint32_t partition, std::uint32_t attempt) {
   std::vector<std::string> out;
-  store.read(shuffle, partition, attempt, [&](std::string_view b) { out.emplace_back(b); });
+  store.read(shuffle, partition, attempt, std::nullopt, [&](std::string_view b) { out.emplace_back(b); });
   return out;
 }
 
@@ -109,5 +109,21 @@ TEST_CASE("block_store: blocks beyond the memory limit wait on disk and read bac
 TEST_CASE("block_store: a read waiting for writers gives up once it is abandoned") {
   block_store store(2, 1 << 30);
   store.end(1, 0, 0);  // the second writer never ends: its driver is gone
-  CHECK_THROWS_AS(store.read(1, 0, 0, [](std::string_view) {}, [] { return true; }), std::runtime_error);
+  CHECK_THROWS_AS(store.read(1, 0, 0, std::nullopt, [](std::string_view) {}, [] { return true; }), std::runtime_error);
+}
+
+TEST_CASE("block_store: a read of one side visits only the blocks that side wrote, in memory and on disk") {
+  block_store store(1, 12);
+  const std::string left_big = std::string(1, '\0') + std::string(100, 'l');
+  store.add(1, 0, 0, std::string("\0left", 5));
+  store.add(1, 0, 0, std::string("\1right", 6));
+  store.add(1, 0, 0, left_big);  // beyond the limit: on disk
+  store.add(1, 0, 0, std::string("\1more", 5));
+  store.end(1, 0, 0);
+  std::vector<std::string> left, right;
+  store.read(1, 0, 0, std::uint8_t(0), [&](std::string_view b) { left.emplace_back(b); });
+  store.read(1, 0, 0, std::uint8_t(1), [&](std::string_view b) { right.emplace_back(b); });
+  CHECK(left == std::vector<std::string>{std::string("\0left", 5), left_big});
+  CHECK(right == std::vector<std::string>{std::string("\1right", 6), std::string("\1more", 5)});
+  CHECK(store.spilled_bytes() > 0);
 }

@@ -207,3 +207,26 @@ TEST_CASE("codec: varints round trip at every width and an endless one is refuse
   detail::reader in(endless);
   CHECK_THROWS_AS(in.varint(), detail::decode_error);
 }
+
+TEST_CASE("codec: a run of elements encodes and decodes whole, raw or element by element") {
+  const std::vector<std::uint64_t> numbers = {1, 2, 0xffffffffffffffffULL};
+  std::string out;
+  detail::encode_all(out, std::span<const std::uint64_t>(numbers));
+  CHECK(out.size() == 3 * sizeof(std::uint64_t));
+  std::vector<std::uint64_t> back = {7};  // appended to
+  detail::reader in(out);
+  detail::decode_all(in, back);
+  CHECK(back == std::vector<std::uint64_t>{7, 1, 2, 0xffffffffffffffffULL});
+
+  const std::vector<std::pair<std::string, int>> pairs = {{"a", 1}, {"", 2}};
+  out.clear();
+  detail::encode_all(out, std::span<const std::pair<std::string, int>>(pairs));
+  std::vector<std::pair<std::string, int>> pairs_back;
+  detail::reader pairs_in(out);
+  detail::decode_all(pairs_in, pairs_back);
+  CHECK(pairs_back == pairs);
+
+  std::string cut = std::string(12, '\1');  // a u64 and a half
+  detail::reader cut_in(cut);
+  CHECK_THROWS_AS(detail::decode_all(cut_in, back), detail::decode_error);
+}

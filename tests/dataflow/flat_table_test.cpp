@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 using constellation::dataflow::detail::flat_table;
 
@@ -42,4 +43,34 @@ TEST_CASE("flat_table: string keys are compared, not only hashed") {
   bool all_three = true;
   table.drain([&](std::pair<std::string, int>&& e) { all_three = all_three && e.second == 3; });
   CHECK(all_three);
+}
+
+TEST_CASE("flat_table: lookups stay short, also for entries drained from another table in its order") {
+  flat_table<std::uint64_t, double> first;
+  const auto add = [](double a, double b) { return a + b; };
+  for (std::uint64_t k = 0; k < 200000; ++k) first.add(std::uint64_t(k), 1.0, add);
+  CHECK(first.mean_probes() < 2.0);
+  flat_table<std::uint64_t, double> second;  // grows while the first's entries arrive slot by slot
+  first.drain([&](std::pair<std::uint64_t, double>&& e) { second.add(std::move(e.first), std::move(e.second), add); });
+  CHECK(second.size() == 200000);
+  CHECK(second.mean_probes() < 2.0);
+}
+
+TEST_CASE("flat_table: a string key is found by its view, and made only when it is new") {
+  flat_table<std::string, int> table;
+  int made = 0;
+  for (std::string_view word : {"alpha", "beta", "alpha", "a word longer than any small string", "beta",
+                                "a word longer than any small string"}) {
+    auto [e, inserted] = table.find_or_insert(word, table.hash_of(word), [&] {
+      ++made;
+      return std::pair<std::string, int>(std::string(word), 0);
+    });
+    CHECK(inserted == (e->second == 0));
+    ++e->second;
+  }
+  CHECK(made == 3);
+  const std::string alpha = "alpha";
+  REQUIRE(table.find(alpha, table.hash_of(alpha)) != nullptr);
+  CHECK(table.find(alpha, table.hash_of(alpha))->second == 2);
+  CHECK(table.find(std::string_view("gamma"), table.hash_of(std::string_view("gamma"))) == nullptr);
 }

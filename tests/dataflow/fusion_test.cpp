@@ -132,3 +132,49 @@ TEST_CASE("fusion: sample keeps all at 1 and none at 0 and about its fraction th
   CHECK(compute_all(*source.sample(0.5, 9).as_node()) == half);
   CHECK(compute_all(*source.sample(0.5, 10).as_node()) != half);
 }
+
+namespace {
+
+// Counts its copies, so that a test sees which steps copy elements.
+struct counted {
+  std::uint64_t value = 0;
+  static inline int copies = 0;
+  counted() = default;
+  explicit counted(std::uint64_t v) : value(v) {}
+  counted(const counted& o) : value(o.value) { ++copies; }
+  counted(counted&&) = default;
+  counted& operator=(const counted& o) {
+    value = o.value;
+    ++copies;
+    return *this;
+  }
+  counted& operator=(counted&&) = default;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(value);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("fusion: a map over a cache reads the kept elements without copying them") {
+  auto driver = idle_driver();
+  std::vector<counted> input;
+  for (std::uint64_t i = 0; i < 5000; ++i) input.emplace_back(i);
+  df::dataset<counted> source(std::make_shared<vector_node<counted>>(driver, input, 3, 100));
+  const auto kept = source.cache();
+  const auto doubled = kept.map([](const counted& c) { return c.value * 2; });
+  stub_task_context tc;
+  std::vector<std::uint64_t> first, second;
+  const auto compute = [&](std::vector<std::uint64_t>& out) {
+    for (std::size_t p = 0; p < 3; ++p)
+      doubled.as_node()->compute(tc, p, [&](std::span<std::uint64_t> b) { out.insert(out.end(), b.begin(), b.end()); });
+  };
+  compute(first);  // copies the source's batches, then keeps them
+  counted::copies = 0;
+  compute(second);
+  CHECK(counted::copies == 0);
+  CHECK(first == second);
+  REQUIRE(second.size() == 5000);
+  CHECK(second[4999] == 9998);
+}

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,9 +26,16 @@ class stub_task_context final : public constellation::dataflow::detail::task_con
     blocks[partition].push_back(std::move(bytes));
   }
   void read_blocks(
-      std::uint64_t, std::uint32_t partition, std::uint32_t,
+      std::uint64_t, std::uint32_t partition, std::uint32_t, std::optional<std::uint8_t> side,
       constellation::dataflow::detail::function_ref<void(std::string_view)> visit) override {
-    for (const auto& b : blocks[partition]) visit(b);
+    for (const auto& b : blocks[partition])
+      if (!side || static_cast<std::uint8_t>(b.front()) == *side) visit(b);
+  }
+
+  std::size_t block_bytes(std::uint64_t, std::uint32_t partition, std::uint32_t) override {
+    std::size_t total = 0;
+    for (const auto& b : blocks[partition]) total += b.size();
+    return total;
   }
 
   std::shared_ptr<const void> cached(std::uint64_t cache, std::uint32_t partition) override {

@@ -6,8 +6,7 @@
 
 namespace constellation::agent {
 
-void tune_tcp(boost::asio::ip::tcp::socket& socket) {
-  const int fd = socket.native_handle();
+void tune_tcp(int fd) {
   int one = 1, idle = 2, interval = 1, count = 3;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);

@@ -56,13 +56,17 @@ void sending_end::send(const type_tag& type, outgoing_message message) {
   const auto cost = channel::window_cost(message.size());
   const bool in_place = !message.borrowed.empty();
   std::unique_lock lock(peer_->mutex);
+  bool waited_for_room = false;
   while (true) {
     if (peer_->phase == link_phase::gone) throw_gone(*peer_);
     // A message written in place waits for the socket's writing side, so that it follows every
     // frame queued before it.
     if (peer_->phase == link_phase::up && peer_->pending_sends.empty() && channel::window_allows(*peer_, cost) &&
-        !(in_place && peer_->writing))
-      break;
+        !(in_place && peer_->writing)) {
+      if (in_place || waited_for_room || !t.wait_for_ring_room(*peer_, lock, message.size())) break;
+      waited_for_room = true;
+      continue;
+    }
     t.want_link(*peer_);
     peer_->changed.wait(lock);
   }

@@ -1,11 +1,16 @@
 #pragma once
 // One connection to a peer process: its socket while it is set up (Asio's) and once up (the
 // transport's own), its reading side shared by the transport thread and user threads, and the
-// frames the transport thread is writing.
+// frames the transport thread is writing. A link to a peer on the same host is made over a Unix
+// socket and then carries its frames through a pair of shared rings (shm_ring.hpp); its socket
+// is left with two jobs: waking a sleeping side (a byte, the doorbell) and telling that the peer
+// is gone (end of file), so every wait on the socket works for both kinds of link.
 
+#include "channel/shm_ring.hpp"
 #include "channel/transport.hpp"
 #include "wire/handshake.hpp"
 
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -21,13 +26,15 @@ namespace constellation::channel {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using stream_socket = asio::generic::stream_protocol::socket;
 using detail::peer_state;
 
 class link {
  public:
-  link(transport::impl& owner, tcp::socket socket)
+  link(transport::impl& owner, stream_socket socket, bool local)
       : owner_(owner),
         socket_(std::move(socket)),
+        local_(local),
         setup_deadline_(socket_.get_executor()),
         rewatch_(socket_.get_executor()) {}
   ~link();
@@ -37,7 +44,12 @@ class link {
   int fd() { return fd_ >= 0 ? fd_ : socket_.native_handle(); }
 
   transport::impl& owner_;
-  tcp::socket socket_;  // Asio's while the link is being set up
+  stream_socket socket_;  // Asio's while the link is being set up: TCP, or Unix when local_
+  const bool local_;
+  // A local link's shared rings, once the verdict handed them over; frames go through them from
+  // then on. Set before the link is adopted, never changed after.
+  std::unique_ptr<shm_link> rings_;
+  int passed_fd_ = -1;  // the rings' descriptor, as received with the verdict (connecting side)
   // Once set up, the socket is the transport's own, out of Asio's reactor and watched by the
   // transport's poller, so that data a user thread reads itself wakes no other thread. Closed
   // when the last holder of the link lets go of it, so that a thread still using it never meets
@@ -73,6 +85,9 @@ class link {
   std::atomic<std::uint32_t> read_state_{0};
 
   std::vector<std::string> batch_;  // being written by the transport thread
+  // The transport thread found the outgoing ring full and waits for the peer's doorbell: whoever
+  // drains the doorbell hands writing back to it.
+  std::atomic<bool> write_blocked_{false};
   std::size_t batch_skip_ = 0;      // bytes of batch_.front() written before
 };
 

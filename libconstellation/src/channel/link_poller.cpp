@@ -3,6 +3,8 @@
 
 #include "channel/transport_impl.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <sys/epoll.h>
 
 namespace constellation::channel {
@@ -47,6 +49,10 @@ void transport::impl::rearm(link& l) {
   event.events = EPOLLONESHOT | wanted;
   event.data.u64 = l.watch_id_;
   ::epoll_ctl(poller_fd_, EPOLL_CTL_MOD, l.fd_, &event);
+  // A ring link wakes the poller by its doorbell only when asked to; input that came before the
+  // asking is read now.
+  if ((wanted & EPOLLIN) && input_before_sleep(l))
+    asio::post(io_, [this, id = l.watch_id_] { on_ready(id, EPOLLIN); });
 }
 
 void transport::impl::watch_poller() {

@@ -4,17 +4,21 @@
 #include "channel/transport_impl.hpp"
 
 #include "channel/channel_frames.hpp"
+#include "channel/local_socket.hpp"
 #include "runtime/process_state.hpp"
 #include "wire/frame.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 namespace constellation::channel {
 
-bool transport::impl::pump(const std::shared_ptr<link>& l, bool transport_thread) {
+bool transport::impl::pump(const std::shared_ptr<link>& l, bool transport_thread, bool doorbell) {
   if (transport_thread) {
     auto state = l->read_state_.load();
     while (true) {
@@ -23,17 +27,37 @@ bool transport::impl::pump(const std::shared_ptr<link>& l, bool transport_thread
     }
     if (state & link::readers_mask) return false;  // left to the user thread reading it
     std::unique_lock read(l->read_mutex_);
-    pump_locked(l, read, true);
+    pump_locked(l, read, true, doorbell);
     l->read_state_.fetch_and(~link::transport_reading);
     return true;
   }
   std::unique_lock read(l->read_mutex_);
-  pump_locked(l, read, false);
+  pump_locked(l, read, false, doorbell);
   return true;
 }
 
-void transport::impl::pump_locked(const std::shared_ptr<link>& l, std::unique_lock<std::mutex>& read, bool transport_thread) {
-  bool lost = false;
+void transport::impl::pump_locked(const std::shared_ptr<link>& l, std::unique_lock<std::mutex>& read, bool transport_thread,
+                                  bool doorbell) {
+  // A ring link's end shows on its socket; what the peer put in the ring before it is still read.
+  bool rang = false;
+  bool lost = l->rings_ && doorbell && !drain_doorbell(*l, rang);
+  while (true) {
+    if (!read_available(l, transport_thread, lost)) return;
+    // A user thread took a doorbell the transport thread may be armed for (the poller reports
+    // only what is still unread): ask for the next one on its behalf, so that later input wakes
+    // it, and read what came meanwhile.
+    if (!rang || transport_thread || lost || l->closed_ || !input_before_sleep(*l)) break;
+  }
+  flush_arrived(l);
+  read.unlock();
+  // The transport thread waits for room in the ring: the doorbell that says so may have been
+  // taken here.
+  if (l->rings_ && l->write_blocked_ && l->rings_->out().room() > 0 && l->write_blocked_.exchange(false))
+    asio::post(io_, [this, l] { write_batch(l); });
+  if (lost) link_lost(l);
+}
+
+bool transport::impl::read_available(const std::shared_ptr<link>& l, bool transport_thread, bool& lost) {
   while (!l->closed_) {
     // A user thread came to read the link itself: the transport thread hands the rest to it
     // rather than keeping it waiting while a stream goes on.
@@ -48,7 +72,7 @@ void transport::impl::pump_locked(const std::shared_ptr<link>& l, std::unique_lo
       into = l->input_.data() + l->input_used_;
       room = l->input_.size() - l->input_used_;
     }
-    const ssize_t n = ::recv(l->fd(), into, room, MSG_DONTWAIT);
+    const ssize_t n = read_input(*l, into, room);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     if (n <= 0) {
@@ -63,14 +87,44 @@ void transport::impl::pump_locked(const std::shared_ptr<link>& l, std::unique_lo
       }
     } else {
       l->input_used_ += static_cast<std::size_t>(n);
-      if (!parse_input(l)) return;
+      if (!parse_input(l)) return false;
     }
     // A short read emptied the socket: more data will wake a poll or the transport thread.
-    if (static_cast<std::size_t>(n) < room) break;
+    if (static_cast<std::size_t>(n) < room && !l->rings_) break;
   }
-  flush_arrived(l);
-  read.unlock();
-  if (lost) link_lost(l);
+  return true;
+}
+
+ssize_t transport::impl::read_input(link& l, char* into, std::size_t room) {
+  if (l.rings_ && l.adopted_) {
+    const std::size_t n = l.rings_->in().read_some(into, room);
+    if (n == 0) {
+      errno = EAGAIN;
+      return -1;
+    }
+    if (l.rings_->in().producer_needs_wake()) ring_doorbell(l);
+    return static_cast<ssize_t>(n);
+  }
+  // A local link's verdict may bring the rings' descriptor.
+  if (l.local_ && !l.adopted_) return receive_with_descriptor(l.fd(), into, room, &l.passed_fd_);
+  return ::recv(l.fd(), into, room, MSG_DONTWAIT);
+}
+
+bool transport::impl::drain_doorbell(link& l, bool& rang) {
+  char rings[256];
+  while (true) {
+    const ssize_t n = ::recv(l.fd(), rings, sizeof rings, MSG_DONTWAIT);
+    if (n > 0) {
+      rang = true;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
+bool transport::impl::input_before_sleep(link& l) {
+  return l.rings_ && l.adopted_ && l.rings_->in().consumer_sleeps_unless_available();
 }
 
 bool transport::impl::parse_input(const std::shared_ptr<link>& l) {
@@ -111,7 +165,13 @@ bool transport::impl::parse_input(const std::shared_ptr<link>& l) {
       continue;
     }
     flush_arrived(l);  // frames after these messages must not overtake them
+    const bool verdict = !l->adopted_;
     if (!handle_frame(l, type, payload)) break;
+    if (verdict && l->rings_) {
+      // From here on the peer's frames come through the ring; its socket carries doorbells only.
+      consumed = l->input_used_;
+      break;
+    }
   }
   if (!l->closed_) {
     l->input_.erase(0, consumed);
@@ -168,6 +228,23 @@ bool transport::impl::handle_frame(const std::shared_ptr<link>& l, std::uint8_t 
     auto& peer = *l->peer_;
     if (type == static_cast<std::uint8_t>(frame_kind::link_accepted) && peer.attempt == l->attempt_ &&
         peer.phase == link_phase::connecting) {
+      if (l->passed_fd_ >= 0) {
+        // A local link: its frames go through the rings the accepting side made. Without them
+        // (it could not make them) the Unix socket carries the frames as TCP would.
+        std::string error;
+        l->rings_ = shm_link::attach(l->passed_fd_, error);
+        ::close(std::exchange(l->passed_fd_, -1));
+        if (!l->rings_) {
+          // Take the peer's TCP port next time.
+          peer.local_refused = true;
+          peer.local_refused_since = clock::now() - local_retry_bound;
+          CHANNEL_TRACE("%s: the rings from %s are refused: %s", process_.self.to_string().c_str(),
+                        peer.remote.to_string().c_str(), error.c_str());
+          lock.unlock();
+          link_lost(l);
+          return false;
+        }
+      }
       adopt(l, l->peer_, lock);
       return true;
     }

@@ -5,19 +5,44 @@
 
 #include "agent/tcp_tuning.hpp"
 #include "channel/channel_frames.hpp"
+#include "channel/local_socket.hpp"
+#include "process/descriptor_passing.hpp"
 #include "runtime/pid_access.hpp"
 #include "runtime/process_state.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <tuple>
 
 namespace constellation::channel {
 
+bool transport::impl::local_to(const peer_state& peer) const {
+  if (!local_acceptor_.is_open()) return false;  // rings are off here, or no local socket
+  if (detail::pid_access::ipv4(peer.remote) != detail::pid_access::ipv4(process_.self)) return false;
+  return !peer.local_refused || clock::now() - peer.local_refused_since < local_retry_bound;
+}
+
 void transport::impl::connect(std::shared_ptr<peer_state> peer, std::uint64_t attempt) {
   const auto& remote = peer->remote;
-  tcp::endpoint endpoint(asio::ip::address_v4(detail::pid_access::ipv4(remote)), detail::pid_access::port(remote));
-  auto l = std::make_shared<link>(*this, tcp::socket(io_));
+  bool local;
+  {
+    std::lock_guard lock(peer->mutex);
+    local = local_to(*peer);
+  }
+  stream_socket::endpoint_type endpoint;
+  if (local) {
+    socklen_t length = 0;
+    const auto address = local_address(remote, length);
+    endpoint = stream_socket::endpoint_type(&address, length);
+  } else {
+    endpoint = tcp::endpoint(asio::ip::address_v4(detail::pid_access::ipv4(remote)), detail::pid_access::port(remote));
+  }
+  auto l = std::make_shared<link>(*this, stream_socket(io_), local);
   l->peer_ = peer;
   l->attempt_ = attempt;
   l->outgoing_ = true;
@@ -26,9 +51,11 @@ void transport::impl::connect(std::shared_ptr<peer_state> peer, std::uint64_t at
     if (l->closed_) return;  // the setup bound passed
     if (ec) {
       close_socket(*l);
+      if (l->local_ && (ec == asio::error::connection_refused || ec == asio::error::not_found))
+        return local_refused(l->peer_, l->attempt_);
       return connect_failed(l->peer_, l->attempt_, "cannot connect: " + ec.message());
     }
-    agent::tune_tcp(l->socket_);
+    if (!l->local_) agent::tune_tcp(l->socket_.native_handle());
     l->client_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
     if (!send_now(*l, l->client_->start())) return handshake_failed(l, "could not send the handshake", false);
     read_handshake(l);
@@ -70,17 +97,35 @@ void transport::impl::connect_failed(const std::shared_ptr<peer_state>& peer, st
             peer->remote.to_string() + (exited ? " has exited" : status == wire::peer_status::died ? " has died" : " is not a process of this job (" + why + ")"));
 }
 
-void transport::impl::accept_next() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+void transport::impl::local_refused(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt) {
+  std::lock_guard lock(peer->mutex);
+  if (peer->attempt != attempt || peer->phase != link_phase::connecting) return;
+  const auto now = clock::now();
+  if (!peer->local_refused) {
+    peer->local_refused = true;
+    peer->local_refused_since = now;
+  }
+  CHANNEL_TRACE("%s: local link to %s refused%s", process_.self.to_string().c_str(), peer->remote.to_string().c_str(),
+                local_to(*peer) ? ", trying again" : ", taking TCP");
+  peer->phase = link_phase::none;
+  auto timer = std::make_shared<asio::steady_timer>(io_, local_retry_interval);
+  timer->async_wait([this, peer, timer](const boost::system::error_code&) {
+    std::lock_guard again(peer->mutex);
+    if (peer->phase == link_phase::none && (peer->sender_open || peer->receiver_open)) self_.want_link(*peer);
+  });
+}
+
+void transport::impl::accept_next(acceptor& from, bool local) {
+  from.async_accept([this, &from, local](const boost::system::error_code& ec, stream_socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
-      auto l = std::make_shared<link>(*this, std::move(socket));
-      agent::tune_tcp(l->socket_);
+      auto l = std::make_shared<link>(*this, std::move(socket), local);
+      if (!local) agent::tune_tcp(l->socket_.native_handle());
       bound_setup(l);
       l->server_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
       read_handshake(l);
     }
-    accept_next();
+    accept_next(from, local);
   });
 }
 
@@ -144,8 +189,20 @@ void transport::impl::decide(const std::shared_ptr<link>& l) {
     return;
   }
   ++peer->attempt;  // our own attempt, if any, is superseded by this link
+  // A local link's frames go through rings made here, handed over with the verdict. If they
+  // cannot be made, the Unix socket carries the frames itself.
+  int rings_fd = -1;
+  if (l->local_) {
+    std::string error;
+    std::tie(l->rings_, rings_fd) = shm_link::create(ring_capacity, error);
+    if (!l->rings_) CHANNEL_TRACE("%s: no rings for %s: %s", process_.self.to_string().c_str(), remote->to_string().c_str(), error.c_str());
+  }
   // Written before adoption, so that no message can overtake it.
-  if (!own_socket(l) || !send_now(*l, signal_frame(frame_kind::link_accepted))) {
+  const auto verdict = signal_frame(frame_kind::link_accepted);
+  const bool owned = own_socket(l);
+  const bool sent = owned && (rings_fd >= 0 ? process::send_record(l->fd(), verdict, {&rings_fd, 1}) == 0 : send_now(*l, verdict));
+  if (rings_fd >= 0) ::close(rings_fd);
+  if (!sent) {
     lock.unlock();
     close_socket(*l);
     return;
@@ -155,8 +212,8 @@ void transport::impl::decide(const std::shared_ptr<link>& l) {
 }
 
 void transport::impl::adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer, std::unique_lock<std::mutex>& lock) {
-  CHANNEL_TRACE("%s: link to %s up (%s)", process_.self.to_string().c_str(), peer->remote.to_string().c_str(),
-                l->outgoing_ ? "ours" : "theirs");
+  CHANNEL_TRACE("%s: link to %s up (%s, %s)", process_.self.to_string().c_str(), peer->remote.to_string().c_str(),
+                l->outgoing_ ? "ours" : "theirs", l->rings_ ? "shared memory" : l->local_ ? "unix socket" : "tcp");
   l->peer_ = peer;
   l->adopted_ = true;
   peer->link = l;
@@ -169,6 +226,9 @@ void transport::impl::adopt(const std::shared_ptr<link>& l, const std::shared_pt
   peer->changed.notify_all();
   auto completions = self_.admit_pending_sends(*peer);
   if (!peer->outgoing.empty() && !peer->writing) start_writing(*peer);
+  // The poller watches the link's socket from now on; on a ring link it is woken only when it
+  // asks for the doorbell.
+  if (l->rings_ && input_before_sleep(*l)) asio::post(io_, [this, id = l->watch_id_] { on_ready(id, EPOLLIN); });
   lock.unlock();
   for (auto& c : completions) c();
 }

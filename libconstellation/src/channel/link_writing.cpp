@@ -51,12 +51,15 @@ void transport::impl::write_batch(const std::shared_ptr<link>& l) {
       const std::size_t skip = i == 0 ? l->batch_skip_ : 0;
       parts.push_back({l->batch_[i].data() + skip, l->batch_[i].size() - skip});
     }
-    msghdr message{};
-    message.msg_iov = parts.data();
-    message.msg_iovlen = std::min<std::size_t>(parts.size(), IOV_MAX);
-    const ssize_t n = ::sendmsg(l->fd(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t n = write_some(*l, parts);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (l->rings_) {
+        // The reader's doorbell says when room comes; whoever takes it hands writing back here.
+        l->write_blocked_ = true;
+        if (l->rings_->out().producer_sleeps_unless_room() && l->write_blocked_.exchange(false)) continue;
+        return;
+      }
       l->want_write_ = true;
       rearm(*l);
       return;
@@ -79,22 +82,60 @@ void transport::impl::write_batch(const std::shared_ptr<link>& l) {
   asio::post(io_, [this, l] { write_batch(l); });
 }
 
+ssize_t transport::impl::write_some(link& l, std::span<const iovec> parts) {
+  if (!l.rings_) {
+    msghdr message{};
+    message.msg_iov = const_cast<iovec*>(parts.data());  // sendmsg only reads
+    message.msg_iovlen = std::min<std::size_t>(parts.size(), IOV_MAX);
+    return ::sendmsg(l.fd(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+  auto& ring = l.rings_->out();
+  std::size_t written = 0;
+  for (const auto& part : parts) {
+    const std::size_t n = ring.write_some(part.iov_base, part.iov_len);
+    written += n;
+    if (n < part.iov_len) break;
+  }
+  if (written == 0) {
+    errno = EAGAIN;
+    return -1;
+  }
+  if (ring.consumer_needs_wake()) ring_doorbell(l);
+  return static_cast<ssize_t>(written);
+}
+
+void transport::impl::ring_doorbell(link& l) {
+  // A full socket buffer means the peer has doorbells enough to wake it.
+  const char bell = 0;
+  (void)!::send(l.fd(), &bell, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 bool transport::impl::write_all(link& l, std::span<iovec> parts) {
   const int fd = l.fd();
+  auto spin_until = clock::now() + spin_bound();
   while (!parts.empty()) {
     if (l.closed_) return false;
-    msghdr message{};
-    message.msg_iov = parts.data();
-    message.msg_iovlen = std::min<std::size_t>(parts.size(), IOV_MAX);
-    const ssize_t n = ::sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t n = write_some(l, parts);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (l.rings_) {
+        // The reader is most likely copying out right now: wait for room in a busy loop first.
+        if (clock::now() < spin_until) continue;
+        if (l.rings_->out().producer_sleeps_unless_room()) continue;
+        // The doorbell for room shares the socket with the one for input, and the thread reading
+        // the link may take it first: sleep a millisecond at most, then look at the ring again.
+        pollfd readable{fd, POLLIN, 0};
+        ::poll(&readable, 1, 1);
+        spin_until = clock::now() + spin_bound();
+        continue;
+      }
       // Bounded, so that a link closed without a sign on the socket is noticed.
       pollfd writable{fd, POLLOUT, 0};
       ::poll(&writable, 1, 100);
       continue;
     }
     if (n < 0) return false;
+    if (l.rings_) spin_until = clock::now() + spin_bound();
     auto left = static_cast<std::size_t>(n);
     while (!parts.empty() && left >= parts.front().iov_len) {
       left -= parts.front().iov_len;

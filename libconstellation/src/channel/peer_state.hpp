@@ -62,6 +62,9 @@ struct peer_state {
   std::string gone_message;
   std::shared_ptr<channel::link> link;
   std::uint64_t attempt = 0;  // numbers connection attempts, so that a stale one is recognised
+  // Local links (through shared memory) refused since then; after a while the peer gets TCP.
+  std::chrono::steady_clock::time_point local_refused_since{};
+  bool local_refused = false;
   bool sender_open = false;
   bool receiver_open = false;
 

@@ -1,6 +1,7 @@
 #include "channel/transport_impl.hpp"
 
 #include "channel/channel_frames.hpp"
+#include "channel/local_socket.hpp"
 #include "runtime/process_state.hpp"
 
 #include <boost/asio/post.hpp>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <cerrno>
 #include <stdexcept>
 #include <system_error>
@@ -18,15 +20,24 @@
 namespace constellation::channel {
 
 transport::impl::impl(transport& self, runtime::process_state& process)
-    : self_(self), process_(process), acceptor_(io_), idle_timer_(io_), poller_(io_) {
+    : self_(self), process_(process), acceptor_(io_), local_acceptor_(io_), idle_timer_(io_), poller_(io_) {
   poller_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (poller_fd_ < 0) throw std::system_error(errno, std::generic_category(), "constellation: epoll_create1 for the channel transport");
   poller_.assign(poller_fd_);
   watch_poller();
   if (process_.listener_fd >= 0) {
-    acceptor_.assign(tcp::v4(), process_.listener_fd);
+    acceptor_.assign(asio::generic::stream_protocol(AF_INET, IPPROTO_TCP), process_.listener_fd);
     process_.listener_fd = -1;
-    accept_next();
+    accept_next(acceptor_, false);
+  }
+  if (shared_memory_enabled()) {
+    std::string error;
+    if (const int fd = listen_locally(process_.self, error); fd >= 0) {
+      local_acceptor_.assign(asio::generic::stream_protocol(AF_UNIX, 0), fd);
+      accept_next(local_acceptor_, true);
+    } else {
+      CHANNEL_TRACE("%s: links stay on TCP: %s", process_.self.to_string().c_str(), error.c_str());
+    }
   }
   check_idle_links();
 }
@@ -40,6 +51,7 @@ std::shared_ptr<peer_state> transport::impl::peer_for(const pid& remote) {
 
 link::~link() {
   if (fd_ >= 0) ::close(fd_);  // which also takes it out of the poller
+  if (passed_fd_ >= 0) ::close(passed_fd_);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -62,6 +74,16 @@ void transport::start(runtime::process_state& state) {
 transport& transport::get(const char* call) {
   if (auto* t = the_transport.load(std::memory_order_acquire)) return *t;
   throw std::logic_error(std::string(call) + " used before constellation::init(): call init() as the first statement of main()");
+}
+
+void transport::keep_links_on_tcp() {
+  std::promise<void> done;
+  asio::post(impl_->io_, [&] {
+    boost::system::error_code ignored;
+    impl_->local_acceptor_.close(ignored);
+    done.set_value();
+  });
+  done.get_future().wait();
 }
 
 void transport::run_after(std::chrono::steady_clock::duration delay, std::function<void()> f) {
@@ -109,6 +131,18 @@ void transport::write(peer_state& peer, std::string frame) {
     peer.outgoing.push_back(std::move(frame));
     return;
   }
+  if (peer.link->rings_) {
+    // Copying into the ring costs no system call: no batching to wait for.
+    if (!peer.writing && peer.outgoing.empty()) {
+      const iovec part{frame.data(), frame.size()};
+      const ssize_t n = impl_->write_some(*peer.link, {&part, 1});
+      if (n == static_cast<ssize_t>(frame.size())) return;
+      if (n > 0) peer.outgoing_written = static_cast<std::size_t>(n);
+    }
+    peer.outgoing.push_back(std::move(frame));
+    if (!peer.writing) impl_->start_writing(peer);
+    return;
+  }
   const auto now = clock::now();
   if (!peer.writing && peer.outgoing.empty() && now - peer.last_direct_write >= batching_interval) {
     peer.last_direct_write = now;
@@ -149,15 +183,28 @@ void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lo
   }
   lock.unlock();
   enter_reading(l);
-  const auto spin_until = clock::now() + spin_bound();
+  const bool ring = l->rings_ != nullptr;
+  auto spin_until = clock::now() + spin_bound();
+  std::size_t large_filled = l->large_filled_;
+  bool slept = false;
   while (true) {
     {
       std::lock_guard check(peer.mutex);
+      if (!peer.inbox.empty()) spin_policy::record(!slept);
       if (!peer.inbox.empty() || peer.phase != link_phase::up || peer.link != l) break;
     }
     const auto now = clock::now();
     if (now >= deadline) break;
     if (now < spin_until) {
+      impl_->pump(l, false, !ring);
+      // A large message still coming through the ring: keep spinning while it moves.
+      if (ring && l->large_filled_ != large_filled) {
+        large_filled = l->large_filled_;
+        spin_until = clock::now() + spin_bound();
+      }
+      continue;
+    }
+    if (impl::input_before_sleep(*l)) {
       impl_->pump(l);
       continue;
     }
@@ -165,8 +212,11 @@ void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lo
     // Bounded, so that a change that does not show on the socket is seen within 100 ms.
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
     pollfd readable{l->fd(), POLLIN, 0};
-    ::poll(&readable, 1, static_cast<int>(std::min<long long>(left, 100)));
+    const bool woken = ::poll(&readable, 1, static_cast<int>(std::min<long long>(left, 100))) > 0;
+    slept = true;
     impl_->pump(l);
+    // Woken by the peer, it is likely to answer again soon; a timeout spins no more.
+    if (woken) spin_until = clock::now() + spin_bound();
   }
   leave_reading(l);
   lock.lock();
@@ -195,12 +245,16 @@ void transport::wait_for_any(std::span<peer_state* const> peers, select_waiter& 
   bool ready = false;
   const auto spin_until = clock::now() + spin_bound();
   do {
-    for (auto& l : links) impl_->pump(l);
+    for (auto& l : links) impl_->pump(l, false, l->rings_ == nullptr);
     std::lock_guard lock(waiter.mutex);
     ready = waiter.signalled;
   } while (!ready && clock::now() < spin_until);
+  for (auto& l : links) {
+    if (!ready && impl::input_before_sleep(*l)) ready = true;
+  }
   // Peers without a link yet are looked at again soon; linked ones wake this thread directly.
   if (!ready) ::poll(fds.data(), fds.size(), all_up ? 100 : 20);
+  for (auto& l : links) impl_->pump(l);
   for (auto& l : links) leave_reading(l);
 }
 
@@ -220,6 +274,19 @@ void transport::send_message(peer_state& peer, const detail::type_tag& type, std
   peer.data_sent += static_cast<std::uint64_t>(window_cost(message));
   peer.last_use = clock::now();
   write(peer, std::move(message));
+}
+
+bool transport::wait_for_ring_room(peer_state& peer, std::unique_lock<std::mutex>& lock, std::size_t bytes) {
+  auto l = peer.link;
+  if (!l || !l->rings_ || peer.writing || !peer.outgoing.empty()) return false;
+  auto& ring = l->rings_->out();
+  if (ring.room() >= std::min(bytes, ring.capacity())) return false;
+  lock.unlock();
+  const auto spin_until = clock::now() + spin_bound();
+  while (ring.room() < std::min(bytes, ring.capacity()) && !l->closed_ && clock::now() < spin_until) {
+  }
+  lock.lock();
+  return true;
 }
 
 bool transport::send_in_place(peer_state& peer, std::unique_lock<std::mutex>& lock, const detail::type_tag& type,

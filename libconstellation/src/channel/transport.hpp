@@ -49,6 +49,10 @@ class transport {
   std::vector<std::move_only_function<void()>> admit_pending_sends(detail::peer_state& peer);
   // With peer.mutex held: frames the message as data (and its type first if new on this link).
   void send_message(detail::peer_state& peer, const detail::type_tag& type, std::string message);
+  // Before a blocking send of bytes on a ring link whose ring lacks room for them: waits (lock
+  // released) while the reader is likely to make room soon, so that the sender copies the
+  // message in itself instead of queueing it for the transport thread. False when it did not wait.
+  bool wait_for_ring_room(detail::peer_state& peer, std::unique_lock<std::mutex>& lock, std::size_t bytes);
 
   // With peer.mutex held by lock, the link up, the window allowing message and nobody writing:
   // writes message from this thread, its borrowed blocks straight from the caller's memory, and
@@ -63,6 +67,11 @@ class transport {
   // At exit: tells every connected peer goodbye and waits, at most bound, until each confirmed
   // receiving everything; names on stderr any peer that did not.
   void deliver_before_exit();
+
+  // From now on, links this process makes or accepts stay on TCP, as with
+  // CONSTELLATION_CHANNELS=tcp: its local socket closes, so that peers on this host fall back to
+  // TCP too. Links already up keep what they are. For tests of that fallback.
+  void keep_links_on_tcp();
 
   struct impl;
 

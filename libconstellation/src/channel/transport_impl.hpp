@@ -2,10 +2,13 @@
 // The inside of the channel transport, shared by the files that implement it.
 
 #include "channel/link.hpp"
+#include "channel/spin_policy.hpp"
 #include "channel/transport.hpp"
 
 #include <constellation/detail/serialization.hpp>
 
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -38,14 +41,17 @@ inline constexpr auto batching_interval = std::chrono::microseconds(20);
 inline constexpr auto rewatch_delay = std::chrono::milliseconds(1);
 // How long a receiver whose link is up reads it in a busy loop before it sleeps in poll(): a
 // message that comes within this time is taken without waking a sleeping thread, which costs tens
-// of microseconds on a virtual machine. CONSTELLATION_SPIN_US overrides it; 0 never spins.
-inline std::chrono::microseconds spin_bound() {
-  static const auto bound = [] {
-    const char* v = std::getenv("CONSTELLATION_SPIN_US");
-    return std::chrono::microseconds(v && *v ? std::strtol(v, nullptr, 10) : 50);
-  }();
-  return bound;
-}
+// of microseconds on a virtual machine. Adapted to how often it pays (spin_policy.hpp).
+inline std::chrono::microseconds spin_bound() { return spin_policy::bound(); }
+// Bytes of each direction's ring on a link between processes of one host. Large enough that a
+// stream of megabyte messages keeps both sides copying at once; small enough that a process with
+// links to many peers stays within a modest memory limit (the rings are charged to it).
+inline constexpr std::size_t ring_capacity = 1024 * 1024;
+// A local link refused right after its peer was spawned: the peer has not opened its local
+// socket yet. Try again this often, for this long, then take its TCP port instead (a peer that
+// keeps its links on TCP never opens the local socket).
+inline constexpr auto local_retry_interval = std::chrono::milliseconds(2);
+inline constexpr auto local_retry_bound = std::chrono::milliseconds(500);
 // How long exit waits for peers to confirm they received everything.
 inline constexpr auto exit_delivery_bound = std::chrono::seconds(30);
 // A link unused this long is closed, so that descriptors stay bounded.
@@ -93,7 +99,9 @@ struct transport::impl {
   transport& self_;
   runtime::process_state& process_;
   asio::io_context io_;
-  tcp::acceptor acceptor_;
+  using acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
+  acceptor acceptor_;        // TCP: peers on other hosts, or any peer when rings are off
+  acceptor local_acceptor_;  // Unix: peers on this host (local_socket.hpp)
   asio::steady_timer idle_timer_;
   std::thread thread_;
   std::mutex peers_mutex_;
@@ -120,7 +128,11 @@ struct transport::impl {
   // The remote could not be reached: it ended, or it is no process of this job. Its node agent
   // knows which.
   void connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why);
-  void accept_next();
+  // The link to remote goes through this host's shared memory.
+  bool local_to(const peer_state& peer) const;
+  // A local link was refused: the peer is not listening yet, or keeps to TCP.
+  void local_refused(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt);
+  void accept_next(acceptor& from, bool local);
   void read_handshake(const std::shared_ptr<link>& l);
   void handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication);
   // Server side, after the handshake: keep this link, or the one we are opening ourselves.
@@ -147,8 +159,14 @@ struct transport::impl {
   // thread leaves the link to a user thread waiting on it (which then reads once more when it
   // stops waiting); deciding that with one atomic word keeps the two from missing each other.
   // False when the link was left so.
-  bool pump(const std::shared_ptr<link>& l, bool transport_thread = false);
-  void pump_locked(const std::shared_ptr<link>& l, std::unique_lock<std::mutex>& read, bool transport_thread);
+  // A thread spinning on a ring link passes doorbell = false: it reads the ring alone, without a
+  // system call; the socket is looked at when it sleeps or the transport thread is woken.
+  bool pump(const std::shared_ptr<link>& l, bool transport_thread = false, bool doorbell = true);
+  void pump_locked(const std::shared_ptr<link>& l, std::unique_lock<std::mutex>& read, bool transport_thread,
+                   bool doorbell);
+  // With the read mutex held: reads and handles what the link holds now. False when parsing ended
+  // the link (the read mutex is then no longer to be used); lost is set when the link was lost.
+  bool read_available(const std::shared_ptr<link>& l, bool transport_thread, bool& lost);
   // With the read mutex held: handles every complete frame in the input. False once the link ended.
   bool parse_input(const std::shared_ptr<link>& l);
   bool finish_large(const std::shared_ptr<link>& l);
@@ -157,6 +175,15 @@ struct transport::impl {
   void flush_arrived(const std::shared_ptr<link>& l);
   // Returns false when the link was closed.
   bool handle_frame(const std::shared_ptr<link>& l, std::uint8_t type, std::string_view payload);
+  // A link's next input bytes: from its socket, or from its ring once it has one. As recv: > 0
+  // bytes, 0 at the end, < 0 with errno EAGAIN when there is nothing now.
+  ssize_t read_input(link& l, char* into, std::size_t room);
+  // A ring link's socket: takes the doorbell bytes (rang: there were some). False at its end
+  // (the peer is gone).
+  bool drain_doorbell(link& l, bool& rang);
+  // Before a thread sleeps on a link's socket: on a ring link, asks to be woken by the doorbell.
+  // True when input came meanwhile, so the caller should read instead of sleeping.
+  static bool input_before_sleep(link& l);
 
   // ---- the end of a link: lost, peer gone, idle, closed (link_lifecycle.cpp) ----
   // The link ended without an idle close: the remote exited (it said goodbye) or died.
@@ -182,6 +209,10 @@ struct transport::impl {
   // Any thread, without the peer's lock: writes parts whole from the calling thread, waiting for
   // room in the socket as a blocking write would. False when the link ended first.
   bool write_all(link& l, std::span<iovec> parts);
+  // Writes what fits of parts to the link without waiting: sendmsg, or copies into its ring. As
+  // sendmsg: bytes written, or < 0 with errno EAGAIN when nothing fits now.
+  ssize_t write_some(link& l, std::span<const iovec> parts);
+  static void ring_doorbell(link& l);
 };
 
 }  // namespace constellation::channel

@@ -6,6 +6,8 @@
 //   e2e_runner --program PATH --scenario NAME --expect FILE [--mode local]
 //   e2e_runner --program PATH --scenario NAME --expect FILE --mode cluster --cluster RUN_FOLDER
 //              --deploy PATH_OF_CONSTELLATION_DEPLOY
+//   --env NAME=VALUE (repeatable) sets a variable for the run beside the expectation's "env", e.g.
+//   CONSTELLATION_CHANNELS=tcp to run a scenario with every link on TCP
 
 #include "runner/deployed_run.hpp"
 #include "runner/expectation.hpp"
@@ -37,6 +39,7 @@ struct options {
   std::string program, scenario, expect;
   run_mode mode = run_mode::local;
   std::string cluster_folder, deploy;  // cluster mode
+  std::vector<std::pair<std::string, std::string>> env;  // --env
 };
 
 constexpr std::string_view marker_name = "CONSTELLATION_E2E_MARKER";
@@ -46,7 +49,8 @@ constexpr auto leftover_patience = std::chrono::seconds(2);
   std::cerr << "e2e_runner: " << problem << "\n"
             << "usage: e2e_runner --program PATH --scenario NAME --expect FILE [--mode local]\n"
             << "       e2e_runner --program PATH --scenario NAME --expect FILE --mode cluster\n"
-            << "                  --cluster RUN_FOLDER --deploy PATH\n";
+            << "                  --cluster RUN_FOLDER --deploy PATH\n"
+            << "       [--env NAME=VALUE]...\n";
   std::exit(2);
 }
 
@@ -73,6 +77,10 @@ options parse_options(int argc, char** argv) {
       o.cluster_folder = value;
     } else if (flag == "--deploy") {
       o.deploy = value;
+    } else if (flag == "--env") {
+      const auto equals = value.find('=');
+      if (equals == std::string::npos || equals == 0) usage("--env takes NAME=VALUE, not " + value);
+      o.env.emplace_back(value.substr(0, equals), value.substr(equals + 1));
     } else {
       usage("unknown option " + std::string(flag));
     }
@@ -98,6 +106,7 @@ std::string random_marker() {
 // what the format and the expectation ask for. Deployed, the format is an option of
 // constellation-deploy instead, which forwards this environment to every process of the job.
 std::vector<std::string> command_environment(run_mode mode, const expectation& e,
+                                             const std::vector<std::pair<std::string, std::string>>& extra,
                                              const std::string& marker_entry) {
   std::vector<std::pair<std::string, std::string>> settings;
   for (char** entry = environ; entry && *entry; ++entry) {
@@ -113,6 +122,7 @@ std::vector<std::string> command_environment(run_mode mode, const expectation& e
   if (mode == run_mode::local && e.format == output_format::json)
     set("CONSTELLATION_FORMAT", "json");
   for (const auto& [name, value] : e.env) set(name, value);
+  for (const auto& [name, value] : extra) set(name, value);
   std::vector<std::string> environment;
   for (const auto& [name, value] : settings) environment.push_back(name + "=" + value);
   environment.push_back(marker_entry);
@@ -209,7 +219,7 @@ run_request request_for(const options& o, const expectation& e, const std::strin
   request.program = o.program;
   request.args.push_back(o.scenario);
   request.args.insert(request.args.end(), e.args.begin(), e.args.end());
-  request.environment = command_environment(o.mode, e, marker_entry);
+  request.environment = command_environment(o.mode, e, o.env, marker_entry);
   request.stdin_bytes = e.stdin_bytes;
   request.timeout = e.timeout;
   request.stop = e.terminate_with_ctrl_c ? stop_kind::ctrl_c : stop_kind::sigterm;

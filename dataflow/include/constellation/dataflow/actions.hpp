@@ -18,13 +18,19 @@
 
 namespace constellation::dataflow::detail {
 
+// A task's result: the parts it emitted, in order (each holds whole elements; a large result
+// arrives in many parts, kept as they came rather than copied into one string).
+using task_result = std::vector<std::string>;
+
 // Runs an action over the given partitions of root, after the shuffles it reads (and any lost
 // data) are computed. make_task(p) writes partition p's task: its entry, then what the entry
-// reads. Returns each partition's result, in the order of `partitions`. Throws job_error naming
-// the action, the stage and the partition.
-std::vector<std::string> run_action(driver& d, const char* action, const node_base& root,
-                                    std::span<const std::size_t> partitions,
-                                    function_ref<std::string(std::size_t)> make_task);
+// reads. Hands each partition's result to each(i, result), i its index in `partitions`, in that
+// order and as soon as the results before it are in: a large result is consumed while later
+// tasks still run, rather than held whole beside what it becomes. Throws job_error naming the
+// action, the stage and the partition.
+void run_action(driver& d, const char* action, const node_base& root, std::span<const std::size_t> partitions,
+                function_ref<std::string(std::size_t)> make_task,
+                function_ref<void(std::size_t, task_result&&)> each);
 
 // The partitions 0..n-1.
 std::vector<std::size_t> all_partitions(std::size_t n);
@@ -39,12 +45,10 @@ struct collect_task {
     auto source = load_node<T>(in);
     std::string part;
     std::uint64_t taken = 0;
-    source->compute(tc, p, [&](std::span<T> batch) {
-      for (const auto& x : batch) {
-        if (taken == limit) break;
-        encode(part, x);
-        ++taken;
-      }
+    source->compute_view(tc, p, [&](std::span<const T> batch) {
+      const auto n = std::min<std::uint64_t>(batch.size(), limit - taken);
+      encode_all(part, batch.first(n));
+      taken += n;
       if (part.size() >= result_part_bytes) {
         tc.emit_result(part);
         part.clear();
@@ -60,7 +64,7 @@ struct count_task {
   static void run(task_context& tc, reader& in, std::uint32_t p) {
     auto source = load_node<T>(in);
     std::uint64_t n = 0;
-    source->compute(tc, p, [&](std::span<T> batch) { n += batch.size(); });
+    source->compute_view(tc, p, [&](std::span<const T> batch) { n += batch.size(); });
     std::string out;
     encode(out, n);
     tc.emit_result(out);
@@ -139,7 +143,7 @@ struct save_text_task {
     const auto directory = decode<std::string>(in);
     auto source = load_node<T>(in);
     write_part(directory, p, [&](std::ostream& out) {
-      source->compute(tc, p, [&](std::span<T> batch) {
+      source->compute_view(tc, p, [&](std::span<const T> batch) {
         for (const auto& x : batch) {
           write_text(out, x);
           out << '\n';

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -135,6 +136,21 @@ struct codec<std::string> {
   static void decode(reader& in, std::string& value) { value.assign(in.bytes()); }
 };
 
+// A key read in place, for a table to look it up before it makes one: for a string the view of
+// its bytes in the buffer (valid while the buffer is), for any other type the decoded value.
+template <class T>
+struct decode_in_place {
+  static T read(reader& in) { return decode<T>(in); }
+};
+template <>
+struct decode_in_place<std::string> {
+  static std::string_view read(reader& in) { return in.bytes(); }
+};
+template <class T>
+auto decode_view(reader& in) {
+  return decode_in_place<T>::read(in);
+}
+
 template <class A, class B>
 struct codec<std::pair<A, B>> {
   static void encode(std::string& out, const std::pair<A, B>& value) {
@@ -213,6 +229,37 @@ struct codec<std::vector<T>> {
     }
   }
 };
+
+// Whether a type's encoding is its object representation (numbers and enums, and arrays of them):
+// a run of them encodes and decodes with one copy.
+template <class T>
+inline constexpr bool raw_encoding = (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T>;
+template <class T, std::size_t N>
+inline constexpr bool raw_encoding<std::array<T, N>> = raw_encoding<T>;
+
+// Encodes every element of items, one after another.
+template <class T>
+void encode_all(std::string& out, std::span<const T> items) {
+  if constexpr (raw_encoding<T>) {
+    if (!items.empty()) out.append(reinterpret_cast<const char*>(items.data()), items.size_bytes());
+  } else {
+    for (const auto& x : items) codec<T>::encode(out, x);
+  }
+}
+
+// Decodes elements until in is done, appending them to items.
+template <class T>
+void decode_all(reader& in, std::vector<T>& items) {
+  if constexpr (raw_encoding<T>) {
+    const auto n = in.left() / sizeof(T);
+    if (n * sizeof(T) != in.left()) throw decode_error("dataflow: a run of elements ends inside an element");
+    const auto at = items.size();
+    items.resize(at + n);
+    if (n > 0) std::memcpy(items.data() + at, in.take(n * sizeof(T)), n * sizeof(T));
+  } else {
+    while (!in.done()) codec<T>::decode(in, items.emplace_back());
+  }
+}
 
 template <>
 struct codec<code_ref> {

@@ -4,6 +4,8 @@
 // compile time and converts to dataset<T> where the user wants a named type.
 
 #include <constellation/dataflow/actions.hpp>
+#include <constellation/dataflow/aggregations.hpp>
+#include <constellation/dataflow/join.hpp>
 #include <constellation/dataflow/narrow.hpp>
 #include <constellation/dataflow/options.hpp>
 #include <constellation/dataflow/shuffle.hpp>
@@ -203,8 +205,8 @@ class dataset_api {
   const Self& self() const { return static_cast<const Self&>(*this); }
   node_ptr<T> erased() const { return self().as_node(); }
   template <class Sink>
-  std::vector<std::string> run(const char* action, std::span<const std::size_t> partitions,
-                               function_ref<void(std::string&)> write_sink_config) const;
+  void run(const char* action, std::span<const std::size_t> partitions, function_ref<void(std::string&)> write_sink_config,
+           function_ref<void(std::size_t, task_result&&)> each) const;
   template <class Other, bool Outer>
   auto join_with(const Other& other) const;
 };
@@ -374,27 +376,45 @@ dataset<T> dataset_api<Self, T>::sort_by_key() const
 // One task per partition: the sink's entry, its configuration, then the lineage it computes.
 template <class Self, class T>
 template <class Sink>
-std::vector<std::string> dataset_api<Self, T>::run(const char* action, std::span<const std::size_t> partitions,
-                                                   function_ref<void(std::string&)> write_sink_config) const {
+void dataset_api<Self, T>::run(const char* action, std::span<const std::size_t> partitions,
+                               function_ref<void(std::string&)> write_sink_config,
+                               function_ref<void(std::size_t, task_result&&)> each) const {
   auto root = erased();
-  return run_action(root->owner(), action, *root, partitions, [&](std::size_t p) {
-    std::string task;
-    encode(task, entry_ref<&Sink::run>());
-    write_sink_config(task);
-    root->save(task, p);
-    return task;
-  });
+  run_action(
+      root->owner(), action, *root, partitions,
+      [&](std::size_t p) {
+        std::string task;
+        encode(task, entry_ref<&Sink::run>());
+        write_sink_config(task);
+        root->save(task, p);
+        return task;
+      },
+      each);
 }
 
 template <class Self, class T>
 std::vector<T> dataset_api<Self, T>::collect() const {
   const auto parts = all_partitions(erased()->partitions());
-  const auto results = run<collect_task<T>>("collect", parts, [](std::string& out) { encode(out, ~std::uint64_t(0)); });
+  // Each partition's elements are decoded into place as soon as the partitions before it are in,
+  // and its parts are freed once read. Numbers are copied into room reserved for as many
+  // partitions as those in so far suggest (room never filled costs no memory: its pages are
+  // never touched).
   std::vector<T> items;
-  for (const auto& bytes : results) {
-    reader in(bytes);
-    while (!in.done()) items.push_back(decode<T>(in));
-  }
+  std::size_t bytes_in = 0;
+  run<collect_task<T>>(
+      "collect", parts, [](std::string& out) { encode(out, ~std::uint64_t(0)); },
+      [&](std::size_t i, task_result&& result) {
+        if constexpr (raw_encoding<T>) {
+          for (const auto& part : result) bytes_in += part.size();
+          const std::size_t expected = bytes_in / (i + 1) * parts.size() / sizeof(T);
+          if (items.capacity() < bytes_in / sizeof(T)) items.reserve(std::max(bytes_in / sizeof(T), expected + expected / 4));
+        }
+        for (auto& part : result) {
+          reader in(part);
+          decode_all(in, items);
+          part = std::string();
+        }
+      });
   return items;
 }
 
@@ -402,10 +422,14 @@ template <class Self, class T>
 std::uint64_t dataset_api<Self, T>::count() const {
   const auto parts = all_partitions(erased()->partitions());
   std::uint64_t n = 0;
-  for (const auto& bytes : run<count_task<T>>("count", parts, [](std::string&) {})) {
-    reader in(bytes);
-    n += decode<std::uint64_t>(in);
-  }
+  run<count_task<T>>(
+      "count", parts, [](std::string&) {},
+      [&](std::size_t, task_result&& result) {
+        for (const auto& part : result) {
+          reader in(part);
+          n += decode<std::uint64_t>(in);
+        }
+      });
   return n;
 }
 
@@ -418,14 +442,18 @@ std::optional<T> dataset_api<Self, T>::reduce(F f) const {
   user_function<F> fn{f};
   const auto parts = all_partitions(erased()->partitions());
   std::optional<T> acc;
-  for (const auto& bytes : run<reduce_task<T, F>>("reduce", parts, [&](std::string& out) { fn.save(out); })) {
-    reader in(bytes);
-    auto part = decode<std::optional<T>>(in);
-    if (!part) continue;
-    if (acc) *acc = f(std::move(*acc), std::move(*part));
-    else
-      acc = std::move(part);
-  }
+  run<reduce_task<T, F>>(
+      "reduce", parts, [&](std::string& out) { fn.save(out); },
+      [&](std::size_t, task_result&& result) {
+        for (const auto& bytes : result) {
+          reader in(bytes);
+          auto part = decode<std::optional<T>>(in);
+          if (!part) continue;
+          if (acc) *acc = f(std::move(*acc), std::move(*part));
+          else
+            acc = std::move(part);
+        }
+      });
   return acc;
 }
 
@@ -441,11 +469,14 @@ std::vector<T> dataset_api<Self, T>::take(std::size_t n) const {
     std::vector<std::size_t> parts;
     for (std::size_t i = 0; i < round && next < total; ++i) parts.push_back(next++);
     const std::uint64_t limit = n - items.size();
-    const auto results = run<collect_task<T>>("take", parts, [&](std::string& out) { encode(out, limit); });
-    for (const auto& bytes : results) {
-      reader in(bytes);
-      while (!in.done() && items.size() < n) items.push_back(decode<T>(in));
-    }
+    run<collect_task<T>>(
+        "take", parts, [&](std::string& out) { encode(out, limit); },
+        [&](std::size_t, task_result&& result) {
+          for (const auto& bytes : result) {
+            reader in(bytes);
+            while (!in.done() && items.size() < n) items.push_back(decode<T>(in));
+          }
+        });
     round *= 4;
   }
   return items;
@@ -456,7 +487,8 @@ void dataset_api<Self, T>::save_text(const std::string& directory) const {
   const auto absolute = std::filesystem::absolute(directory).string();
   prepare_output_directory(absolute);
   const auto parts = all_partitions(erased()->partitions());
-  run<save_text_task<T>>("save_text", parts, [&](std::string& out) { encode(out, absolute); });
+  run<save_text_task<T>>(
+      "save_text", parts, [&](std::string& out) { encode(out, absolute); }, [](std::size_t, task_result&&) {});
   std::ofstream(std::filesystem::path(absolute) / "_SUCCESS");
 }
 

@@ -5,6 +5,7 @@
 // element.
 
 #include <constellation/dataflow/node.hpp>
+#include <constellation/dataflow/sources.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -55,11 +56,12 @@ struct user_step {
 
 template <class F, class State>
 struct map_op : user_step<F, State> {
+  static constexpr bool reads_only = true;
   template <class In>
   using output = typename user_result<F, State, const In&>::type;
   template <class In, class Next>
   auto bind(Next next, std::size_t) const {
-    return [this, next](In&& x) mutable { next(call_user(this->f, this->state, std::as_const(x))); };
+    return [this, next](const In& x) mutable { next(call_user(this->f, this->state, x)); };
   }
 };
 
@@ -108,14 +110,15 @@ struct map_values_op : user_step<F, State> {
 
 template <class U, class F, class State>
 struct flat_map_op : user_step<F, State> {
+  static constexpr bool reads_only = true;
   template <class In>
   using output = U;
   template <class In, class Next>
   auto bind(Next next, std::size_t) const {
-    return [this, next](In&& x) mutable {
+    return [this, next](const In& x) mutable {
       if constexpr (user_callable<F, State, const In&, inline_emitter<U, Next>&>) {
         inline_emitter<U, Next> emit(next);
-        call_user(this->f, this->state, std::as_const(x), emit);
+        call_user(this->f, this->state, x, emit);
       } else {
         static_assert(user_callable<F, State, const In&, emitter<U>&>,
                       "dataflow: flat_map's function must be callable as f(const T&, emit) (plus the "
@@ -123,7 +126,7 @@ struct flat_map_op : user_step<F, State> {
                       "takes constellation::dataflow::emitter<U>& as emit");
         auto sink = [&next](U&& value) { next(std::move(value)); };
         emitter<U> emit{function_ref<void(U&&)>(sink)};
-        call_user(this->f, this->state, std::as_const(x), emit);
+        call_user(this->f, this->state, x, emit);
       }
     };
   }
@@ -160,7 +163,6 @@ struct sample_op {
   }
 };
 
-// One step of a chain: an operation and the element type it reads.
 // Whether an operation leaves every pair's key where it was (so a hash partitioning survives it).
 template <class Op>
 constexpr bool keeps_keys() {
@@ -168,6 +170,16 @@ constexpr bool keeps_keys() {
   else
     return false;
 }
+
+// Whether an operation only reads its input (so it may be given a view of a kept element).
+template <class Op>
+constexpr bool reads_only() {
+  if constexpr (requires { Op::reads_only; }) return Op::reads_only;
+  else
+    return false;
+}
+
+// One step of a chain: an operation and the element type it reads.
 
 template <class In, class Op>
 struct step {
@@ -219,9 +231,21 @@ class fused_node final : public node<chain_output<In, Steps...>> {
   void compute(task_context& tc, std::size_t p, batch_sink<Out> out) const override {
     batch_buffer<Out> buffer(out);
     auto run = compose<0>(steps_, [&buffer](auto&& x) { buffer.push(std::forward<decltype(x)>(x)); }, p);
-    parent_->compute(tc, p, [&run](std::span<In> batch) {
-      for (auto& x : batch) run(std::move(x));
-    });
+    // A chain over a range loops over the numbers themselves; a first step that only reads its
+    // input reads a cached parent's elements where they are kept.
+    using first = typename std::tuple_element_t<0, std::tuple<Steps...>>::operation;
+    const auto* numbers = std::is_same_v<In, std::uint64_t> ? dynamic_cast<const range_node*>(parent_.get()) : nullptr;
+    if (numbers) {
+      if constexpr (std::is_same_v<In, std::uint64_t>) numbers->for_each_number(tc, [&run](std::uint64_t x) { run(std::move(x)); });
+    } else if constexpr (reads_only<first>()) {
+      parent_->compute_view(tc, p, [&run](std::span<const In> batch) {
+        for (const auto& x : batch) run(x);
+      });
+    } else {
+      parent_->compute(tc, p, [&run](std::span<In> batch) {
+        for (auto& x : batch) run(std::move(x));
+      });
+    }
     buffer.flush();
   }
 

@@ -47,10 +47,15 @@ class task_context {
   // Sends a block of encoded elements to the worker that owns the shuffle's partition.
   virtual void push_block(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t partition,
                           std::string&& bytes) = 0;
-  // Calls visit with every block of the shuffle's partition, once all workers finished writing it.
-  // Throws when a writer died before it finished, or the data is gone.
+  // Calls visit with every block of the shuffle's partition, once all workers finished writing it;
+  // with a side, only with the blocks whose first byte is that side (a join shuffles both of its
+  // sides into the same partitions). Throws when a writer died before it finished, or the data is
+  // gone.
   virtual void read_blocks(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
-                           function_ref<void(std::string_view)> visit) = 0;
+                           std::optional<std::uint8_t> side, function_ref<void(std::string_view)> visit) = 0;
+  // The bytes of the blocks of a shuffle's partition: all of them once read_blocks visits the
+  // first (a reader may then size what it fills).
+  virtual std::size_t block_bytes(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt) = 0;
 
   // A cached partition kept in this worker, or null.
   virtual std::shared_ptr<const void> cached(std::uint64_t cache, std::uint32_t partition) = 0;
@@ -155,13 +160,26 @@ class wide_base {
 };
 
 template <class T>
+using view_sink = function_ref<void(std::span<const T>)>;
+
+template <class T>
 class node : public node_base {
  public:
   using node_base::node_base;
   using element = T;
 
-  // Worker side: computes partition p, handing its elements to out in batches.
+  // Worker side: computes partition p, handing its elements to out in batches that out may move
+  // from.
   virtual void compute(task_context& tc, std::size_t p, batch_sink<T> out) const = 0;
+  // The same elements, for a consumer that only reads them: a node that keeps its elements (a
+  // cache) lends them without a copy.
+  virtual void compute_view(task_context& tc, std::size_t p, view_sink<T> out) const {
+    compute(tc, p, [&](std::span<T> batch) { out(std::span<const T>(batch)); });
+  }
+  // Whether compute_view lends elements the node keeps: then compute() hands out copies of them,
+  // and a consumer that would move from its input does better to read views and copy what it
+  // keeps.
+  virtual bool lends_elements() const { return false; }
   // Driver side: what a worker needs to rebuild this node for partition p (its loader first).
   virtual void save(std::string& out, std::size_t p) const = 0;
 };
@@ -207,9 +225,9 @@ class batch_buffer {
   std::vector<T> items_;
 };
 
-// Emits a vector's elements in batches, moving them when the vector is the caller's to give up.
+// Emits a vector's elements in batches (which a batch_sink may move from).
 template <class T>
-void emit_all(std::span<T> items, batch_sink<T> out, const task_context& tc) {
+void emit_all(std::span<T> items, function_ref<void(std::span<T>)> out, const task_context& tc) {
   for (std::size_t at = 0; at < items.size() && !tc.stop_requested(); at += batch_size)
     out(items.subspan(at, std::min(batch_size, items.size() - at)));
 }

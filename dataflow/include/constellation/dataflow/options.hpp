@@ -10,8 +10,12 @@
 namespace constellation::dataflow {
 
 struct options {
-  // Worker processes. 0: natively, one per core this process may run on; deployed, as many as the
-  // cluster has room for now (at least one, waiting a bounded time for it).
+  // Worker processes. 0: as many as there is room for, up to 1024. Natively, one per core this
+  // process may run on (a worker asking for more than a core takes that many), as far as the
+  // machine's memory holds worker.mem each. Deployed, as many as the master places now, by the
+  // nodes' free memory and CPU; at least one, waiting a bounded time (a minute) for room for it.
+  // The context throws job_error when it can start no worker: a request larger than the machine
+  // or than every node, or no room within that minute.
   std::size_t workers = 0;
   // Each worker's request, and its memory budget: shuffles, sorts and groups beyond it spill to
   // local disk.

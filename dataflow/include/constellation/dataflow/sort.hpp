@@ -11,6 +11,7 @@
 #include <constellation/dataflow/spill.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <random>
@@ -93,16 +94,25 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
     key_of.load(in);
     const auto wanted = decode<std::uint64_t>(in);
     auto parent = load_node<T>(in);
+    // Reservoir sampling by skips (Li's algorithm L): once the reservoir is full, the next element
+    // to take is drawn ahead, so that an element passed over costs a comparison, not a random
+    // number.
     std::vector<rank> reservoir;
     std::mt19937_64 random(mix_hash(task + 1));
-    std::uint64_t seen = 0;
-    parent->compute(tc, task, [&](std::span<T> batch) {
+    const auto uniform = [&] { return (double(random() >> 11) + 0.5) * 0x1.0p-53; };  // in (0, 1)
+    const double k = double(std::max<std::uint64_t>(wanted, 1));
+    double w = std::exp(std::log(uniform()) / k);
+    const auto skip = [&] { return std::uint64_t(std::floor(std::log(uniform()) / std::log1p(-w))) + 1; };
+    std::uint64_t seen = 0, next = wanted;
+    if (wanted > 0) next += skip() - 1;
+    parent->compute_view(tc, task, [&](std::span<const T> batch) {
       for (const auto& x : batch) {
-        if (reservoir.size() < wanted) {
+        if (seen < wanted) {
           reservoir.push_back({key_of(x), task, seen});
-        } else {
-          const auto j = random() % (seen + 1);
-          if (j < wanted) reservoir[j] = {key_of(x), task, seen};
+        } else if (seen == next) {
+          reservoir[random() % wanted] = {key_of(x), task, seen};
+          w *= std::exp(std::log(uniform()) / k);
+          next += skip();
         }
         ++seen;
       }
@@ -172,7 +182,7 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
   void write(task_context& tc, const node<T>& parent, std::size_t task, const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
     std::uint64_t index = 0;
-    parent.compute(tc, task, [&](std::span<T> batch) {
+    parent.compute_view(tc, task, [&](std::span<const T> batch) {
       for (const auto& x : batch) {
         const rank r{key_of_(x), task, index++};
         const auto target = std::upper_bound(splitters_.begin(), splitters_.end(), r) - splitters_.begin();
@@ -192,10 +202,7 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
     std::size_t held = 0;
     std::unique_ptr<spill_file> spill;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
-    this->template read<T>(tc, r, [&](std::uint8_t, T&& x) {
-      held += footprint(x);
-      items.push_back(std::move(x));
-      if (held < limit) return;
+    const auto write_run = [&] {
       std::sort(items.begin(), items.end(), less);
       if (!spill) spill = std::make_unique<spill_file>();
       run_writer run(*spill);
@@ -204,9 +211,32 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
         run.next();
       }
       runs.push_back(run.finish());
-      tc.count_spilled(spill->size());
-      items = std::vector<T>();
+      tc.count_spilled(runs.back().second - runs.back().first);
+      items.clear();  // its room serves the next run
       held = 0;
+    };
+    // Elements whose encoding is their bytes are copied from each block straight into place, in
+    // a vector the size of the partition (or of a run).
+    const auto reserve = [&](std::size_t bytes) {
+      // A block may take a run past the limit before it is written.
+      if constexpr (raw_encoding<T>) items.reserve(std::min(bytes, limit + (1 << 20)) / sizeof(T));
+    };
+    this->read_blocks(tc, r, reserve, [&](reader& in) {
+      if constexpr (raw_encoding<T>) {
+        const auto before = items.size();
+        decode_all(in, items);
+        tc.count_records_in(items.size() - before);
+        held = items.size() * sizeof(T);
+        if (held >= limit) write_run();
+      } else {
+        std::size_t n = 0;
+        for (; !in.done(); ++n) {
+          items.push_back(decode<T>(in));
+          held += footprint(items.back());
+          if (held >= limit) write_run();
+        }
+        tc.count_records_in(n);
+      }
     });
     std::sort(items.begin(), items.end(), less);
     if (runs.empty()) {

@@ -9,6 +9,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace constellation::dataflow::detail {
@@ -43,6 +44,15 @@ class parallelize_node final : public node<T> {
     }
   }
 
+  bool lends_elements() const override { return true; }
+  void compute_view(task_context& tc, std::size_t, view_sink<T> out) const override {
+    for (std::size_t at = 0; at < items_->size() && !tc.stop_requested(); at += batch_size) {
+      const auto n = std::min(batch_size, items_->size() - at);
+      tc.count_records_in(n);
+      out(std::span<const T>(items_->data() + at, n));
+    }
+  }
+
   void save(std::string& out, std::size_t p) const override {
     save_loader<parallelize_node>(out);
     const auto [first, last] = slice_of(items_->size(), this->partitions(), p);
@@ -70,12 +80,23 @@ class range_node final : public node<std::uint64_t> {
 
   void compute(task_context& tc, std::size_t, batch_sink<std::uint64_t> out) const override {
     std::array<std::uint64_t, batch_size> batch;
+    std::size_t n = 0;
+    for_each_number(tc, [&](std::uint64_t x) {
+      batch[n++] = x;
+      if (n == batch_size) out(std::span<std::uint64_t>(batch.data(), std::exchange(n, 0)));
+    });
+    if (n > 0) out(std::span<std::uint64_t>(batch.data(), n));
+  }
+
+  // Calls each(x) for every number of the range, in order, with no batch in between: a chain over
+  // a range runs as one loop over the numbers (see fused_node). Stops between batch-sized runs
+  // when asked to.
+  template <class Each>
+  void for_each_number(task_context& tc, Each&& each) const {
     for (std::uint64_t at = begin_; at < end_ && !tc.stop_requested();) {
-      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, end_ - at));
-      for (std::size_t i = 0; i < n; ++i) batch[i] = at + i;
-      at += n;
-      tc.count_records_in(n);
-      out(std::span<std::uint64_t>(batch.data(), n));
+      const auto last = at + std::min<std::uint64_t>(batch_size, end_ - at);
+      tc.count_records_in(static_cast<std::size_t>(last - at));
+      for (; at < last; ++at) each(at);
     }
   }
 
@@ -105,23 +126,25 @@ class text_file_node final : public node<std::string> {
   std::vector<const node_base*> parents() const override { return {}; }
   std::string kind() const override { return "text_file"; }
 
+  // Lines are copied into the strings of one batch, batch after batch: a string its consumer
+  // only read keeps its room for the next line, so that a line costs no allocation.
   void compute(task_context& tc, std::size_t p, batch_sink<std::string> out) const override {
-    batch_buffer<std::string> buffer(out);
-    std::size_t lines = 0;
+    std::vector<std::string> lines(batch_size);
+    std::size_t n = 0;
+    const auto flush = [&] {
+      tc.count_records_in(n);
+      out(std::span<std::string>(lines.data(), std::exchange(n, 0)));
+    };
     (void)p;  // a worker's node holds the ranges of the one partition its task computes
     for (const auto& range : ranges_)
       read_lines(
           range,
           [&](std::string_view line) {
-            buffer.push(std::string(line));
-            if (++lines == batch_size) {
-              tc.count_records_in(lines);
-              lines = 0;
-            }
+            lines[n++].assign(line);
+            if (n == batch_size) flush();
           },
           [&] { return tc.stop_requested(); });
-    tc.count_records_in(lines);
-    buffer.flush();
+    if (n > 0) flush();
   }
 
   void save(std::string& out, std::size_t p) const override {
@@ -168,6 +191,10 @@ class union_node final : public node<T> {
     a_->compute(tc, side_partition_, out);
     (void)p;
   }
+  bool lends_elements() const override { return a_->lends_elements(); }
+  void compute_view(task_context& tc, std::size_t, view_sink<T> out) const override {
+    a_->compute_view(tc, side_partition_, out);
+  }
 
   void save(std::string& out, std::size_t p) const override {
     save_loader<union_node>(out);
@@ -206,22 +233,20 @@ class cache_node final : public node<T> {
   }
 
   void compute(task_context& tc, std::size_t p, batch_sink<T> out) const override {
-    auto kept = std::static_pointer_cast<const std::vector<T>>(tc.cached(cache_id_, p));
-    if (!kept) {
-      if (!parent_) throw std::runtime_error("cached partition " + std::to_string(p) + " is gone from this worker");
-      auto computed = std::make_shared<std::vector<T>>();
-      parent_->compute(tc, p, [&](std::span<T> batch) {
-        computed->insert(computed->end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-      });
-      if (tc.stop_requested()) {  // a partial partition is never kept
-        emit_copies(*computed, tc, out);
-        return;
-      }
-      computed->shrink_to_fit();
-      tc.keep_cached(cache_id_, p, computed, computed->capacity() * sizeof(T));
-      kept = std::move(computed);
+    // Consumers may move from a batch: the kept partition must stay whole for the next action.
+    const auto items = partition(tc, p);
+    std::vector<T> batch;
+    for (std::size_t at = 0; at < items->size() && !tc.stop_requested(); at += batch_size) {
+      batch.assign(items->begin() + at, items->begin() + std::min(items->size(), at + batch_size));
+      out(std::span<T>(batch));
     }
-    emit_copies(*kept, tc, out);
+  }
+
+  // A consumer that only reads gets the kept elements themselves.
+  bool lends_elements() const override { return true; }
+  void compute_view(task_context& tc, std::size_t p, view_sink<T> out) const override {
+    const auto items = partition(tc, p);
+    emit_all(std::span<const T>(*items), out, tc);
   }
 
   void save(std::string& out, std::size_t p) const override {
@@ -242,13 +267,19 @@ class cache_node final : public node<T> {
  private:
   cache_node(std::uint64_t id, node_ptr<T> parent) : node<T>(1), parent_(std::move(parent)), cache_id_(id) {}
 
-  // Consumers may move from a batch: the kept partition must stay whole for the next action.
-  static void emit_copies(const std::vector<T>& items, task_context& tc, batch_sink<T> out) {
-    std::vector<T> batch;
-    for (std::size_t at = 0; at < items.size() && !tc.stop_requested(); at += batch_size) {
-      batch.assign(items.begin() + at, items.begin() + std::min(items.size(), at + batch_size));
-      out(std::span<T>(batch));
-    }
+  // Partition p as this worker keeps it, computed (and kept) first if need be. A partition cut
+  // short by a stop (take) is never kept.
+  std::shared_ptr<const std::vector<T>> partition(task_context& tc, std::size_t p) const {
+    if (auto kept = std::static_pointer_cast<const std::vector<T>>(tc.cached(cache_id_, p))) return kept;
+    if (!parent_) throw std::runtime_error("cached partition " + std::to_string(p) + " is gone from this worker");
+    auto computed = std::make_shared<std::vector<T>>();
+    parent_->compute(tc, p, [&](std::span<T> batch) {
+      computed->insert(computed->end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+    });
+    if (tc.stop_requested()) return computed;
+    computed->shrink_to_fit();
+    tc.keep_cached(cache_id_, p, computed, computed->capacity() * sizeof(T));
+    return computed;
   }
 
   node_ptr<T> parent_;

@@ -1,0 +1,166 @@
+#pragma once
+// The keyed aggregations: reduce_by_key, group_by_key and distinct. Each routes an element by its
+// key's hash; reduce_by_key and distinct combine on the map side first. The reduce side gathers
+// a partition's records in a flat_table, looking each key up by a view of its bytes in the block
+// before it makes a key of its own.
+
+#include <constellation/dataflow/flat_table.hpp>
+#include <constellation/dataflow/shuffle.hpp>
+
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace constellation::dataflow::detail {
+
+// A table entry's value where only the key counts (distinct).
+struct no_value {};
+
+template <class K, class V, class F, class State>
+class reduce_by_key_node final
+    : public unary_shuffle<std::pair<K, V>, std::pair<K, V>, reduce_by_key_node<K, V, F, State>> {
+  using base = unary_shuffle<std::pair<K, V>, std::pair<K, V>, reduce_by_key_node>;
+  friend base;
+  friend shuffle_node<std::pair<K, V>, reduce_by_key_node>;
+  using map_frame_t = typename shuffle_node<std::pair<K, V>, reduce_by_key_node>::map_frame;
+
+ public:
+  reduce_by_key_node(node_ptr<std::pair<K, V>> parent, std::size_t partitions, F f, State state)
+      : base(std::move(parent), partitions) {
+    f_.f = f;
+    if constexpr (!std::is_same_v<State, no_state>) state_.value = std::move(state);
+  }
+  std::string kind() const override { return "reduce_by_key"; }
+
+  void save_config(std::string& out) const {
+    f_.save(out);
+    state_.save(out);
+  }
+  void load_config(reader& in) {
+    f_.load(in);
+    state_.load(in);
+  }
+
+  // Combines on the map side, so that a key crosses the network once per map task; a combiner
+  // that outgrows its share of the memory budget is sent and started afresh.
+  void write(task_context& tc, const node<std::pair<K, V>>& parent, std::size_t task, const map_frame_t& frame) const {
+    block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
+    flat_table<K, V> combined;
+    const std::size_t limit = std::max<std::size_t>(1024, tc.memory_budget() / 4 / (2 * (sizeof(K) + sizeof(V)) + 48));
+    const auto merge = [this](V&& a, V&& b) { return call_user(f_, state_, std::move(a), std::move(b)); };
+    auto drain = [&] {
+      combined.drain([&](std::pair<K, V>&& entry) { out.add(hash_partition(entry.first, frame.partitions), entry); });
+    };
+    parent.compute(tc, task, [&](std::span<std::pair<K, V>> batch) {
+      combined.add_all(batch, merge);
+      if (combined.size() > limit) drain();
+    });
+    drain();
+    out.finish();
+  }
+
+  void compute(task_context& tc, std::size_t r, batch_sink<std::pair<K, V>> sink) const override {
+    flat_table<K, V> merged;
+    this->read_encoded(tc, r, std::nullopt, [&](reader& in) {
+      auto key = decode_view<K>(in);
+      auto [e, inserted] = merged.find_or_insert(key, merged.hash_of(key), [&] {
+        return std::pair<K, V>(K(std::move(key)), decode<V>(in));
+      });
+      if (!inserted) e->second = call_user(f_, state_, std::move(e->second), decode<V>(in));
+    });
+    batch_buffer<std::pair<K, V>> out(sink);
+    merged.drain([&](std::pair<K, V>&& entry) { out.push(std::move(entry)); });
+    out.flush();
+  }
+
+ private:
+  reduce_by_key_node() = default;
+  user_function<F> f_;
+  state_holder<State> state_;
+};
+
+template <class K, class V>
+class group_by_key_node final
+    : public unary_shuffle<std::pair<K, V>, std::pair<K, std::vector<V>>, group_by_key_node<K, V>> {
+  using base = unary_shuffle<std::pair<K, V>, std::pair<K, std::vector<V>>, group_by_key_node>;
+  friend base;
+  friend shuffle_node<std::pair<K, std::vector<V>>, group_by_key_node>;
+  using map_frame_t = typename shuffle_node<std::pair<K, std::vector<V>>, group_by_key_node>::map_frame;
+
+ public:
+  group_by_key_node(node_ptr<std::pair<K, V>> parent, std::size_t partitions) : base(std::move(parent), partitions) {}
+  std::string kind() const override { return "group_by_key"; }
+  void save_config(std::string&) const {}
+  void load_config(reader&) {}
+
+  void write(task_context& tc, const node<std::pair<K, V>>& parent, std::size_t task, const map_frame_t& frame) const {
+    block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
+    parent.compute_view(tc, task, [&](std::span<const std::pair<K, V>> batch) {
+      for (const auto& entry : batch) out.add(hash_partition(entry.first, frame.partitions), entry);
+    });
+    out.finish();
+  }
+
+  void compute(task_context& tc, std::size_t r, batch_sink<std::pair<K, std::vector<V>>> sink) const override {
+    flat_table<K, std::vector<V>> groups;
+    this->read_encoded(tc, r, std::nullopt, [&](reader& in) {
+      auto key = decode_view<K>(in);
+      auto [e, inserted] = groups.find_or_insert(
+          key, groups.hash_of(key), [&] { return std::pair<K, std::vector<V>>(K(std::move(key)), {}); });
+      e->second.push_back(decode<V>(in));
+    });
+    batch_buffer<std::pair<K, std::vector<V>>> out(sink);
+    groups.drain([&](std::pair<K, std::vector<V>>&& group) { out.push(std::move(group)); });
+    out.flush();
+  }
+
+ private:
+  group_by_key_node() = default;
+};
+
+template <class T>
+class distinct_node final : public unary_shuffle<T, T, distinct_node<T>> {
+  using base = unary_shuffle<T, T, distinct_node>;
+  friend base;
+  friend shuffle_node<T, distinct_node>;
+  using map_frame_t = typename shuffle_node<T, distinct_node>::map_frame;
+
+ public:
+  distinct_node(node_ptr<T> parent, std::size_t partitions) : base(std::move(parent), partitions) {}
+  std::string kind() const override { return "distinct"; }
+  std::size_t hash_partitioned() const override { return 0; }  // not by a key
+  void save_config(std::string&) const {}
+  void load_config(reader&) {}
+
+  void write(task_context& tc, const node<T>& parent, std::size_t task, const map_frame_t& frame) const {
+    block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
+    flat_table<T, no_value> seen;
+    const std::size_t limit = std::max<std::size_t>(1024, tc.memory_budget() / 4 / (2 * sizeof(T) + 24));
+    auto drain = [&] {
+      seen.drain([&](std::pair<T, no_value>&& e) { out.add(hash_partition(e.first, frame.partitions), e.first); });
+    };
+    parent.compute(tc, task, [&](std::span<T> batch) {
+      for (auto& x : batch) seen.find_or_insert(x, seen.hash_of(x), [&] { return std::pair<T, no_value>(std::move(x), {}); });
+      if (seen.size() > limit) drain();
+    });
+    drain();
+    out.finish();
+  }
+
+  void compute(task_context& tc, std::size_t r, batch_sink<T> sink) const override {
+    flat_table<T, no_value> seen;
+    this->read_encoded(tc, r, std::nullopt, [&](reader& in) {
+      auto x = decode_view<T>(in);
+      seen.find_or_insert(x, seen.hash_of(x), [&] { return std::pair<T, no_value>(T(std::move(x)), {}); });
+    });
+    batch_buffer<T> out(sink);
+    seen.drain([&](std::pair<T, no_value>&& e) { out.push(std::move(e.first)); });
+    out.flush();
+  }
+
+ private:
+  distinct_node() = default;
+};
+
+}  // namespace constellation::dataflow::detail
