@@ -42,8 +42,9 @@ std::expected<unique_fd, std::string> write_spec_file(const launch_spec& spec);
 
 // Starts path as a fork server (process/fork_server.hpp) serving requests on socket (a Unix
 // SOCK_SEQPACKET socket in the caller's numbering; it stays open in the caller, which closes it).
-// The server starts as cleanly as a monitor: default signal handling, /dev/null on 0, 1 and 2, and
-// no descriptor but the socket. Returns the server's OS pid, or why it could not start.
+// The server starts as cleanly as a monitor: default signal handling, /dev/null on 0, 1 and 2, the
+// socket on the spec slot, /dev/null on the other slots, and nothing else. Returns the server's OS
+// pid, or why it could not start.
 std::expected<pid_t, std::string> launch_fork_server(const program_image& image, int socket);
 
 // The spec that launch_monitor handed to this process, read and closed; nullopt when this process
