@@ -33,11 +33,19 @@ void echo_raw(pid, std::uint16_t port, int size, int rounds) {
   }
 }
 
+// Rounds run in blocks of `block`, the three ways taking turns block by block, and the first
+// `settle` rounds of every block are not counted: each peer spins only while its own block runs
+// (on two cores, a peer spinning through the others' blocks would take a core from them), and a
+// block's first round pays for waking a peer that slept through the others' blocks.
+constexpr int block = 100;
+constexpr int settle = 5;
+
 template <class T>
 void measure(const char* label, T value, int size, int rounds) {
   std::uint16_t port = 0;
   int listener = bench::listen_loopback(port);
-  const int total = warmup + rounds;
+  const int blocks = (warmup + rounds + block - settle - 1) / (block - settle);
+  const int total = blocks * block;
   pid channel_peer = spawn({}, echo_channel<T>, total);
   spawn({}, echo_raw, port, size, total);  // answers on the raw socket
   int raw = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
@@ -48,27 +56,33 @@ void measure(const char* label, T value, int size, int rounds) {
   bench::ring_peer ring([size, total](bench::spinning_ring& from_parent, bench::spinning_ring& to_parent) {
     char echo[1024];
     for (int i = 0; i < total; ++i) {
-      from_parent.read(echo, static_cast<std::size_t>(size));
+      from_parent.read(echo, static_cast<std::size_t>(size), 100000);
       to_parent.write(echo, static_cast<std::size_t>(size));
     }
   });
 
   std::vector<double> channel_us, raw_us, ring_us;
-  for (int i = 0; i < total; ++i) {
-    auto t0 = bench::clock::now();
-    out.send(value);
-    value = in.recv();
-    auto t1 = bench::clock::now();
-    bench::write_all(raw, buffer.data(), buffer.size());
-    bench::read_all(raw, buffer.data(), buffer.size());
-    auto t2 = bench::clock::now();
-    ring.to_peer().write(buffer.data(), buffer.size());
-    ring.from_peer().read(buffer.data(), buffer.size());
-    auto t3 = bench::clock::now();
-    if (i >= warmup) {
-      channel_us.push_back(bench::micros(t1 - t0));
-      raw_us.push_back(bench::micros(t2 - t1));
-      ring_us.push_back(bench::micros(t3 - t2));
+  int counted = 0;
+  for (int b = 0; b < blocks; ++b) {
+    const bool record = counted >= warmup;
+    counted += block - settle;
+    for (int i = 0; i < block; ++i) {
+      auto t0 = bench::clock::now();
+      out.send(value);
+      value = in.recv();
+      if (record && i >= settle) channel_us.push_back(bench::micros(bench::clock::now() - t0));
+    }
+    for (int i = 0; i < block; ++i) {
+      auto t0 = bench::clock::now();
+      bench::write_all(raw, buffer.data(), buffer.size());
+      bench::read_all(raw, buffer.data(), buffer.size());
+      if (record && i >= settle) raw_us.push_back(bench::micros(bench::clock::now() - t0));
+    }
+    for (int i = 0; i < block; ++i) {
+      auto t0 = bench::clock::now();
+      ring.to_peer().write(buffer.data(), buffer.size());
+      ring.from_peer().read(buffer.data(), buffer.size());
+      if (record && i >= settle) ring_us.push_back(bench::micros(bench::clock::now() - t0));
     }
   }
   auto c = bench::summarize(channel_us), r = bench::summarize(raw_us), g = bench::summarize(ring_us);
@@ -86,7 +100,7 @@ int main(int argc, char** argv) {
   init();
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 5000;
   std::printf("channel round trip between two processes vs raw TCP loopback and a spinning shared-memory ring\n"
-              "(same run, rounds interleaved; ratios are channel / baseline, p50 and p99)\n");
+              "(same run, blocks of rounds interleaved; ratios are channel / baseline, p50 and p99)\n");
   measure("8 B", std::uint64_t{42}, 8, rounds);
   std::array<char, 1024> kib{};
   measure("1 KiB", kib, 1024, rounds);

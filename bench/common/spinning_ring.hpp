@@ -38,11 +38,15 @@ class spinning_ring {
     }
   }
 
-  void read(char* into, std::size_t size) {
+  // nap_after_spins: 0 spins for ever; otherwise, after that many empty looks, the reader sleeps
+  // a millisecond between looks, so that a peer idle between benchmark blocks leaves the cores to others.
+  void read(char* into, std::size_t size, std::uint64_t nap_after_spins = 0) {
     while (size > 0) {
       const auto h = head_.load(std::memory_order_relaxed);
       std::size_t ready;
+      std::uint64_t spins = 0;
       while ((ready = static_cast<std::size_t>(tail_.load(std::memory_order_acquire) - h)) == 0) {
+        if (nap_after_spins && ++spins > nap_after_spins) ::usleep(1000);
       }
       const std::size_t n = std::min({ready, size, capacity - static_cast<std::size_t>(h % capacity)});
       std::memcpy(into, data_ + h % capacity, n);

@@ -40,6 +40,9 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std
 // One direction of a link, as one of its two sides sees it.
 class shm_ring {
  public:
+  // The most either side copies before it publishes its position.
+  static constexpr std::size_t publish_piece = 64 * 1024;
+
   shm_ring() = default;
   shm_ring(ring_header* header, char* data) : header_(header), data_(data), capacity_(header->capacity) {}
 

@@ -46,7 +46,7 @@ bool crowded() {
   return last.load(std::memory_order_relaxed);
 }
 
-// Of the last waits of this thread, the share (in 1/256) that spinning ended.
+// Of the last waits of this thread, the share (in 1/256) that the full bound's spin would have ended.
 thread_local int paid_share = 256;
 
 }  // namespace
@@ -59,6 +59,9 @@ std::chrono::microseconds spin_policy::bound() {
   return bound;
 }
 
-void spin_policy::record(bool paid) { paid_share += ((paid ? 256 : 0) - paid_share) / 8; }
+void spin_policy::record(std::chrono::nanoseconds waited) {
+  const bool paid = waited <= configured_bound();
+  paid_share += ((paid ? 256 : 0) - paid_share) / 8;
+}
 
 }  // namespace constellation::channel

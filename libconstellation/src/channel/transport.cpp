@@ -184,13 +184,13 @@ void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lo
   lock.unlock();
   enter_reading(l);
   const bool ring = l->rings_ != nullptr;
-  auto spin_until = clock::now() + spin_bound();
+  const auto started = clock::now();
+  auto spin_until = started + spin_bound();
   std::size_t large_filled = l->large_filled_;
-  bool slept = false;
   while (true) {
     {
       std::lock_guard check(peer.mutex);
-      if (!peer.inbox.empty()) spin_policy::record(!slept);
+      if (!peer.inbox.empty()) spin_policy::record(clock::now() - started);
       if (!peer.inbox.empty() || peer.phase != link_phase::up || peer.link != l) break;
     }
     const auto now = clock::now();
@@ -213,7 +213,6 @@ void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lo
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
     pollfd readable{l->fd(), POLLIN, 0};
     const bool woken = ::poll(&readable, 1, static_cast<int>(std::min<long long>(left, 100))) > 0;
-    slept = true;
     impl_->pump(l);
     // Woken by the peer, it is likely to answer again soon; a timeout spins no more.
     if (woken) spin_until = clock::now() + spin_bound();
