@@ -33,7 +33,12 @@ std::size_t shm_ring::room() const {
 
 std::size_t shm_ring::write_some(const void* data, std::size_t size) {
   auto tail = header_->tail.load(std::memory_order_relaxed);
-  const std::size_t n = std::min(room(), size);
+  auto known_room = [&] {
+    const auto used = static_cast<std::size_t>(tail - known_head_);
+    return used > capacity_ ? 0 : capacity_ - used;
+  };
+  if (known_room() < size) known_head_ = header_->head.load(std::memory_order_acquire);
+  const std::size_t n = std::min(known_room(), size);
   // Published a piece at a time, so that the consumer copies out one piece while the next is
   // copied in: a large message streams through the ring instead of crossing it in two turns.
   for (std::size_t done = 0; done < n;) {

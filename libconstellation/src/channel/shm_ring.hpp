@@ -26,13 +26,16 @@
 namespace constellation::channel {
 
 struct ring_header {
-  static constexpr std::uint64_t expected_magic = 0x636f6e73746c7231;  // "constlr1"
+  static constexpr std::uint64_t expected_magic = 0x636f6e73746c7232;  // "constlr2"
   std::uint64_t magic;
   std::uint64_t capacity;
-  alignas(64) std::atomic<std::uint64_t> tail;  // the producer's
-  std::atomic<std::uint32_t> writer_sleeping;   // the producer waits for room
-  alignas(64) std::atomic<std::uint64_t> head;  // the consumer's
-  std::atomic<std::uint32_t> reader_sleeping;   // the consumer waits for bytes
+  // A line each: a side's counter changes with every write or read, a sleeping flag seldom, and
+  // the other side reads the flag after every publication; sharing a line with the counter would
+  // cost that side a cache miss each time.
+  alignas(64) std::atomic<std::uint64_t> tail;             // the producer's
+  alignas(64) std::atomic<std::uint32_t> writer_sleeping;  // the producer waits for room
+  alignas(64) std::atomic<std::uint64_t> head;             // the consumer's
+  alignas(64) std::atomic<std::uint32_t> reader_sleeping;  // the consumer waits for bytes
 };
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std::uint32_t>::is_always_lock_free,
               "the shared rings need lock-free atomics: they are used by two processes");
@@ -70,6 +73,8 @@ class shm_ring {
   ring_header* header_ = nullptr;
   char* data_ = nullptr;
   std::size_t capacity_ = 0;
+  // The producer's last look at `head`: room it knows of without touching the consumer's line.
+  std::uint64_t known_head_ = 0;
 };
 
 // Bytes of the shared region for two rings of `capacity` data bytes each.
