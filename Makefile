@@ -13,7 +13,7 @@ DETECT_LEAKS ?= 1
 SANITIZE_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=$(DETECT_LEAKS):quarantine_size_mb=16 \
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: demo test deps build clean sanitize-test
+.PHONY: demo test deps build clean sanitize-test package
 
 deps:
 	bash scripts/install-deps.sh
@@ -41,6 +41,10 @@ test: build
 sanitize-test: $(SANITIZE_DIR)/build.ninja
 	cmake --build $(SANITIZE_DIR)
 	$(SANITIZE_ENV) ctest --test-dir $(SANITIZE_DIR) $(CTEST_ARGS)
+
+# The Debian package of everything `cmake --install` installs (build/constellation_*.deb).
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(cmake ninja-build ccache pkg-config libboost1.81-dev libcereal-dev libuv1-dev
-          nlohmann-json3-dev libtomlplusplus-dev doctest-dev libssl-dev)
+          nlohmann-json3-dev libtomlplusplus-dev doctest-dev libssl-dev
+          systemd python3-yaml)  # the last two check the service unit and the Kubernetes example
 
 installed() {
   [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]
