@@ -30,8 +30,10 @@ fi
 
 for i in "${!hosts[@]}"; do
   host=${hosts[$i]}
-  # The address other nodes reach this one at: the cluster file takes IPv4 addresses only.
-  ip=$(getent ahostsv4 "$host" | awk 'NR == 1 {print $1}')
+  # The address other nodes reach this one at, as Slurm reaches it (its NodeAddr, else its name);
+  # the cluster file takes IPv4 addresses only.
+  addr=$(scontrol show node -o "$host" | tr ' ' '\n' | sed -n 's/^NodeAddr=//p')
+  ip=$(getent ahostsv4 "${addr:-$host}" | awk 'NR == 1 {print $1}')
   [[ -n "$ip" ]] || { echo "nodes_from_slurm.sh: no IPv4 address for node $host" >&2; exit 1; }
   [[ "$ip" == 127.* && ${#hosts[@]} -gt 1 ]] && { echo "nodes_from_slurm.sh: node $host resolves to $ip, a loopback address" >&2; exit 1; }
   echo "# node $host $ip:$port"
