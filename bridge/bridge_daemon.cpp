@@ -132,7 +132,9 @@ void bridge_daemon::on_client_frame(std::uint64_t id, std::uint8_t type, std::st
     case wire::cluster_type::end_job:
       return on_job_message(id, type, payload);
     case wire::cluster_type::status_request:
-      return on_status_request(id);
+    case wire::cluster_type::jobs_request:
+    case wire::cluster_type::kill_job_request:
+      return on_query(id, reframed(type, payload));
     default:
       return protocol_error(id, "unexpected message of type " + std::to_string(type));
   }
@@ -251,18 +253,18 @@ void bridge_daemon::on_job_message(std::uint64_t id, std::uint8_t type, std::str
   j.held.push_back(std::move(message));
 }
 
-void bridge_daemon::on_status_request(std::uint64_t id) {
+void bridge_daemon::on_query(std::uint64_t id, std::string message) {
   if (master_.connected()) {
-    status_at_master_.push_back(id);
-    return master_.send(wire::encode_message(wire::status_request{}));
+    queries_at_master_.push_back(id);
+    return master_.send(std::move(message));
   }
-  status_without_master_.push_back(id);
-  if (!status_timer_)
-    status_timer_ = arm(settings_.master_wait, [this] {
-      status_timer_.reset();
+  queries_without_master_.emplace_back(id, std::move(message));
+  if (!queries_timer_)
+    queries_timer_ = arm(settings_.master_wait, [this] {
+      queries_timer_.reset();
       const auto problem = "the bridge " + master_.last_problem();
-      for (auto waiting : std::exchange(status_without_master_, {}))
-        send_to_client(waiting, wire::encode_message(wire::job_finished{0, problem}));
+      for (auto& waiting : std::exchange(queries_without_master_, {}))
+        send_to_client(waiting.first, wire::encode_message(wire::job_finished{0, problem}));
     });
 }
 
@@ -295,7 +297,9 @@ void bridge_daemon::start_on_master(std::uint64_t job_id) {
   auto& j = jobs_.at(job_id);
   j.at = stage::running;
   j.timer.reset();
-  master_.send(wire::encode_message(wire::job_start{job_id, j.program, j.needs}));
+  const auto c = clients_.find(j.client);
+  master_.send(wire::encode_message(
+      wire::job_start{job_id, j.program, j.needs, c != clients_.end() ? c->second.peer : std::string()}));
   for (auto& message : std::exchange(j.held, {})) master_.send(std::move(message));
   j.held_bytes = 0;
   // Only the hash is needed from now on (for the master's need_binary); the rest can go.
@@ -359,9 +363,9 @@ void bridge_daemon::on_master_connected() {
   for (const auto& [job_id, j] : jobs_)
     if (j.at == stage::waiting_for_master) waiting.push_back(job_id);
   for (auto job_id : waiting) start_on_master(job_id);
-  if (status_timer_) status_timer_->cancel();
-  status_timer_.reset();
-  for (auto id : std::exchange(status_without_master_, {})) on_status_request(id);
+  if (queries_timer_) queries_timer_->cancel();
+  queries_timer_.reset();
+  for (auto& [id, message] : std::exchange(queries_without_master_, {})) on_query(id, std::move(message));
 }
 
 void bridge_daemon::on_master_message(std::uint8_t type, std::string_view payload) {
@@ -376,11 +380,13 @@ void bridge_daemon::on_master_message(std::uint8_t type, std::string_view payloa
       if (auto finished = wire::decode_message<wire::job_finished>(payload))
         return finish(finished->job, finished->problem);
       return master_.reset("it sent a malformed job_finished");
-    case wire::cluster_type::status_reply: {
-      if (status_at_master_.empty())
-        return master_.reset("it sent a status_reply nobody asked for");
-      const auto id = status_at_master_.front();
-      status_at_master_.pop_front();
+    case wire::cluster_type::status_reply:
+    case wire::cluster_type::jobs_reply:
+    case wire::cluster_type::kill_job_reply: {
+      if (queries_at_master_.empty())
+        return master_.reset("it sent an answer (type " + std::to_string(type) + ") to no query");
+      const auto id = queries_at_master_.front();
+      queries_at_master_.pop_front();
       return send_to_client(id, reframed(type, payload));
     }
     default:
@@ -419,11 +425,11 @@ void bridge_daemon::on_master_lost(const std::string& why) {
     if (j.at == stage::running) running.push_back(job_id);
   for (auto job_id : running)
     finish(job_id, "the bridge " + why + "; what became of the job's processes is unknown");
-  fail_status_waiters("the bridge " + why);
+  fail_queries("the bridge " + why);
 }
 
-void bridge_daemon::fail_status_waiters(const std::string& problem) {
-  for (auto id : std::exchange(status_at_master_, {}))
+void bridge_daemon::fail_queries(const std::string& problem) {
+  for (auto id : std::exchange(queries_at_master_, {}))
     send_to_client(id, wire::encode_message(wire::job_finished{0, problem}));
 }
 

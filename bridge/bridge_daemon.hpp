@@ -11,8 +11,9 @@
 // which the master's events are routed. A client has at most one job, its connection's, so the
 // bridge ignores the job field of what a client sends and fills in its own.
 //
-// A status request the bridge cannot pass on (no master) is answered with job_finished{0, why},
-// which constellation-deploy shows as an error.
+// Queries (status, the list of jobs, ending a job by its id) go to the master as they came, and
+// its answers come back in the same order. A query the bridge cannot pass on (no master) is
+// answered with job_finished{0, why}, which constellation-deploy shows as an error.
 //
 // Peers' mistakes (a failed handshake, garbage, an oversized or unexpected frame) cost only that
 // connection: one line in the log, naming the peer, and the daemon goes on.
@@ -41,7 +42,7 @@
 
 namespace constellation::bridge {
 
-// How long a job or a status request waits for a link to the master before it fails.
+// How long a job or a query waits for a link to the master before it fails.
 inline constexpr auto default_master_wait = std::chrono::seconds(10);
 // After a client left, how long its job gets to end before it is ended at once.
 inline constexpr auto orphan_grace = std::chrono::seconds(3);
@@ -102,7 +103,8 @@ class bridge_daemon {
   void on_deploy_request(std::uint64_t id, wire::deploy_request request);
   void on_upload(std::uint64_t id, wire::binary_upload upload);
   void on_job_message(std::uint64_t id, std::uint8_t type, std::string_view payload);
-  void on_status_request(std::uint64_t id);
+  // A query from client id, passed to the master as the frame `message`.
+  void on_query(std::uint64_t id, std::string message);
 
   void run_recce(std::uint64_t job_id);
   void on_recce(std::uint64_t job_id, std::expected<resources, std::string> outcome);
@@ -120,7 +122,7 @@ class bridge_daemon {
   void on_master_lost(const std::string& why);
   void on_job_event(std::uint8_t type, std::string_view payload);
   void on_need_binary(const std::string& hash);
-  void fail_status_waiters(const std::string& problem);
+  void fail_queries(const std::string& problem);
 
   std::uint64_t new_job_id() const;
   std::string job_name(std::uint64_t job_id) const;
@@ -134,9 +136,10 @@ class bridge_daemon {
   std::map<std::uint64_t, client> clients_;  // by connection number
   std::map<std::uint64_t, job> jobs_;        // by job id
   std::uint64_t next_client_ = 1;
-  std::deque<std::uint64_t> status_at_master_;  // clients whose request the master has, in order
-  std::vector<std::uint64_t> status_without_master_;  // clients waiting for the master to come up
-  std::shared_ptr<boost::asio::steady_timer> status_timer_;
+  std::deque<std::uint64_t> queries_at_master_;  // clients whose query the master has, in order
+  // Clients and their queries, waiting for the master to come up.
+  std::vector<std::pair<std::uint64_t, std::string>> queries_without_master_;
+  std::shared_ptr<boost::asio::steady_timer> queries_timer_;
 };
 
 }  // namespace constellation::bridge

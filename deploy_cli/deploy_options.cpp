@@ -12,12 +12,15 @@ std::expected<deploy_options, std::string> parse_deploy_options(
                              "\": it must be human or json");
     options.format = *format;
   }
-  std::vector<std::string> positional;  // BRIDGE_ADDR and BINARY, or "status" and BRIDGE_ADDR
+  // BRIDGE_ADDR and BINARY, or a query's name and its arguments.
+  std::vector<std::string> positional;
   bool options_ended = false;
-  // A deploy's options end at BINARY; status takes options anywhere.
-  const auto reading_options = [&] {
-    return positional.size() < 2 || positional.front() == "status";
+  const auto is_query = [&] {
+    return !positional.empty() &&
+           (positional.front() == "status" || positional.front() == "jobs" || positional.front() == "kill");
   };
+  // A deploy's options end at BINARY; a query takes options anywhere.
+  const auto reading_options = [&] { return positional.size() < 2 || is_query(); };
   std::size_t i = 0;
   for (; i < args.size() && reading_options(); ++i) {
     const std::string& arg = args[i];
@@ -53,14 +56,19 @@ std::expected<deploy_options, std::string> parse_deploy_options(
       return std::unexpected("unknown option " + arg);
     }
   }
-  if (!positional.empty() && positional.front() == "status") {
-    options.what = deploy_options::command::status;
-    if (positional.size() < 2)
-      return std::unexpected("status needs the bridge's address: status BRIDGE_ADDR");
-    if (positional.size() > 2)
-      return std::unexpected("unexpected argument \"" + positional[2] +
-                             "\" after status BRIDGE_ADDR");
+  if (is_query()) {
+    const std::string name = positional.front();
+    const bool kill = name == "kill";
+    const std::string synopsis = name + " BRIDGE_ADDR" + (kill ? " JOB" : "");
+    options.what = name == "status" ? deploy_options::command::status
+                   : kill           ? deploy_options::command::kill
+                                    : deploy_options::command::jobs;
+    if (positional.size() < 2) return std::unexpected(name + " needs the bridge's address: " + synopsis);
+    if (kill && positional.size() < 3) return std::unexpected("kill needs the job's id: " + synopsis);
+    if (positional.size() > (kill ? 3u : 2u))
+      return std::unexpected("unexpected argument \"" + positional[kill ? 3 : 2] + "\" after " + synopsis);
     options.bridge = positional[1];
+    if (kill) options.job = positional[2];
     return options;
   }
   if (positional.size() < 2)

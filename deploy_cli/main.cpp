@@ -1,8 +1,8 @@
-// constellation-deploy: a thin main over deploy_job.hpp and status_query.hpp.
+// constellation-deploy: a thin main over deploy_job.hpp and cluster_query.hpp.
 #include "deploy_job.hpp"
 #include "deploy_options.hpp"
 #include "run_problem.hpp"
-#include "status_query.hpp"
+#include "cluster_query.hpp"
 
 #include "cluster/endpoint.hpp"
 
@@ -35,8 +35,16 @@ int main(int argc, char** argv) {
     deploy::show_problem(options->format, secret.error());
     return 1;
   }
-  if (options->what == deploy::deploy_options::command::status)
-    return deploy::run_status(*address, *secret, options->format);
+  switch (options->what) {
+    case deploy::deploy_options::command::status:
+      return deploy::run_status(*address, *secret, options->format);
+    case deploy::deploy_options::command::jobs:
+      return deploy::run_jobs(*address, *secret, options->format);
+    case deploy::deploy_options::command::kill:
+      return deploy::run_kill(*address, *secret, options->format, options->job);
+    case deploy::deploy_options::command::deploy:
+      break;
+  }
 
   deploy::deploy_settings settings;
   settings.bridge = *address;

@@ -1,11 +1,11 @@
 #include "status_format.hpp"
 
+#include "text_table.hpp"
+
 #include <constellation/resources.hpp>
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <array>
 #include <charconv>
 #include <vector>
 
@@ -23,8 +23,7 @@ std::string format_cores(double cores) {
 }  // namespace
 
 std::string format_status_table(const wire::status_reply& status) {
-  using row = std::array<std::string, 5>;
-  std::vector<row> rows{{"NODE", "STATE", "MEMORY USED / TOTAL", "CPU USED / TOTAL", "PROCESSES"}};
+  std::vector<std::vector<std::string>> rows{{"NODE", "STATE", "MEMORY USED / TOTAL", "CPU USED / TOTAL", "PROCESSES"}};
   for (const auto& node : status.nodes) {
     std::string processes = std::to_string(node.processes.size());
     if (!node.processes.empty()) processes += ":";
@@ -33,19 +32,7 @@ std::string format_status_table(const wire::status_reply& status) {
                     format_bytes(node.mem_used) + " / " + format_bytes(node.mem_total),
                     format_cores(node.cpu_used) + " / " + format_cores(node.cpu_total), processes});
   }
-  std::array<std::size_t, 5> width{};
-  for (const auto& r : rows)
-    for (std::size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < r.size(); ++c) {
-      line += r[c];
-      if (c + 1 < r.size()) line += std::string(width[c] - r[c].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
+  std::string out = format_table(rows);
   if (status.nodes.empty()) out += "(the master knows no nodes)\n";
   out += "jobs: " + std::to_string(status.jobs) + "\n";
   return out;

@@ -13,7 +13,10 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <utility>
 #include <optional>
@@ -28,6 +31,18 @@ using connection_ptr = std::shared_ptr<agent::frame_connection>;
 namespace {
 
 constexpr auto reconnect_interval = std::chrono::seconds(1);
+// Ended jobs the master still lists (constellation-deploy jobs), the newest first.
+constexpr std::size_t ended_jobs_kept = 50;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// How a process ended, as the jobs list shows it: "exit 0", "SIGKILL".
+std::string describe(const report::exit_status& status) {
+  return (status.how == report::exit_status::kind::code ? "exit " : "") + to_string(status);
+}
 
 template <class Message>
 void send(const connection_ptr& c, const Message& m) {
@@ -84,6 +99,8 @@ struct master::state {
     int end_signal = SIGTERM;
     bool awaiting_binary = false;
     resources top_needs;
+    std::string client;
+    std::int64_t started_ms = 0;
   };
 
   asio::io_context& io;
@@ -97,6 +114,7 @@ struct master::state {
   std::map<std::uint64_t, launch_request> launches;  // by request id, sent to a node
   std::map<std::uint64_t, launch_request> waiting;   // by placement ticket
   std::uint64_t next_request = 1;
+  std::deque<wire::job_summary> ended_jobs;          // the newest first
 
   state(asio::io_context& i, cluster_config c, std::string s, cluster::binary_cache b,
         const cluster::daemon_log& l)
@@ -408,6 +426,12 @@ struct master::state {
     if (it == jobs.end()) return;
     send(it->second.bridge, wire::job_finished{job_id, problem});
     if (!problem.empty()) log.info("job " + job_name(job_id) + " failed: " + problem);
+    auto summary = summarize(job_id, it->second);
+    summary.ended_ms = now_ms();
+    summary.state = problem.empty() ? "finished" : "failed";
+    if (!problem.empty()) summary.outcome = problem;
+    ended_jobs.push_front(std::move(summary));
+    if (ended_jobs.size() > ended_jobs_kept) ended_jobs.pop_back();
     // The nodes let go of what they keep for the job beyond its processes (its fork servers).
     for (auto& node : nodes) send(node.connection, wire::end_job{job_id, false, SIGTERM});
     for (auto w = waiting.begin(); w != waiting.end();) {
@@ -442,6 +466,11 @@ struct master::state {
         break;
       case wire::cluster_type::status_request:
         return send(bridge, status());
+      case wire::cluster_type::jobs_request:
+        return send(bridge, jobs_list());
+      case wire::cluster_type::kill_job_request:
+        if (auto m = wire::decode_message<wire::kill_job_request>(payload)) return send(bridge, kill(m->job));
+        break;
       default:
         break;
     }
@@ -456,6 +485,8 @@ struct master::state {
     job.program = std::move(start.program);
     job.bridge = bridge;
     job.top_needs = start.top_needs;
+    job.client = std::move(start.client);
+    job.started_ms = now_ms();
     log.info("job " + job_name(start.job) + ": " + (job.program.argv.empty() ? "?" : job.program.argv[0]) + " (" +
              describe(start.top_needs) + ")");
     if (!cache.find(job.program.binary_hash)) {
@@ -530,6 +561,57 @@ struct master::state {
       end_job(id, false, SIGHUP);  // as when a terminal goes away
       // A process that ignores SIGTERM is killed after the monitors' grace period.
     }
+  }
+
+  // ---- queries ----
+
+  wire::job_summary summarize(std::uint64_t id, const job_record& job) const {
+    wire::job_summary s;
+    s.job = id;
+    s.argv = job.program.argv;
+    s.client = job.client;
+    s.started_ms = job.started_ms;
+    s.processes = static_cast<std::uint32_t>(job.processes.size());
+    for (const auto& [p, process] : job.processes)
+      if (!process.exited) ++s.running;
+    s.state = job.awaiting_binary ? "waiting for its binary"
+              : job.ending        ? "ending"
+              : !job.top          ? "starting"
+                                  : "running";
+    if (job.top) {
+      const auto& top = job.processes.at(*job.top);
+      if (top.exited) s.outcome = describe(top.status);
+    }
+    return s;
+  }
+
+  wire::jobs_reply jobs_list() const {
+    wire::jobs_reply reply;
+    reply.now_ms = now_ms();
+    for (const auto& [id, job] : jobs) reply.jobs.push_back(summarize(id, job));
+    std::sort(reply.jobs.begin(), reply.jobs.end(), [](const auto& a, const auto& b) { return a.started_ms > b.started_ms; });
+    reply.jobs.insert(reply.jobs.end(), ended_jobs.begin(), ended_jobs.end());
+    return reply;
+  }
+
+  // Ends the running job named by an id or a prefix of one, as Ctrl-C on its client does.
+  wire::kill_job_reply kill(const std::string& name) {
+    std::vector<std::uint64_t> matching;
+    if (!name.empty())
+      for (const auto& [id, job] : jobs)
+        if (job_name(id).starts_with(name)) matching.push_back(id);
+    if (matching.size() != 1) {
+      const bool ended = std::any_of(ended_jobs.begin(), ended_jobs.end(),
+                                     [&](const auto& j) { return !name.empty() && job_name(j.job).starts_with(name); });
+      return {0, matching.empty()
+                     ? "no running job " + (name.empty() ? std::string("was named") : "has the id " + name) +
+                           (ended ? ": it has ended already" : "; constellation-deploy jobs lists them")
+                     : std::to_string(matching.size()) + " running jobs have ids starting with " + name +
+                           ": give more of the id"};
+    }
+    log.info("job " + job_name(matching[0]) + ": ended on request, as Ctrl-C would");
+    end_job(matching[0], false, SIGINT);
+    return {matching[0], {}};
   }
 
   wire::status_reply status() const {

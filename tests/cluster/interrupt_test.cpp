@@ -1,12 +1,14 @@
 // Ctrl-C on constellation-deploy ends the job on every node (deploy_job.hpp: the first gently,
-// with the signal deploy got, as a shell would; the second at once), and a deploy that vanishes
-// has its job ended by the bridge: either way no process of the job is left anywhere, and the
-// cluster is empty again.
+// with the signal deploy got, as a shell would; the second at once), a deploy that vanishes has
+// its job ended by the bridge, and `constellation-deploy kill JOB` from another terminal ends it
+// as Ctrl-C does: either way no process of the job is left anywhere, and the cluster is empty
+// again. `constellation-deploy jobs` lists the job while it runs and after.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
 #include "fixture/process_scan.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <signal.h>
 
@@ -129,4 +131,73 @@ TEST_CASE("Ctrl-C on deploy leaves no process on any node") {
     deploy.wait_exit(milliseconds(5000));
     check_nothing_left(cluster, milliseconds(10000));
   }
+}
+
+namespace {
+
+deploy_options human() {
+  deploy_options options;
+  options.format = "human";
+  return options;
+}
+
+nlohmann::json jobs_of(const local_cluster& cluster) {
+  const auto run = cluster.query_run({"jobs"});
+  INFO("jobs printed:\n" << run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  auto parsed = nlohmann::json::parse(run.out, nullptr, false);
+  REQUIRE(!parsed.is_discarded());
+  return parsed.at("jobs");
+}
+
+}  // namespace
+
+TEST_CASE("constellation-deploy jobs lists a job, and kill ends it as Ctrl-C does") {
+  local_cluster cluster;
+  INFO(cluster.diagnostics());
+  auto deploy = start_held_job(cluster, "spread");
+
+  auto jobs = jobs_of(cluster);
+  REQUIRE(jobs.size() == 1);
+  const auto job = jobs[0];
+  const std::string id = job.at("job");
+  CHECK(id.size() == 16);
+  CHECK(job.at("state") == "running");
+  CHECK(job.at("running") == 4);
+  CHECK(job.at("processes") == 4);
+  CHECK(job.at("argv").at(0).get<std::string>().ends_with("cluster_programs"));
+  CHECK(job.at("argv").at(1) == "spread");
+  CHECK(job.at("client").get<std::string>().starts_with("127.0.0."));  // where deploy connected from
+  CHECK(job.at("age_seconds").get<double>() >= 0);
+  const auto table = cluster.query_run({"jobs"}, human());
+  CHECK(table.out.starts_with("JOB"));
+  CHECK(table.out.find(id + "  running  4 of 4") != std::string::npos);
+
+  // A prefix that names one running job is enough, as with git's commits.
+  const auto killed = cluster.query_run({"kill", id.substr(0, 6)});
+  INFO("kill printed:\n" << killed.out << killed.err);
+  REQUIRE(killed.exit_code == 0);
+  CHECK(nlohmann::json::parse(killed.out).at("ending") == id);
+
+  const auto code = deploy.wait_exit(milliseconds(10000));
+  INFO("deploy printed:\n" << deploy.out() << deploy.err());
+  REQUIRE(code);
+  CHECK(*code == 128 + SIGINT);
+  check_all_ended_by(deploy.out(), "SIGINT");
+  check_nothing_left(cluster, milliseconds(3000));
+
+  jobs = jobs_of(cluster);
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].at("job") == id);
+  CHECK(jobs[0].at("state") == "finished");
+  CHECK(jobs[0].at("outcome") == "SIGINT");
+  CHECK(jobs[0].at("running") == 0);
+  CHECK(jobs[0].at("run_seconds").get<double>() >= 0);
+
+  const auto again = cluster.query_run({"kill", id}, human());
+  CHECK(again.exit_code == 1);
+  CHECK(again.err.find("ended already") != std::string::npos);
+  const auto unknown = cluster.query_run({"kill", "ffffffffffffffff"}, human());
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err.find("no running job has the id ffffffffffffffff") != std::string::npos);
 }

@@ -5,11 +5,14 @@
 // is the message in cereal's binary encoding (append_message / decode_message in messages.hpp).
 //
 //   deploy  -> bridge   purpose "deploy":  deploy_request, binary_upload, stdin_data, stdin_eof,
-//                                          end_job, status_request
-//   bridge  -> deploy                      need_binary, job_event, job_finished, status_reply
+//                                          end_job, and a query: status_request, jobs_request,
+//                                          kill_job_request
+//   bridge  -> deploy                      need_binary, job_event, job_finished, and a query's
+//                                          answer: status_reply, jobs_reply, kill_job_reply
 //   bridge  -> master   purpose "bridge":  job_start, binary_upload, stdin_data, stdin_eof, end_job,
-//                                          status_request
-//   master  -> bridge                      need_binary, job_event, job_finished, status_reply
+//                                          the queries
+//   master  -> bridge                      need_binary, job_event, job_finished, the answers (in
+//                                          the order of the queries)
 //   master  -> fabric   purpose "fabric":  launch_order, binary_upload, process_reply, stdin_data,
 //                                          stdin_eof, end_job
 //   fabric  -> master                      launch_result, job_event, process_request
@@ -43,6 +46,10 @@ enum class cluster_type : std::uint8_t {
   status_request = 48,
   status_reply = 49,
   job_start = 50,
+  jobs_request = 51,
+  jobs_reply = 52,
+  kill_job_request = 53,
+  kill_job_reply = 54,
   launch_order = 60,
   launch_result = 61,
   process_request = 62,
@@ -180,9 +187,64 @@ struct job_start {
   std::uint64_t job = 0;
   program_description program;
   resources top_needs;
+  std::string client;  // the deploy client's address, as the bridge saw it
   template <class Archive>
   void serialize(Archive& a) {
-    a(job, program, top_needs);
+    a(job, program, top_needs, client);
+  }
+};
+
+struct jobs_request {
+  static constexpr auto type = static_cast<message_type>(cluster_type::jobs_request);
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+
+// A job as the master knows it: running, or among the last ones that ended.
+struct job_summary {
+  std::uint64_t job = 0;
+  std::vector<std::string> argv;
+  std::string client;
+  std::string state;    // waiting for its binary, starting, running, ending, finished, failed
+  std::string outcome;  // once ended: the top process's exit ("exit 0", "SIGKILL") or the problem
+  std::uint32_t running = 0;   // processes alive now
+  std::uint32_t processes = 0; // processes started in all
+  std::int64_t started_ms = 0; // the master's clock, milliseconds since the epoch
+  std::int64_t ended_ms = 0;   // 0 while it runs
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(job, argv, client, state, outcome, running, processes, started_ms, ended_ms);
+  }
+};
+
+struct jobs_reply {
+  static constexpr auto type = static_cast<message_type>(cluster_type::jobs_reply);
+  std::vector<job_summary> jobs;  // running ones first, then ended ones, newest first
+  std::int64_t now_ms = 0;        // the master's clock, so that ages need no synchronised clocks
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(jobs, now_ms);
+  }
+};
+
+// Ends a running job as Ctrl-C on its deploy client does: SIGINT to every process, SIGKILL after
+// the grace period. `job` is a job id in hex, or a prefix of one that names a single running job.
+struct kill_job_request {
+  static constexpr auto type = static_cast<message_type>(cluster_type::kill_job_request);
+  std::string job;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(job);
+  }
+};
+
+struct kill_job_reply {
+  static constexpr auto type = static_cast<message_type>(cluster_type::kill_job_reply);
+  std::uint64_t job = 0;  // the job that is being ended, or 0
+  std::string problem;    // why nothing was ended
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(job, problem);
   }
 };
 
