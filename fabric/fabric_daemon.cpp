@@ -139,19 +139,12 @@ int run_daemon(const daemon_arguments& arguments) {
       std::fprintf(stderr, "%s\n", loaded.error().c_str());
       return 2;
     }
-    if (loaded->nodes.front().fabric != *listen) {
-      std::fprintf(stderr,
-                   "%s: the first [[nodes]] entry is the master itself: its fabric_addr %s must equal LISTEN %s\n",
-                   arguments.nodes_toml->c_str(), loaded->nodes.front().fabric.text.c_str(), listen->text.c_str());
+    auto problem = master_entry_problem(*loaded, *listen);
+    if (!problem && !secret->chosen) problem = loopback_only_problem(*loaded);
+    if (problem) {
+      std::fprintf(stderr, "%s\n", problem->c_str());
       return 2;
     }
-    if (!secret->chosen)
-      for (const auto& n : loaded->nodes)
-        if (!cluster::is_loopback(n.fabric) || (n.bridge && !cluster::is_loopback(*n.bridge))) {
-          std::fprintf(stderr, "%s: node %s is not on loopback: a cluster beyond this machine needs --secret-file\n",
-                       arguments.nodes_toml->c_str(), n.fabric.text.c_str());
-          return 2;
-        }
     config = std::move(*loaded);
   }
 
@@ -210,7 +203,8 @@ int run_daemon(const daemon_arguments& arguments) {
     }
     for (std::size_t i = 1; i < config->nodes.size(); ++i)
       if (config->nodes[i].bridge)
-        log.info("bridge_bind of " + config->nodes[i].fabric.text + " is for a bridge started there by hand: constellation-bridge " +
+        log.info("bridge_bind of " + config->nodes[i].fabric.text +
+                 " is for a bridge started there by hand: constellation-bridge " +
                  config->nodes[i].bridge->text + " " + listen->text);
   }
 
@@ -221,13 +215,15 @@ int run_daemon(const daemon_arguments& arguments) {
         const std::string peer = cluster::peer_text(socket);
         cluster::accept_link_any(
             std::move(socket), secret->bytes, purposes, listen->text,
-            [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity, std::string purpose, std::string rest) {
+            [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity,
+                      std::string purpose, std::string rest) {
+              log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity +
+                        ")");
               if (purpose == wire::purpose::fabric) {
                 node.adopt_master(std::move(c), std::move(rest));
               } else if (the_master) {
                 the_master->adopt_bridge(std::move(c), std::move(rest));
               }
-              log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity + ")");
             },
             [&log, peer](std::string why) { log.warn("refused a connection from " + peer + ": " + why); });
       }
