@@ -32,7 +32,8 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr const char* usage =
-    "usage: constellation-fabric [--secret-file F] [--format human|json] [-v] [--cache-dir D] LISTEN [NODES_TOML]";
+    "usage: constellation-fabric [--secret-file F] [--format human|json] [-v] [--cache-dir D] "
+    "[--advertise IPV4] LISTEN [NODES_TOML]";
 
 // constellation-bridge lives beside constellation-fabric once installed, and in ../bridge/ in a
 // build tree.
@@ -89,6 +90,8 @@ std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::st
         return std::nullopt;
       }
       parsed.json_log = *f == "json";
+    } else if (a == "--advertise") {
+      if (!(parsed.advertise = value("--advertise"))) return std::nullopt;
     } else if (a == "--cache-dir") {
       if (!(parsed.cache_folder = value("--cache-dir"))) return std::nullopt;
     } else if (a == "-v" || a == "--verbose") {
@@ -132,6 +135,31 @@ int run_daemon(const daemon_arguments& arguments) {
                  listen->text.c_str());
     return 2;
   }
+  // The address in the pids of this node's processes: LISTEN's, or --advertise's. A wildcard LISTEN
+  // names no address a peer can connect to, so it needs --advertise: otherwise the pids would
+  // carry 0.0.0.0 and processes on two such nodes could never reach each other.
+  cluster::endpoint advertised = *listen;
+  if (arguments.advertise) {
+    auto parsed =
+        cluster::parse_endpoint(*arguments.advertise + ":" + std::to_string(listen->port));
+    if (!parsed || parsed->ipv4 == 0) {
+      std::fprintf(stderr,
+                   "constellation-fabric: --advertise %s: expected the IPv4 address other nodes "
+                   "reach this one at, such as 10.0.0.2 (its fabric_addr in nodes.toml, without "
+                   "the port)\n",
+                   arguments.advertise->c_str());
+      return 2;
+    }
+    advertised = std::move(*parsed);
+  } else if (listen->ipv4 == 0) {
+    std::fprintf(stderr,
+                 "constellation-fabric: LISTEN %s names no address other nodes can connect to, and "
+                 "the processes started here are reached at the address this daemon gives them: "
+                 "add --advertise IPV4 with the address the master and the other nodes reach this "
+                 "node at (its fabric_addr in nodes.toml), or listen on that address\n",
+                 listen->text.c_str());
+    return 2;
+  }
   std::optional<cluster_config> config;
   if (arguments.nodes_toml) {
     auto loaded = load_nodes_toml(*arguments.nodes_toml);
@@ -139,7 +167,7 @@ int run_daemon(const daemon_arguments& arguments) {
       std::fprintf(stderr, "%s\n", loaded.error().c_str());
       return 2;
     }
-    auto problem = master_entry_problem(*loaded, *listen);
+    auto problem = master_entry_problem(*loaded, advertised);
     if (!problem && !secret->chosen) problem = loopback_only_problem(*loaded);
     if (problem) {
       std::fprintf(stderr, "%s\n", problem->c_str());
@@ -181,7 +209,7 @@ int run_daemon(const daemon_arguments& arguments) {
     }
     jobs_cache = std::move(*opened);
   }
-  fabric_node node(io, {*listen, secret->bytes, std::move(*binaries)}, log);
+  fabric_node node(io, {*listen, advertised.ipv4, secret->bytes, std::move(*binaries)}, log);
   std::unique_ptr<master> the_master;
   std::vector<std::string> purposes{wire::purpose::fabric};
   pid_t bridge = -1;
@@ -196,7 +224,7 @@ int run_daemon(const daemon_arguments& arguments) {
         std::vector<std::string> args{"--secret-file", secret->path};
         if (arguments.json_log) args.insert(args.end(), {"--format", "json"});
         if (arguments.verbose) args.push_back("-v");
-        args.insert(args.end(), {bind->text, listen->text});
+        args.insert(args.end(), {bind->text, advertised.text});
         bridge = start_bridge(*program, args);
         log.info("started the bridge at " + bind->text);
       }
@@ -205,7 +233,7 @@ int run_daemon(const daemon_arguments& arguments) {
       if (config->nodes[i].bridge)
         log.info("bridge_bind of " + config->nodes[i].fabric.text +
                  " is for a bridge started there by hand: constellation-bridge " +
-                 config->nodes[i].bridge->text + " " + listen->text);
+                 config->nodes[i].bridge->text + " " + advertised.text);
   }
 
   std::function<void()> accept_next = [&] {
@@ -214,7 +242,7 @@ int run_daemon(const daemon_arguments& arguments) {
       if (!accept_ec) {
         const std::string peer = cluster::peer_text(socket);
         cluster::accept_link_any(
-            std::move(socket), secret->bytes, purposes, listen->text,
+            std::move(socket), secret->bytes, purposes, advertised.text,
             [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity,
                       std::string purpose, std::string rest) {
               log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity +
@@ -232,7 +260,9 @@ int run_daemon(const daemon_arguments& arguments) {
   };
   accept_next();
   if (the_master) the_master->start();
-  log.info(std::string("listening on ") + listen->text + (the_master ? " as the master" : ""));
+  log.info(std::string("listening on ") + listen->text +
+           (advertised != *listen ? ", reached at " + advertised.text : std::string()) +
+           (the_master ? " as the master" : ""));
 
   // Reap the monitors and fork servers this daemon started, the monitors orphaned by a fork
   // server's death, and the bridge.

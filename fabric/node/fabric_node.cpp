@@ -148,6 +148,8 @@ struct fabric_node::state {
     if (!binary) return refuse("binary not cached", true);
     auto listener = agent::open_listener(options.listen.ipv4);
     if (!listener) return refuse(listener.error());
+    // Bound where the daemon listens (0.0.0.0 too), named by the address peers reach this node at.
+    listener->ipv4 = options.advertise;
     spec.self = pid_access::make(job, pid_access::serial(spec.self), listener->ipv4, listener->port);
     spec.job_secret = cluster::job_secret(options.secret, job);
     spec.deployed = true;

@@ -9,13 +9,15 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
 namespace constellation::fabric {
 
 struct node_options {
-  cluster::endpoint listen;
+  cluster::endpoint listen;     // may be 0.0.0.0: processes' listeners bind there too
+  std::uint32_t advertise = 0;  // the address in the pids of this node's processes (host order)
   std::string secret;           // the cluster's
   cluster::binary_cache cache;  // the binaries the master sent
 };
