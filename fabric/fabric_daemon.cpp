@@ -8,6 +8,7 @@
 #include "cluster/binary_cache.hpp"
 #include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
+#include "cluster/repeat_limiter.hpp"
 #include "cluster/secret.hpp"
 #include "wire/cluster_messages.hpp"
 
@@ -34,6 +35,10 @@ namespace {
 constexpr const char* usage =
     "usage: constellation-fabric [--secret-file F] [--format human|json] [-v] [--cache-dir D] "
     "[--advertise IPV4] LISTEN [NODES_TOML]";
+
+// A peer that fails the handshake again and again (another secret, a scanner) is logged once a
+// minute, with the count of attempts in between.
+constexpr auto refusal_log_interval = std::chrono::seconds(60);
 
 // constellation-bridge lives beside constellation-fabric once installed, and in ../bridge/ in a
 // build tree.
@@ -236,11 +241,13 @@ int run_daemon(const daemon_arguments& arguments) {
                  config->nodes[i].bridge->text + " " + advertised.text);
   }
 
+  cluster::repeat_limiter refusals(refusal_log_interval);
   std::function<void()> accept_next = [&] {
     acceptor.async_accept([&](const boost::system::error_code& accept_ec, asio::ip::tcp::socket socket) {
       if (accept_ec == asio::error::operation_aborted) return;
       if (!accept_ec) {
         const std::string peer = cluster::peer_text(socket);
+        const std::string host = cluster::peer_host(socket);
         cluster::accept_link_any(
             std::move(socket), secret->bytes, purposes, advertised.text,
             [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity,
@@ -253,7 +260,16 @@ int run_daemon(const daemon_arguments& arguments) {
                 the_master->adopt_bridge(std::move(c), std::move(rest));
               }
             },
-            [&log, peer](std::string why) { log.warn("refused a connection from " + peer + ": " + why); });
+            [&log, &refusals, peer, host](std::string why) {
+              // Keyed by host: a peer retrying comes from a new port each time.
+              const auto verdict = refusals.occurred(host, std::chrono::steady_clock::now());
+              if (verdict.log)
+                log.warn("refused a connection from " + peer + ": " + why +
+                         cluster::repeat_limiter::note(verdict));
+            });
+      } else {
+        // Out of descriptors, or a connection reset before it was taken: the listener stays.
+        log.warn("cannot accept a connection: " + accept_ec.message());
       }
       accept_next();
     });

@@ -3,6 +3,7 @@
 #include "placement/placement.hpp"
 
 #include "cluster/authenticated_link.hpp"
+#include "cluster/repeat_limiter.hpp"
 #include "runtime/pid_access.hpp"
 #include "wire/cluster_messages.hpp"
 
@@ -28,6 +29,9 @@ using connection_ptr = std::shared_ptr<agent::frame_connection>;
 namespace {
 
 constexpr auto reconnect_interval = std::chrono::seconds(1);
+// A node that keeps refusing (another secret) is retried every second; saying so once a minute is
+// enough to lead to the cause.
+constexpr auto refusal_log_interval = std::chrono::seconds(60);
 
 template <class Message>
 void send(const connection_ptr& c, const Message& m) {
@@ -97,6 +101,7 @@ struct master::state {
   std::map<std::uint64_t, launch_request> launches;  // by request id, sent to a node
   std::map<std::uint64_t, launch_request> waiting;   // by placement ticket
   std::uint64_t next_request = 1;
+  cluster::repeat_limiter refusals{refusal_log_interval};
 
   state(asio::io_context& i, cluster_config c, std::string s, cluster::binary_cache b,
         const cluster::daemon_log& l)
@@ -130,10 +135,21 @@ struct master::state {
                    std::move(rest));
           admit_waiting();
         },
-        [this, index](std::string why) {
-          log.debug("node " + nodes[index].config.fabric.text + " unreachable: " + why);
+        cluster::failure_handler([this, index](cluster::link_failure what, std::string why) {
+          const auto& address = nodes[index].config.fabric.text;
+          if (what == cluster::link_failure::refused) {
+            const auto verdict =
+                refusals.occurred("auth " + address, std::chrono::steady_clock::now());
+            if (verdict.log)
+              log.warn("cannot authenticate with node " + address + " (" + why +
+                       "): it holds another cluster secret, or is not a constellation-fabric; give "
+                       "every daemon the same --secret-file" +
+                       cluster::repeat_limiter::note(verdict));
+          } else {
+            log.debug("node " + address + " unreachable: " + why);
+          }
           retry(index);
-        });
+        }));
   }
 
   void retry(std::size_t index) {
