@@ -255,7 +255,7 @@ int run_daemon(const daemon_arguments& arguments) {
               log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity +
                         ")");
               if (purpose == wire::purpose::fabric) {
-                node.adopt_master(std::move(c), std::move(rest));
+                node.adopt_master(std::move(c), std::move(identity), peer, std::move(rest));
               } else if (the_master) {
                 the_master->adopt_bridge(std::move(c), std::move(rest));
               }

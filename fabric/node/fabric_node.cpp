@@ -2,6 +2,7 @@
 
 #include "agent/listener.hpp"
 #include "agent/node_processes.hpp"
+#include "cluster/repeat_limiter.hpp"
 #include "cluster/secret.hpp"
 #include "runtime/pid_access.hpp"
 #include "wire/cluster_messages.hpp"
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <optional>
 
 namespace constellation::fabric {
 
@@ -69,6 +71,11 @@ struct fabric_node::state {
   node_options options;
   const cluster::daemon_log& log;
   std::shared_ptr<agent::frame_connection> master;
+  std::string owner;       // the identity of the master this node belongs to; empty: none yet
+  std::string owner_peer;  // where its link comes from, for log lines
+  std::optional<std::chrono::steady_clock::time_point> owner_lost_at;  // set while its link is gone
+  // A refused master retries every second: its refusals are logged once a minute.
+  cluster::repeat_limiter refusals{std::chrono::seconds(60)};
   agent::node_processes processes;
   std::map<pid, std::uint64_t> pending_launches;  // process -> the master's request id
   std::map<std::uint64_t, std::shared_ptr<stdin_feed>> stdin_feeds;  // by job
@@ -204,7 +211,9 @@ struct fabric_node::state {
   void master_lost(const std::string& why) {
     if (!master) return;
     master.reset();
-    log.warn("lost the master (" + why + "): ending every process on this node");
+    owner_lost_at = std::chrono::steady_clock::now();
+    log.warn("lost the master " + owner + " (from " + owner_peer + ": " + why +
+             "): ending every process on this node");
     processes.terminate(0, false);
     stdin_feeds.clear();
     for (auto& [job, starter] : starters) starter->stop();
@@ -217,19 +226,49 @@ fabric_node::fabric_node(asio::io_context& io, node_options options, const clust
 
 fabric_node::~fabric_node() = default;
 
-void fabric_node::adopt_master(std::shared_ptr<agent::frame_connection> connection, std::string already_received) {
-  if (state_->master) {
-    state_->log.warn("a new master connected: the previous one is replaced");
-    state_->master->close();
-    state_->master_lost("replaced by a new master");
+void fabric_node::adopt_master(std::shared_ptr<agent::frame_connection> connection,
+                               std::string identity, std::string peer,
+                               std::string already_received) {
+  auto& st = *state_;
+  const auto now = std::chrono::steady_clock::now();
+  if (!st.owner.empty() && identity != st.owner) {
+    const bool owner_here = st.master != nullptr;
+    if (owner_here || (st.owner_lost_at && now - *st.owner_lost_at < master_grace)) {
+      const std::string problem =
+          "this node belongs to master " + st.owner +
+          (owner_here ? ", whose link is up" : ", whose link was lost less than 10 s ago") +
+          "; a node serves one master: list it in the nodes.toml of only one of them";
+      const auto verdict = st.refusals.occurred(identity, now);
+      if (verdict.log)
+        st.log.warn("refused master " + identity + " (from " + peer + "): " + problem +
+                    cluster::repeat_limiter::note(verdict));
+      // Refused with a reason the master logs; it closes the link on reading it, and the link
+      // lives until then (or until it fails) only through the handlers that hold it.
+      connection->start([](std::uint8_t, std::string_view) {},
+                        [keep = connection](const std::string&) {}, std::move(already_received));
+      connection->send(wire::encode_message(wire::master_verdict{false, problem}));
+      return;
+    }
+    st.log.info("master " + st.owner +
+                " has been gone for over 10 s: this node now belongs to master " + identity);
   }
-  state_->master = connection;
-  state_->log.info("master connected");
+  if (st.master) {
+    st.log.warn("master " + identity + " connected again from " + peer +
+                ": its previous link is replaced");
+    st.master->close();
+    st.master_lost("replaced by a new link");
+  }
+  st.owner = identity;
+  st.owner_peer = peer;
+  st.owner_lost_at.reset();
+  st.master = connection;
+  st.log.info("master " + identity + " connected from " + peer);
   connection->start([this](std::uint8_t type, std::string_view payload) { state_->on_master_frame(type, payload); },
                     [this, weak = std::weak_ptr(connection)](const std::string& why) {
                       if (weak.lock() == state_->master) state_->master_lost(why);
                     },
                     std::move(already_received));
+  connection->send(wire::encode_message(wire::master_verdict{true, {}}));
 }
 
 void fabric_node::stop_all(bool immediately) {

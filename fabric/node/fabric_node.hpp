@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,8 +30,17 @@ class fabric_node {
   fabric_node(const fabric_node&) = delete;
   fabric_node& operator=(const fabric_node&) = delete;
 
-  // A master authenticated on this node's port: from now on it places processes here.
-  void adopt_master(std::shared_ptr<agent::frame_connection> connection, std::string already_received);
+  // How long a node that lost its master's link keeps belonging to it: the master reconnects every
+  // second, so a link back within this time is the same master coming back (a restart, a network
+  // hiccup), and another master taking the node meanwhile would be two masters fighting over it.
+  static constexpr std::chrono::seconds master_grace{10};
+
+  // A master authenticated on this node's port, from peer ("ip:port"), calling itself identity (its
+  // LISTEN address). The node belongs to one master: the first one, the same one again, or another
+  // once the owner's link has been gone for master_grace. It then places processes here; any
+  // other master is refused with a master_verdict saying why, logged (rate-limited) on both sides.
+  void adopt_master(std::shared_ptr<agent::frame_connection> connection, std::string identity,
+                    std::string peer, std::string already_received);
 
   // Ends every process (daemon shutdown); true once none is left.
   void stop_all(bool immediately);

@@ -63,3 +63,17 @@ TEST_CASE("a node with another secret: the master says why, with the address, on
   other.signal(SIGTERM);
   CHECK(other.wait_exit(milliseconds(8000)) == 0);
 }
+
+TEST_CASE("a node that loses its master names it") {
+  local_cluster cluster(two_nodes());
+  const std::string master = cluster.fabric_address(0);
+  cluster.kill_node(0);
+  INFO(cluster.diagnostics());
+  // The master by its address, and the address its link came from.
+  CHECK(eventually(
+      [&] {
+        return cluster.node_log(1).find("lost the master " + master + " (from 127.") !=
+               std::string::npos;
+      },
+      milliseconds(10000)));
+}
