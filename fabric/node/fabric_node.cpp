@@ -1,5 +1,7 @@
 #include "node/fabric_node.hpp"
 
+#include "ownership/master_ownership.hpp"
+
 #include "agent/listener.hpp"
 #include "agent/node_processes.hpp"
 #include "cluster/repeat_limiter.hpp"
@@ -16,7 +18,6 @@
 #include <cstdio>
 #include <deque>
 #include <map>
-#include <optional>
 
 namespace constellation::fabric {
 
@@ -71,9 +72,8 @@ struct fabric_node::state {
   node_options options;
   const cluster::daemon_log& log;
   std::shared_ptr<agent::frame_connection> master;
-  std::string owner;       // the identity of the master this node belongs to; empty: none yet
-  std::string owner_peer;  // where its link comes from, for log lines
-  std::optional<std::chrono::steady_clock::time_point> owner_lost_at;  // set while its link is gone
+  master_ownership ownership{master_grace};
+  std::string owner_peer;  // where the owner's link comes from, for log lines
   // A refused master retries every second: its refusals are logged once a minute.
   cluster::repeat_limiter refusals{std::chrono::seconds(60)};
   agent::node_processes processes;
@@ -211,8 +211,8 @@ struct fabric_node::state {
   void master_lost(const std::string& why) {
     if (!master) return;
     master.reset();
-    owner_lost_at = std::chrono::steady_clock::now();
-    log.warn("lost the master " + owner + " (from " + owner_peer + ": " + why +
+    ownership.lost(std::chrono::steady_clock::now());
+    log.warn("lost the master " + ownership.owner() + " (from " + owner_peer + ": " + why +
              "): ending every process on this node");
     processes.terminate(0, false);
     stdin_feeds.clear();
@@ -231,36 +231,33 @@ void fabric_node::adopt_master(std::shared_ptr<agent::frame_connection> connecti
                                std::string already_received) {
   auto& st = *state_;
   const auto now = std::chrono::steady_clock::now();
-  if (!st.owner.empty() && identity != st.owner) {
-    const bool owner_here = st.master != nullptr;
-    if (owner_here || (st.owner_lost_at && now - *st.owner_lost_at < master_grace)) {
-      const std::string problem =
-          "this node belongs to master " + st.owner +
-          (owner_here ? ", whose link is up" : ", whose link was lost less than 10 s ago") +
-          "; a node serves one master: list it in the nodes.toml of only one of them";
-      const auto verdict = st.refusals.occurred(identity, now);
-      if (verdict.log)
-        st.log.warn("refused master " + identity + " (from " + peer + "): " + problem +
-                    cluster::repeat_limiter::note(verdict));
-      // Refused with a reason the master logs; it closes the link on reading it, and the link
-      // lives until then (or until it fails) only through the handlers that hold it.
-      connection->start([](std::uint8_t, std::string_view) {},
-                        [keep = connection](const std::string&) {}, std::move(already_received));
-      connection->send(wire::encode_message(wire::master_verdict{false, problem}));
-      return;
-    }
-    st.log.info("master " + st.owner +
-                " has been gone for over 10 s: this node now belongs to master " + identity);
+  const auto decision = st.ownership.claim(identity, now);
+  if (!decision.accepted) {
+    const auto verdict = st.refusals.occurred(identity, now);
+    if (verdict.log)
+      st.log.warn("refused master " + identity + " (from " + peer + "): " + decision.problem +
+                  cluster::repeat_limiter::note(verdict));
+    // Refused with a reason the master logs; it closes the link on reading it, and the link
+    // lives until then (or until it fails) only through the handlers that hold it.
+    connection->start([](std::uint8_t, std::string_view) {},
+                      [keep = connection](const std::string&) {}, std::move(already_received));
+    connection->send(wire::encode_message(wire::master_verdict{false, decision.problem}));
+    return;
   }
+  if (!decision.previous_owner.empty())
+    st.log.info("master " + decision.previous_owner +
+                " has been gone past the grace period: this node now belongs to master " +
+                identity);
   if (st.master) {
+    // The owner again (another master is refused while the owner is linked): its new link
+    // replaces the old one, which master_lost counts as gone, so the owner claims the node back.
     st.log.warn("master " + identity + " connected again from " + peer +
                 ": its previous link is replaced");
     st.master->close();
     st.master_lost("replaced by a new link");
+    st.ownership.claim(identity, now);
   }
-  st.owner = identity;
   st.owner_peer = peer;
-  st.owner_lost_at.reset();
   st.master = connection;
   st.log.info("master " + identity + " connected from " + peer);
   connection->start([this](std::uint8_t type, std::string_view payload) { state_->on_master_frame(type, payload); },

@@ -36,9 +36,10 @@ class fabric_node {
   static constexpr std::chrono::seconds master_grace{10};
 
   // A master authenticated on this node's port, from peer ("ip:port"), calling itself identity (its
-  // LISTEN address). The node belongs to one master: the first one, the same one again, or another
-  // once the owner's link has been gone for master_grace. It then places processes here; any
-  // other master is refused with a master_verdict saying why, logged (rate-limited) on both sides.
+  // LISTEN address). The node belongs to one master (ownership/master_ownership.hpp): the first
+  // one, the same one again, or another once the owner's link has been gone for master_grace. It
+  // then places processes here; any other master is refused with a master_verdict saying why,
+  // logged (rate-limited) on both sides.
   void adopt_master(std::shared_ptr<agent::frame_connection> connection, std::string identity,
                     std::string peer, std::string already_received);
 
