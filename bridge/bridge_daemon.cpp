@@ -88,6 +88,7 @@ void bridge_daemon::accept_next() {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
       const std::string peer = cluster::peer_text(socket);
+      const std::string host = cluster::peer_host(socket);
       cluster::accept_link(
           std::move(socket), {settings_.secret, wire::purpose::deploy, "bridge"},
           [this, peer](std::shared_ptr<agent::frame_connection> connection, std::string,
@@ -102,8 +103,11 @@ void bridge_daemon::accept_next() {
                 [this, id](const std::string& why) { on_client_closed(id, why); },
                 std::move(already));
           },
-          [this, peer](const std::string& why) {
-            log_.warn("refused a connection from " + peer + ": " + why);
+          [this, peer, host](const std::string& why) {
+            const auto verdict = refusals_.occurred(host, std::chrono::steady_clock::now());
+            if (verdict.log)
+              log_.warn("refused a connection from " + peer + ": " + why +
+                        cluster::repeat_limiter::note(verdict));
           });
     } else {
       // Out of descriptors, most likely: the listener stays, and tries again.

@@ -24,6 +24,7 @@
 #include "cluster/binary_cache.hpp"
 #include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
+#include "cluster/repeat_limiter.hpp"
 #include "wire/cluster_messages.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -133,6 +134,9 @@ class bridge_daemon {
   const cluster::daemon_log& log_;
   boost::asio::ip::tcp::acceptor acceptor_;
   master_link master_;
+  // Failed handshakes, logged once a minute per peer host with a count (a client retrying with the
+  // wrong secret, a scanner).
+  cluster::repeat_limiter refusals_{std::chrono::seconds(60)};
   std::map<std::uint64_t, client> clients_;  // by connection number
   std::map<std::uint64_t, job> jobs_;        // by job id
   std::uint64_t next_client_ = 1;

@@ -8,6 +8,7 @@
 #include "cluster/binary_cache.hpp"
 #include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
+#include "cluster/repeat_limiter.hpp"
 #include "cluster/secret.hpp"
 #include "wire/cluster_messages.hpp"
 
@@ -32,7 +33,12 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr const char* usage =
-    "usage: constellation-fabric [--secret-file F] [--format human|json] [-v] [--cache-dir D] LISTEN [NODES_TOML]";
+    "usage: constellation-fabric [--secret-file F] [--format human|json] [-v] [--cache-dir D] "
+    "[--advertise IPV4] LISTEN [NODES_TOML]";
+
+// A peer that fails the handshake again and again (another secret, a scanner) is logged once a
+// minute, with the count of attempts in between.
+constexpr auto refusal_log_interval = std::chrono::seconds(60);
 
 // constellation-bridge lives beside constellation-fabric once installed, and in ../bridge/ in a
 // build tree.
@@ -89,6 +95,8 @@ std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::st
         return std::nullopt;
       }
       parsed.json_log = *f == "json";
+    } else if (a == "--advertise") {
+      if (!(parsed.advertise = value("--advertise"))) return std::nullopt;
     } else if (a == "--cache-dir") {
       if (!(parsed.cache_folder = value("--cache-dir"))) return std::nullopt;
     } else if (a == "-v" || a == "--verbose") {
@@ -132,6 +140,31 @@ int run_daemon(const daemon_arguments& arguments) {
                  listen->text.c_str());
     return 2;
   }
+  // The address in the pids of this node's processes: LISTEN's, or --advertise's. A wildcard LISTEN
+  // names no address a peer can connect to, so it needs --advertise: otherwise the pids would
+  // carry 0.0.0.0 and processes on two such nodes could never reach each other.
+  cluster::endpoint advertised = *listen;
+  if (arguments.advertise) {
+    auto parsed =
+        cluster::parse_endpoint(*arguments.advertise + ":" + std::to_string(listen->port));
+    if (!parsed || parsed->ipv4 == 0) {
+      std::fprintf(stderr,
+                   "constellation-fabric: --advertise %s: expected the IPv4 address other nodes "
+                   "reach this one at, such as 10.0.0.2 (its fabric_addr in nodes.toml, without "
+                   "the port)\n",
+                   arguments.advertise->c_str());
+      return 2;
+    }
+    advertised = std::move(*parsed);
+  } else if (listen->ipv4 == 0) {
+    std::fprintf(stderr,
+                 "constellation-fabric: LISTEN %s names no address other nodes can connect to, and "
+                 "the processes started here are reached at the address this daemon gives them: "
+                 "add --advertise IPV4 with the address the master and the other nodes reach this "
+                 "node at (its fabric_addr in nodes.toml), or listen on that address\n",
+                 listen->text.c_str());
+    return 2;
+  }
   std::optional<cluster_config> config;
   if (arguments.nodes_toml) {
     auto loaded = load_nodes_toml(*arguments.nodes_toml);
@@ -139,19 +172,12 @@ int run_daemon(const daemon_arguments& arguments) {
       std::fprintf(stderr, "%s\n", loaded.error().c_str());
       return 2;
     }
-    if (loaded->nodes.front().fabric != *listen) {
-      std::fprintf(stderr,
-                   "%s: the first [[nodes]] entry is the master itself: its fabric_addr %s must equal LISTEN %s\n",
-                   arguments.nodes_toml->c_str(), loaded->nodes.front().fabric.text.c_str(), listen->text.c_str());
+    auto problem = master_entry_problem(*loaded, advertised);
+    if (!problem && !secret->chosen) problem = loopback_only_problem(*loaded);
+    if (problem) {
+      std::fprintf(stderr, "%s\n", problem->c_str());
       return 2;
     }
-    if (!secret->chosen)
-      for (const auto& n : loaded->nodes)
-        if (!cluster::is_loopback(n.fabric) || (n.bridge && !cluster::is_loopback(*n.bridge))) {
-          std::fprintf(stderr, "%s: node %s is not on loopback: a cluster beyond this machine needs --secret-file\n",
-                       arguments.nodes_toml->c_str(), n.fabric.text.c_str());
-          return 2;
-        }
     config = std::move(*loaded);
   }
 
@@ -188,7 +214,7 @@ int run_daemon(const daemon_arguments& arguments) {
     }
     jobs_cache = std::move(*opened);
   }
-  fabric_node node(io, {*listen, secret->bytes, std::move(*binaries)}, log);
+  fabric_node node(io, {*listen, advertised.ipv4, secret->bytes, std::move(*binaries)}, log);
   std::unique_ptr<master> the_master;
   std::vector<std::string> purposes{wire::purpose::fabric};
   pid_t bridge = -1;
@@ -203,40 +229,56 @@ int run_daemon(const daemon_arguments& arguments) {
         std::vector<std::string> args{"--secret-file", secret->path};
         if (arguments.json_log) args.insert(args.end(), {"--format", "json"});
         if (arguments.verbose) args.push_back("-v");
-        args.insert(args.end(), {bind->text, listen->text});
+        args.insert(args.end(), {bind->text, advertised.text});
         bridge = start_bridge(*program, args);
         log.info("started the bridge at " + bind->text);
       }
     }
     for (std::size_t i = 1; i < config->nodes.size(); ++i)
       if (config->nodes[i].bridge)
-        log.info("bridge_bind of " + config->nodes[i].fabric.text + " is for a bridge started there by hand: constellation-bridge " +
-                 config->nodes[i].bridge->text + " " + listen->text);
+        log.info("bridge_bind of " + config->nodes[i].fabric.text +
+                 " is for a bridge started there by hand: constellation-bridge " +
+                 config->nodes[i].bridge->text + " " + advertised.text);
   }
 
+  cluster::repeat_limiter refusals(refusal_log_interval);
   std::function<void()> accept_next = [&] {
     acceptor.async_accept([&](const boost::system::error_code& accept_ec, asio::ip::tcp::socket socket) {
       if (accept_ec == asio::error::operation_aborted) return;
       if (!accept_ec) {
         const std::string peer = cluster::peer_text(socket);
+        const std::string host = cluster::peer_host(socket);
         cluster::accept_link_any(
-            std::move(socket), secret->bytes, purposes, listen->text,
-            [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity, std::string purpose, std::string rest) {
+            std::move(socket), secret->bytes, purposes, advertised.text,
+            [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity,
+                      std::string purpose, std::string rest) {
+              log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity +
+                        ")");
               if (purpose == wire::purpose::fabric) {
-                node.adopt_master(std::move(c), std::move(rest));
+                node.adopt_master(std::move(c), std::move(identity), peer, std::move(rest));
               } else if (the_master) {
                 the_master->adopt_bridge(std::move(c), std::move(rest));
               }
-              log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity + ")");
             },
-            [&log, peer](std::string why) { log.warn("refused a connection from " + peer + ": " + why); });
+            [&log, &refusals, peer, host](std::string why) {
+              // Keyed by host: a peer retrying comes from a new port each time.
+              const auto verdict = refusals.occurred(host, std::chrono::steady_clock::now());
+              if (verdict.log)
+                log.warn("refused a connection from " + peer + ": " + why +
+                         cluster::repeat_limiter::note(verdict));
+            });
+      } else {
+        // Out of descriptors, or a connection reset before it was taken: the listener stays.
+        log.warn("cannot accept a connection: " + accept_ec.message());
       }
       accept_next();
     });
   };
   accept_next();
   if (the_master) the_master->start();
-  log.info(std::string("listening on ") + listen->text + (the_master ? " as the master" : ""));
+  log.info(std::string("listening on ") + listen->text +
+           (advertised != *listen ? ", reached at " + advertised.text : std::string()) +
+           (the_master ? " as the master" : ""));
 
   // Reap the monitors and fork servers this daemon started, the monitors orphaned by a fork
   // server's death, and the bridge.

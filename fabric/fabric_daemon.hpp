@@ -13,6 +13,8 @@ struct daemon_arguments {
   bool json_log = false;
   bool verbose = false;
   std::string listen;
+  // --advertise: the IPv4 address other nodes reach this one at, required with LISTEN 0.0.0.0.
+  std::optional<std::string> advertise;
   std::optional<std::string> nodes_toml;
   std::optional<std::string> cache_folder;
 };

@@ -13,8 +13,13 @@
 #include <string>
 #include <utility>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <toml++/toml.h>
 #include <constellation/resources.hpp>
+#include "process/unique_fd.hpp"
 
 namespace constellation::fabric {
 namespace {
@@ -163,6 +168,7 @@ class reader {
       if (!node) return std::unexpected(node.error());
       config.nodes.push_back(std::move(*node));
     }
+    if (auto refused = wildcard_conflict(config)) return std::unexpected(*refused);
     return config;
   }
 
@@ -195,11 +201,15 @@ class reader {
               describe(*value) + ", which names no machine; write this node's IPv4 address");
         }
         if (auto refused = claim(name, *value, *address)) return std::unexpected(*refused);
+        std::string written = at(value->source().begin);
+        written.resize(written.size() - 2);  // without the trailing ": "
         if (name == "fabric_addr") {
           node.fabric = std::move(*address);
+          node.fabric_at = std::move(written);
           has_fabric = true;
         } else {
           node.bridge = std::move(*address);
+          node.bridge_at = std::move(written);
         }
       } else if (name == "mem") {
         auto mem = read_mem(*value);
@@ -264,6 +274,35 @@ class reader {
     }
     where.resize(where.size() - 2);  // without the trailing ": "
     claimed_.emplace(key, std::string(name) + " at " + where);
+    return std::nullopt;
+  }
+
+  // A bridge_bind on 0.0.0.0:P takes port P on every address of its machine: the exact-address
+  // check in claim() lets it pass beside a fabric_addr on P of the same machine, and then one of
+  // the two cannot listen. Which entries share a machine is known only where the file says so:
+  // the same IPv4 address, or both on loopback (every 127.x entry runs on the master's machine).
+  static bool same_machine(const node_config& a, const node_config& b) {
+    return a.fabric.ipv4 == b.fabric.ipv4 ||
+           (cluster::is_loopback(a.fabric) && cluster::is_loopback(b.fabric));
+  }
+
+  std::optional<std::string> wildcard_conflict(const cluster_config& config) const {
+    for (const auto& node : config.nodes) {
+      if (!node.bridge || node.bridge->ipv4 != 0) continue;
+      const auto port = node.bridge->port;
+      for (const auto& other : config.nodes) {
+        if (!same_machine(node, other)) continue;
+        std::string taken;
+        if (other.fabric.port == port)
+          taken = "fabric_addr at " + other.fabric_at;
+        else if (&other != &node && other.bridge && other.bridge->port == port)
+          taken = "bridge_bind at " + other.bridge_at;
+        if (taken.empty()) continue;
+        return node.bridge_at + ": bridge_bind: \"" + node.bridge->text + "\" takes port " +
+               std::to_string(port) + " on every address of its machine, but " + taken +
+               " uses that port there; give the bridge another port, or its node's own address";
+      }
+    }
     return std::nullopt;
   }
 
@@ -341,20 +380,66 @@ std::expected<cluster_config, std::string> parse_nodes_toml(std::string_view tex
 }
 
 std::expected<cluster_config, std::string> load_nodes_toml(const std::string& path) {
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                             &std::fclose);
-  const auto failure = [&](int error) {
-    std::string message = path + ": cannot read the cluster description: " + std::strerror(error);
-    if (error == ENOENT) message += "; start from nodes.example.toml";
-    return std::unexpected(message);
+  const auto failure = [&](const std::string& why) {
+    return std::unexpected(path + ": cannot read the cluster description: " + why);
   };
-  if (!file) return failure(errno);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+  const process::unique_fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!file) {
+    const int error = errno;
+    return failure(std::string(std::strerror(error)) +
+                   (error == ENOENT ? "; start from nodes.example.toml" : ""));
+  }
+  const int fd = file.get();
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) return failure(std::strerror(errno));
+  if (!S_ISREG(info.st_mode)) {
+    return failure(std::string("it is not a regular file but ") +
+                   (S_ISDIR(info.st_mode)    ? "a directory"
+                    : S_ISFIFO(info.st_mode) ? "a FIFO (named pipe)"
+                                             : "a special file") +
+                   "; give the path of a nodes.toml file (see nodes.example.toml)");
+  }
+  // A regular file never blocks; clear O_NONBLOCK anyway so a read cannot end early with EAGAIN.
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   std::string text;
   char buffer[8192];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
-  if (std::ferror(file.get())) return failure(errno);  // EISDIR for a directory
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return failure(std::strerror(errno));
+    }
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
   return parse_nodes_toml(text, path);
+}
+
+std::optional<std::string> loopback_only_problem(const cluster_config& config) {
+  for (const auto& node : config.nodes) {
+    const auto off = [](const std::string& at, const char* key, const cluster::endpoint& e) {
+      return at + ": " + key + ": \"" + e.text +
+             "\" is not a loopback address, and without a chosen secret the daemons serve this "
+             "machine only: give every daemon the same secret with --secret-file F or "
+             "CONSTELLATION_SECRET_FILE (F: 32+ bytes, mode 600, "
+             "e.g. (umask 077; openssl rand -hex 32 > F)), or use a 127.x.x.x address";
+    };
+    if (!cluster::is_loopback(node.fabric)) return off(node.fabric_at, "fabric_addr", node.fabric);
+    if (node.bridge && !cluster::is_loopback(*node.bridge))
+      return off(node.bridge_at, "bridge_bind", *node.bridge);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> master_entry_problem(const cluster_config& config,
+                                                const cluster::endpoint& listen) {
+  const auto& master = config.nodes.front();
+  if (master.fabric == listen) return std::nullopt;
+  return master.fabric_at +
+         ": fabric_addr: the first [[nodes]] entry is the master itself, so its fabric_addr \"" +
+         master.fabric.text + "\" must equal LISTEN " + listen.text +
+         ": start the master with LISTEN " + master.fabric.text + ", or put its own entry first";
 }
 
 }  // namespace constellation::fabric

@@ -3,6 +3,7 @@
 #include "placement/placement.hpp"
 
 #include "cluster/authenticated_link.hpp"
+#include "cluster/repeat_limiter.hpp"
 #include "runtime/pid_access.hpp"
 #include "wire/cluster_messages.hpp"
 
@@ -44,6 +45,10 @@ std::string describe(const report::exit_status& status) {
   return (status.how == report::exit_status::kind::code ? "exit " : "") + to_string(status);
 }
 
+// A node that keeps refusing (another secret, another master) is retried every second; saying so
+// once a minute is enough to lead to the cause.
+constexpr auto refusal_log_interval = std::chrono::seconds(60);
+
 template <class Message>
 void send(const connection_ptr& c, const Message& m) {
   if (c && c->open()) c->send(wire::encode_message(m));
@@ -63,7 +68,7 @@ std::string job_name(std::uint64_t job) {
 struct master::state {
   struct node_link {
     node_config config;
-    connection_ptr connection;
+    connection_ptr connection;  // once the node accepted this master
     bool up = false;
     std::unique_ptr<asio::steady_timer> retry;
     std::set<std::string> binaries;  // hashes this node is known to have
@@ -113,8 +118,10 @@ struct master::state {
   std::map<std::uint64_t, job_record> jobs;
   std::map<std::uint64_t, launch_request> launches;  // by request id, sent to a node
   std::map<std::uint64_t, launch_request> waiting;   // by placement ticket
+  std::map<std::size_t, connection_ptr> pending;     // by node: authenticated, awaiting its verdict
   std::uint64_t next_request = 1;
   std::deque<wire::job_summary> ended_jobs;          // the newest first
+  cluster::repeat_limiter refusals{refusal_log_interval};
 
   state(asio::io_context& i, cluster_config c, std::string s, cluster::binary_cache b,
         const cluster::daemon_log& l)
@@ -127,31 +134,68 @@ struct master::state {
 
   // ---- nodes ----
 
+  // What this master calls itself to nodes: its LISTEN address, so that a node can tell it from
+  // another master and belong to one only (fabric_node.hpp).
+  const std::string& identity() const { return config.nodes.front().fabric.text; }
+
   void connect(std::size_t index) {
     auto& n = nodes[index];
     asio::ip::tcp::endpoint to(asio::ip::address_v4(n.config.fabric.ipv4), n.config.fabric.port);
     cluster::open_link(
-        io, to, {secret, wire::purpose::fabric, "master"},
+        io, to, {secret, wire::purpose::fabric, identity()},
         [this, index](connection_ptr c, std::string, std::string rest) {
-          auto& node = nodes[index];
-          node.connection = c;
-          node.up = true;
-          node.binaries.clear();
-          slots.set_up(index, true);
-          log.info("node " + node.config.fabric.text + " is up");
-          c->start([this, index, weak = std::weak_ptr(c)](std::uint8_t type, std::string_view payload) {
-                     on_node_frame(index, weak.lock(), type, payload);
-                   },
-                   [this, index, weak = std::weak_ptr(c)](const std::string& why) {
-                     if (nodes[index].connection == weak.lock()) node_lost(index, why);
-                   },
-                   std::move(rest));
-          admit_waiting();
+          // Not up yet: the node says first whether it takes this master.
+          c->start(
+              [this, index, weak = std::weak_ptr(c)](std::uint8_t type, std::string_view payload) {
+                on_node_frame(index, weak.lock(), type, payload);
+              },
+              [this, index, weak = std::weak_ptr(c)](const std::string& why) {
+                if (nodes[index].connection == weak.lock()) return node_lost(index, why);
+                log.debug("node " + nodes[index].config.fabric.text +
+                          " closed the link before taking it: " + why);
+                retry(index);
+              },
+              std::move(rest));
+          pending[index] = c;
         },
-        [this, index](std::string why) {
-          log.debug("node " + nodes[index].config.fabric.text + " unreachable: " + why);
+        cluster::failure_handler([this, index](cluster::link_failure what, std::string why) {
+          const auto& address = nodes[index].config.fabric.text;
+          if (what == cluster::link_failure::refused) {
+            const auto verdict =
+                refusals.occurred("auth " + address, std::chrono::steady_clock::now());
+            if (verdict.log)
+              log.warn("cannot authenticate with node " + address + " (" + why +
+                       "): it holds another cluster secret, or is not a constellation-fabric; give "
+                       "every daemon the same --secret-file" +
+                       cluster::repeat_limiter::note(verdict));
+          } else {
+            log.debug("node " + address + " unreachable: " + why);
+          }
           retry(index);
-        });
+        }));
+  }
+
+  // The node's answer to this master, the first message on its link.
+  void on_verdict(std::size_t index, const connection_ptr& c, const wire::master_verdict& verdict) {
+    auto& node = nodes[index];
+    auto it = pending.find(index);
+    if (it == pending.end() || it->second != c) return;
+    pending.erase(it);
+    if (!verdict.accepted) {
+      const auto logged =
+          refusals.occurred("refused " + node.config.fabric.text, std::chrono::steady_clock::now());
+      if (logged.log)
+        log.warn("node " + node.config.fabric.text + " refused this master: " + verdict.problem +
+                 cluster::repeat_limiter::note(logged));
+      c->close();
+      return retry(index);
+    }
+    node.connection = c;
+    node.up = true;
+    node.binaries.clear();
+    slots.set_up(index, true);
+    log.info("node " + node.config.fabric.text + " is up");
+    admit_waiting();
   }
 
   void retry(std::size_t index) {
@@ -203,6 +247,20 @@ struct master::state {
   }
 
   void on_node_frame(std::size_t index, const connection_ptr& from, std::uint8_t type, std::string_view payload) {
+    if (from && nodes[index].connection != from) {
+      // A link that is neither the node's nor awaiting its verdict is one given up: ignored.
+      const auto awaiting = pending.find(index);
+      if (awaiting == pending.end() || awaiting->second != from) return;
+      // Before the verdict nothing else is taken from the node.
+      if (type == static_cast<std::uint8_t>(wire::cluster_type::master_verdict))
+        if (auto m = wire::decode_message<wire::master_verdict>(payload))
+          return on_verdict(index, from, *m);
+      log.warn("node " + nodes[index].config.fabric.text +
+               " sent a message before taking this master: closing its link");
+      pending.erase(awaiting);
+      from->close();
+      return retry(index);
+    }
     switch (static_cast<wire::cluster_type>(type)) {
       case wire::cluster_type::launch_result:
         if (auto m = wire::decode_message<wire::launch_result>(payload)) return on_launch_result(index, *m);

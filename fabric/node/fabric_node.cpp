@@ -1,7 +1,10 @@
 #include "node/fabric_node.hpp"
 
+#include "ownership/master_ownership.hpp"
+
 #include "agent/listener.hpp"
 #include "agent/node_processes.hpp"
+#include "cluster/repeat_limiter.hpp"
 #include "cluster/secret.hpp"
 #include "runtime/pid_access.hpp"
 #include "wire/cluster_messages.hpp"
@@ -69,6 +72,10 @@ struct fabric_node::state {
   node_options options;
   const cluster::daemon_log& log;
   std::shared_ptr<agent::frame_connection> master;
+  master_ownership ownership{master_grace};
+  std::string owner_peer;  // where the owner's link comes from, for log lines
+  // A refused master retries every second: its refusals are logged once a minute.
+  cluster::repeat_limiter refusals{std::chrono::seconds(60)};
   agent::node_processes processes;
   std::map<pid, std::uint64_t> pending_launches;  // process -> the master's request id
   std::map<std::uint64_t, std::shared_ptr<stdin_feed>> stdin_feeds;  // by job
@@ -148,6 +155,8 @@ struct fabric_node::state {
     if (!binary) return refuse("binary not cached", true);
     auto listener = agent::open_listener(options.listen.ipv4);
     if (!listener) return refuse(listener.error());
+    // Bound where the daemon listens (0.0.0.0 too), named by the address peers reach this node at.
+    listener->ipv4 = options.advertise;
     spec.self = pid_access::make(job, pid_access::serial(spec.self), listener->ipv4, listener->port);
     spec.job_secret = cluster::job_secret(options.secret, job);
     spec.deployed = true;
@@ -202,7 +211,9 @@ struct fabric_node::state {
   void master_lost(const std::string& why) {
     if (!master) return;
     master.reset();
-    log.warn("lost the master (" + why + "): ending every process on this node");
+    ownership.lost(std::chrono::steady_clock::now());
+    log.warn("lost the master " + ownership.owner() + " (from " + owner_peer + ": " + why +
+             "): ending every process on this node");
     processes.terminate(0, false);
     stdin_feeds.clear();
     for (auto& [job, starter] : starters) starter->stop();
@@ -215,19 +226,46 @@ fabric_node::fabric_node(asio::io_context& io, node_options options, const clust
 
 fabric_node::~fabric_node() = default;
 
-void fabric_node::adopt_master(std::shared_ptr<agent::frame_connection> connection, std::string already_received) {
-  if (state_->master) {
-    state_->log.warn("a new master connected: the previous one is replaced");
-    state_->master->close();
-    state_->master_lost("replaced by a new master");
+void fabric_node::adopt_master(std::shared_ptr<agent::frame_connection> connection,
+                               std::string identity, std::string peer,
+                               std::string already_received) {
+  auto& st = *state_;
+  const auto now = std::chrono::steady_clock::now();
+  const auto decision = st.ownership.claim(identity, now);
+  if (!decision.accepted) {
+    const auto verdict = st.refusals.occurred(identity, now);
+    if (verdict.log)
+      st.log.warn("refused master " + identity + " (from " + peer + "): " + decision.problem +
+                  cluster::repeat_limiter::note(verdict));
+    // Refused with a reason the master logs; it closes the link on reading it, and the link
+    // lives until then (or until it fails) only through the handlers that hold it.
+    connection->start([](std::uint8_t, std::string_view) {},
+                      [keep = connection](const std::string&) {}, std::move(already_received));
+    connection->send(wire::encode_message(wire::master_verdict{false, decision.problem}));
+    return;
   }
-  state_->master = connection;
-  state_->log.info("master connected");
+  if (!decision.previous_owner.empty())
+    st.log.info("master " + decision.previous_owner +
+                " has been gone past the grace period: this node now belongs to master " +
+                identity);
+  if (st.master) {
+    // The owner again (another master is refused while the owner is linked): its new link
+    // replaces the old one, which master_lost counts as gone, so the owner claims the node back.
+    st.log.warn("master " + identity + " connected again from " + peer +
+                ": its previous link is replaced");
+    st.master->close();
+    st.master_lost("replaced by a new link");
+    st.ownership.claim(identity, now);
+  }
+  st.owner_peer = peer;
+  st.master = connection;
+  st.log.info("master " + identity + " connected from " + peer);
   connection->start([this](std::uint8_t type, std::string_view payload) { state_->on_master_frame(type, payload); },
                     [this, weak = std::weak_ptr(connection)](const std::string& why) {
                       if (weak.lock() == state_->master) state_->master_lost(why);
                     },
                     std::move(already_received));
+  connection->send(wire::encode_message(wire::master_verdict{true, {}}));
 }
 
 void fabric_node::stop_all(bool immediately) {

@@ -9,13 +9,16 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 namespace constellation::fabric {
 
 struct node_options {
-  cluster::endpoint listen;
+  cluster::endpoint listen;     // may be 0.0.0.0: processes' listeners bind there too
+  std::uint32_t advertise = 0;  // the address in the pids of this node's processes (host order)
   std::string secret;           // the cluster's
   cluster::binary_cache cache;  // the binaries the master sent
 };
@@ -27,8 +30,18 @@ class fabric_node {
   fabric_node(const fabric_node&) = delete;
   fabric_node& operator=(const fabric_node&) = delete;
 
-  // A master authenticated on this node's port: from now on it places processes here.
-  void adopt_master(std::shared_ptr<agent::frame_connection> connection, std::string already_received);
+  // How long a node that lost its master's link keeps belonging to it: the master reconnects every
+  // second, so a link back within this time is the same master coming back (a restart, a network
+  // hiccup), and another master taking the node meanwhile would be two masters fighting over it.
+  static constexpr std::chrono::seconds master_grace{10};
+
+  // A master authenticated on this node's port, from peer ("ip:port"), calling itself identity (its
+  // LISTEN address). The node belongs to one master (ownership/master_ownership.hpp): the first
+  // one, the same one again, or another once the owner's link has been gone for master_grace. It
+  // then places processes here; any other master is refused with a master_verdict saying why,
+  // logged (rate-limited) on both sides.
+  void adopt_master(std::shared_ptr<agent::frame_connection> connection, std::string identity,
+                    std::string peer, std::string already_received);
 
   // Ends every process (daemon shutdown); true once none is left.
   void stop_all(bool immediately);

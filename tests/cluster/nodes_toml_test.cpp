@@ -43,6 +43,13 @@ const malformed_case cases[] = {
      "[[nodes]]\nfabric_addr = \"127.0.0.11:29001\"\nbridge_bind = \"127.0.0.11:29001\"\nmem = \"2 "
      "GiB\"\ncpu = 2\n",
      "3:15", "already used"},
+    {"a wildcard bridge_bind on the fabric's port",
+     "[[nodes]]\nfabric_addr = \"127.0.0.11:29001\"\nbridge_bind = \"0.0.0.0:29001\"\nmem = \"2 "
+     "GiB\"\ncpu = 2\n",
+     "3:15", "port 29001"},
+    {"a first entry that is not the master",
+     "[[nodes]]\nfabric_addr = \"127.0.0.12:29001\"\nmem = \"2 GiB\"\ncpu = 2\n", "2:15",
+     "must equal LISTEN 127.0.0.11:29001"},
 };
 
 class scratch_folder {
@@ -60,6 +67,7 @@ class scratch_folder {
   }
   scratch_folder(const scratch_folder&) = delete;
   scratch_folder& operator=(const scratch_folder&) = delete;
+  const std::string& path() const { return path_; }
   std::string write(const std::string& name, const std::string& text, mode_t mode = 0644) const {
     const auto path = path_ + "/" + name;
     std::ofstream(path) << text;
@@ -75,7 +83,8 @@ class scratch_folder {
 
 TEST_CASE("a malformed nodes.toml gives file:line:column") {
   scratch_folder folder;
-  const auto secret = folder.write("secret", std::string(64, 'a') + "\n", 0600);
+  const auto secret =
+      folder.write("secret", "3f1c0a9be0d24c7d8e5f6a1b2c3d4e5f3f1c0a9be0d24c7d8e5f6a1b2c3d4e5f\n", 0600);
   for (const auto& c : cases) {
     CAPTURE(c.name);
     const auto path = folder.write("nodes.toml", c.text);
@@ -89,4 +98,24 @@ TEST_CASE("a malformed nodes.toml gives file:line:column") {
     // One line, no usage text or trace: the message is the whole answer.
     CHECK(run.err.find('\n') == run.err.size() - 1);
   }
+}
+
+TEST_CASE("without a secret, the nodes.toml entry off loopback is named at its position") {
+  scratch_folder folder;
+  // The per-user default secret is made in this HOME; no secret is chosen.
+  const auto path = folder.write(
+      "nodes.toml",
+      "[[nodes]]\nfabric_addr = \"127.0.0.11:29001\"\nmem = \"2 GiB\"\ncpu = 2\n\n"
+      "[[nodes]]\nfabric_addr = \"127.0.0.12:29001\"\nbridge_bind = \"0.0.0.0:29000\"\n"
+      "mem = \"1 GiB\"\ncpu = 1\n");
+  const auto run = run_to_end({{fabric_program(), "127.0.0.11:29001", path},
+                               {"HOME=" + folder.path()},
+                               {"CONSTELLATION_SECRET_FILE"},
+                               {}},
+                              milliseconds(5000));
+  CAPTURE(run.err);
+  CHECK(run.exit_code == 2);
+  CHECK(run.err.starts_with(path + ":8:15: bridge_bind: "));
+  CHECK(run.err.find("--secret-file") != std::string::npos);
+  CHECK(run.err.find('\n') == run.err.size() - 1);
 }

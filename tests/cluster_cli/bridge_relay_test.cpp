@@ -29,6 +29,9 @@ namespace asio = boost::asio;
 
 namespace {
 
+// A secret as `openssl rand -hex 32` makes one: the daemons refuse one without entropy.
+constexpr const char* test_secret = "9c1b7e4f0a2d6385b1e9f74c2a0d5b8e3f6a1c9d7e2b4f8a0c5d3e1b9f7a6c24";
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -162,7 +165,7 @@ class bridge_under_test {
 
  private:
   std::string write_secret() {
-    secret_ = std::string(64, 's');
+    secret_ = test_secret;
     std::ofstream(secret_path_) << secret_;
     ::chmod(secret_path_.c_str(), 0600);
     return secret_;
@@ -427,7 +430,7 @@ TEST_CASE("garbage and strangers cost only their own connection") {
   // A client with another secret is refused, and told which secret file it used.
   temporary_directory tmp;
   const std::string other = tmp.path() + "/other-secret";
-  std::ofstream(other) << std::string(64, 'o');
+  std::ofstream(other) << "0f3e9d2c7b6a5948372615f4e3d2c1b0a9f8e7d6c5b4a3928170f6e5d4c3b2a1";
   ::chmod(other.c_str(), 0600);
   running_command stranger(
       {CONSTELLATION_DEPLOY, "--secret-file", other, bridge.address(), CLUSTER_CLI_PROGRAM});
@@ -446,7 +449,7 @@ TEST_CASE("garbage and strangers cost only their own connection") {
 TEST_CASE("no bridge: a clear message naming the address") {
   temporary_directory tmp;
   const std::string secret = tmp.path() + "/secret";
-  std::ofstream(secret) << std::string(64, 's');
+  std::ofstream(secret) << test_secret;
   ::chmod(secret.c_str(), 0600);
   running_command c(
       {CONSTELLATION_DEPLOY, "--secret-file", secret, "127.0.0.1:1", CLUSTER_CLI_PROGRAM});
@@ -462,7 +465,7 @@ TEST_CASE("the bridge lost mid-job: the client says so and exits 1, without hang
   // A bridge that takes the request, shows the top process starting, and vanishes.
   temporary_directory tmp;
   const std::string secret_path = tmp.path() + "/secret";
-  const std::string secret(64, 'b');
+  const std::string secret = test_secret;
   std::ofstream(secret_path) << secret;
   ::chmod(secret_path.c_str(), 0600);
   asio::io_context io;

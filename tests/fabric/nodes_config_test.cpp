@@ -4,9 +4,17 @@
 
 #include <constellation/resources.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <future>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <thread>
 
 using namespace constellation;
 using namespace constellation::fabric;
@@ -358,4 +366,130 @@ TEST_CASE("nodes.toml: messages use the path given") {
   const auto config = parse_nodes_toml("", "/etc/constellation/cluster.toml");
   REQUIRE_FALSE(config.has_value());
   CHECK(config.error().starts_with("/etc/constellation/cluster.toml:1:1: "));
+}
+
+TEST_CASE("nodes.toml: a FIFO or other special file is refused, not waited on") {
+  char pattern[] = "/tmp/nodes_config_test.XXXXXX";
+  REQUIRE(::mkdtemp(pattern) != nullptr);
+  const std::filesystem::path dir = pattern;
+  const std::string fifo = (dir / "nodes.toml").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Should the load block on the FIFO (the defect), a writer that opens and closes it after a
+  // while ends the wait with an empty file, so the test fails on its assertion instead of hanging.
+  std::promise<void> loaded;
+  std::jthread unblock([&fifo, done = loaded.get_future()] {
+    if (done.wait_for(std::chrono::seconds(5)) == std::future_status::ready) return;
+    const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) ::close(fd);
+  });
+  const auto config = load_nodes_toml(fifo);
+  loaded.set_value();
+  REQUIRE_FALSE(config.has_value());
+  CAPTURE(config.error());
+  CHECK(config.error().starts_with(fifo + ": "));
+  CHECK(config.error().find("not a regular file") != std::string::npos);
+  CHECK(config.error().find("nodes.example.toml") != std::string::npos);
+
+  const auto directory = load_nodes_toml(dir.string());
+  REQUIRE_FALSE(directory.has_value());
+  CHECK(directory.error().find("not a regular file") != std::string::npos);
+  unblock.join();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("nodes.toml: a wildcard bridge_bind takes its port on every address of its node") {
+  // 0.0.0.0:9999 binds port 9999 on each address of the machine, so the fabric of the same entry
+  // (or of another entry on the same machine) could not listen there, or the bridge could not.
+  check_error(R"([[nodes]]
+fabric_addr = "10.0.0.1:9999"
+bridge_bind = "0.0.0.0:9999"
+mem = 1
+cpu = 1
+)",
+              "3:15",
+              {"bridge_bind:", "\"0.0.0.0:9999\"", "port 9999", "fabric_addr at nodes.toml:2:15"});
+  // The order of the keys does not matter.
+  check_error(R"([[nodes]]
+bridge_bind = "0.0.0.0:9999"
+fabric_addr = "10.0.0.1:9999"
+mem = 1
+cpu = 1
+)",
+              "2:15", {"bridge_bind:", "port 9999", "fabric_addr at nodes.toml:3:15"});
+  // Loopback entries all run on the master's machine.
+  check_error(R"([[nodes]]
+fabric_addr = "127.0.0.11:7001"
+bridge_bind = "0.0.0.0:7002"
+mem = 1
+cpu = 1
+
+[[nodes]]
+fabric_addr = "127.0.0.12:7002"
+mem = 1
+cpu = 1
+)",
+              "3:15", {"bridge_bind:", "port 7002", "fabric_addr at nodes.toml:8:15"});
+  // Another machine's fabric on the same port is no conflict.
+  const auto config = parse_nodes_toml(R"([[nodes]]
+fabric_addr = "10.0.0.1:9999"
+bridge_bind = "0.0.0.0:8888"
+mem = 1
+cpu = 1
+
+[[nodes]]
+fabric_addr = "10.0.0.2:8888"
+mem = 1
+cpu = 1
+)",
+                                       "nodes.toml");
+  CHECK_MESSAGE(config.has_value(), config.error());
+}
+TEST_CASE("nodes.toml: without a chosen secret, the entry off loopback is named by its position") {
+  const auto config = parse_nodes_toml(R"([[nodes]]
+fabric_addr = "127.0.0.11:7001"
+mem = 1
+cpu = 1
+
+[[nodes]]
+fabric_addr = "127.0.0.12:7001"
+bridge_bind = "0.0.0.0:7000"
+mem = 1
+cpu = 1
+)",
+                                       "nodes.toml");
+  REQUIRE(config.has_value());
+  const auto refused = loopback_only_problem(*config);
+  REQUIRE(refused.has_value());
+  CAPTURE(*refused);
+  CHECK(refused->starts_with("nodes.toml:8:15: bridge_bind: "));
+  CHECK(refused->find("\"0.0.0.0:7000\"") != std::string::npos);
+  CHECK(refused->find("--secret-file") != std::string::npos);
+
+  const auto loopback = parse_nodes_toml(R"([[nodes]]
+fabric_addr = "127.0.0.11:7001"
+bridge_bind = "127.0.0.11:7000"
+mem = 1
+cpu = 1
+)",
+                                         "nodes.toml");
+  REQUIRE(loopback.has_value());
+  CHECK_FALSE(loopback_only_problem(*loopback).has_value());
+}
+
+TEST_CASE("nodes.toml: the master's entry must be LISTEN, said at its position") {
+  const auto config = parse_nodes_toml(R"([[nodes]]
+fabric_addr = "127.0.0.12:7001"
+mem = 1
+cpu = 1
+)",
+                                       "nodes.toml");
+  REQUIRE(config.has_value());
+  const auto listen = cluster::parse_endpoint("127.0.0.11:7001");
+  const auto refused = master_entry_problem(*config, *listen);
+  REQUIRE(refused.has_value());
+  CAPTURE(*refused);
+  CHECK(refused->starts_with("nodes.toml:2:15: fabric_addr: "));
+  CHECK(refused->find("127.0.0.11:7001") != std::string::npos);
+  CHECK_FALSE(
+      master_entry_problem(*config, *cluster::parse_endpoint("127.0.0.12:7001")).has_value());
 }

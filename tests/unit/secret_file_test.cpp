@@ -82,3 +82,25 @@ TEST_CASE("secret file: a directory is refused") {
   REQUIRE_FALSE(secret.has_value());
   CHECK(secret.error().find("not a regular file") != std::string::npos);
 }
+
+TEST_CASE("secret file: a secret without entropy is refused, naming the file and the fix") {
+  // 32 NUL bytes pass a length check and are the first thing a mistaken `head -c 32 /dev/zero`
+  // gives; a secret of one repeated character is as guessable.
+  for (const std::string& weak : {std::string(32, '\0'), std::string(64, 'a'),
+                                  std::string(40, '\xff'), std::string("abababababababababababababababab")}) {
+    temp_secret_file file(weak, 0600);
+    const auto secret = load_secret_file(file.path);
+    REQUIRE_FALSE(secret.has_value());
+    CAPTURE(secret.error());
+    CHECK(secret.error().find(file.path) != std::string::npos);
+    CHECK(secret.error().find("entropy") != std::string::npos);
+    CHECK(secret.error().find("openssl rand -hex 32") != std::string::npos);
+  }
+  // A random secret, hex or binary, passes.
+  temp_secret_file hex(hex_secret, 0600);
+  CHECK(load_secret_file(hex.path).has_value());
+  std::string binary;
+  for (int i = 0; i < 32; ++i) binary.push_back(static_cast<char>(i * 37 + 11));
+  temp_secret_file raw(binary, 0600);
+  CHECK(load_secret_file(raw.path).has_value());
+}

@@ -22,16 +22,25 @@ constexpr auto handshake_timeout = std::chrono::seconds(10);
 
 class handshaker : public std::enable_shared_from_this<handshaker> {
  public:
-  handshaker(tcp::socket socket, const link_credentials& c, ready_handler on_ready, failed_handler on_failed)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), on_failed_(std::move(on_failed)) {
+  handshaker(tcp::socket socket, const link_credentials& c, ready_handler on_ready,
+             failure_handler on_failed)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        on_failed_(std::move(on_failed)) {
     client_.emplace(c.secret, c.purpose, c.identity);
     on_ready_ = [on_ready = std::move(on_ready)](auto connection, std::string identity, std::string, std::string rest) {
       on_ready(std::move(connection), std::move(identity), std::move(rest));
     };
   }
-  handshaker(tcp::socket socket, const std::string& secret, const std::vector<std::string>& purposes,
-             const std::string& identity, any_ready_handler on_ready, failed_handler on_failed)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), on_ready_(std::move(on_ready)), on_failed_(std::move(on_failed)) {
+  handshaker(tcp::socket socket, const std::string& secret,
+             const std::vector<std::string>& purposes, const std::string& identity,
+             any_ready_handler on_ready, failed_handler on_failed)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        on_ready_(std::move(on_ready)),
+        on_failed_([on_failed = std::move(on_failed)](link_failure, std::string why) {
+          on_failed(std::move(why));
+        }) {
     server_.emplace(secret, purposes, identity);
   }
 
@@ -59,7 +68,9 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
       if (ec) return self->fail(ec == asio::error::eof ? "closed by the peer during the handshake" : ec.message());
       self->received_.append(self->chunk_.data(), n);
       auto step = self->client_ ? self->client_->feed(self->received_) : self->server_->feed(self->received_);
-      if (!step) return self->fail(std::string("handshake refused: ") + wire::to_string(step.error()));
+      if (!step)
+        return self->fail(std::string("handshake refused: ") + wire::to_string(step.error()),
+                          link_failure::refused);
       if (!step->to_send.empty()) self->send(std::move(step->to_send));
       self->received_.erase(0, step->consumed);
       const bool done = self->client_ ? self->client_->done() : self->server_->done();
@@ -74,19 +85,19 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
     });
   }
 
-  void fail(const std::string& why) {
+  void fail(const std::string& why, link_failure what = link_failure::unreachable) {
     if (finished_) return;
     finished_ = true;
     timer_.cancel();
     boost::system::error_code ignored;
     socket_.close(ignored);
-    on_failed_(why);
+    on_failed_(what, why);
   }
 
   tcp::socket socket_;
   asio::steady_timer timer_;
   any_ready_handler on_ready_;
-  failed_handler on_failed_;
+  failure_handler on_failed_;
   std::optional<wire::handshake_client> client_;
   std::optional<wire::handshake_server> server_;
   std::array<char, 16 * 1024> chunk_{};
@@ -112,10 +123,19 @@ void accept_link_any(tcp::socket socket, const std::string& secret, const std::v
 
 void open_link(asio::io_context& io, const tcp::endpoint& to, const link_credentials& credentials, ready_handler on_ready,
                failed_handler on_failed) {
+  open_link(io, to, credentials, std::move(on_ready),
+            failure_handler([on_failed = std::move(on_failed)](link_failure, std::string why) {
+              on_failed(std::move(why));
+            }));
+}
+
+void open_link(asio::io_context& io, const tcp::endpoint& to, const link_credentials& credentials,
+               ready_handler on_ready, failure_handler on_failed) {
   auto socket = std::make_shared<tcp::socket>(io);
-  socket->async_connect(to, [socket, credentials, on_ready = std::move(on_ready), on_failed = std::move(on_failed)](
+  socket->async_connect(to, [socket, credentials, on_ready = std::move(on_ready),
+                             on_failed = std::move(on_failed)](
                                 const boost::system::error_code& ec) mutable {
-    if (ec) return on_failed("cannot connect: " + ec.message());
+    if (ec) return on_failed(link_failure::unreachable, "cannot connect: " + ec.message());
     std::make_shared<handshaker>(std::move(*socket), credentials, std::move(on_ready), std::move(on_failed))->run();
   });
 }
@@ -125,6 +145,13 @@ std::string peer_text(const tcp::socket& socket) {
   auto endpoint = socket.remote_endpoint(ec);
   if (ec) return "an unknown peer";
   return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+std::string peer_host(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "an unknown peer";
+  return endpoint.address().to_string();
 }
 
 }  // namespace constellation::cluster

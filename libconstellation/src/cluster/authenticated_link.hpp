@@ -19,6 +19,12 @@ using ready_handler = std::function<void(std::shared_ptr<agent::frame_connection
                                          std::string already_received)>;
 using failed_handler = std::function<void(std::string why)>;
 
+// Why a link did not come up: the connection could not be made or was lost during the handshake
+// (unreachable), or the peer answered but failed the handshake or refused ours (refused: another
+// secret, purpose or protocol version), which retrying does not mend.
+enum class link_failure { unreachable, refused };
+using failure_handler = std::function<void(link_failure what, std::string why)>;
+
 struct link_credentials {
   std::string secret;
   std::string purpose;
@@ -39,8 +45,14 @@ void accept_link_any(boost::asio::ip::tcp::socket socket, const std::string& sec
 // Client side: connects to host:port and authenticates.
 void open_link(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& to, const link_credentials& credentials,
                ready_handler on_ready, failed_handler on_failed);
+// The same, telling an unreachable peer from one that refused the handshake.
+void open_link(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& to,
+               const link_credentials& credentials, ready_handler on_ready,
+               failure_handler on_failed);
 
 // "1.2.3.4:5678" of a socket's peer, for log lines.
 std::string peer_text(const boost::asio::ip::tcp::socket& socket);
+// "1.2.3.4" of a socket's peer: what a peer's repeated attempts have in common (the port changes).
+std::string peer_host(const boost::asio::ip::tcp::socket& socket);
 
 }  // namespace constellation::cluster

@@ -25,6 +25,32 @@ std::string to_hex(const std::string& bytes) {
   return out;
 }
 
+// Makes the file at path with a fresh random secret unless it exists. Daemons and clients started
+// at the same moment on a fresh account all get here: the secret is written whole to a temporary
+// name in the same folder, then linked to path, which fails if another got there first. So the
+// name appears only with its whole content (a reader never finds it empty or half-written), and
+// the first secret linked is the one everybody reads; rename() would let a later racer replace a
+// secret that others have already read.
+std::expected<void, std::string> create_secret_file(const std::string& dir, const std::string& path) {
+  std::string temporary = dir + "/.secret-XXXXXX";
+  const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);  // mode 600, a name of its own
+  if (fd < 0) return std::unexpected("cannot create a file in " + dir + ": " + std::strerror(errno));
+  const std::string text = to_hex(wire::random_bytes(32)) + "\n";
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const int write_error = errno;
+  ::close(fd);
+  if (!written) {
+    ::unlink(temporary.c_str());
+    return std::unexpected("cannot write " + temporary + ": " + std::strerror(write_error));
+  }
+  const bool linked = ::link(temporary.c_str(), path.c_str()) == 0;
+  const int link_error = errno;
+  ::unlink(temporary.c_str());
+  if (!linked && link_error != EEXIST)
+    return std::unexpected("cannot create " + path + ": " + std::strerror(link_error));
+  return {};
+}
+
 std::expected<std::string, std::string> default_secret_path() {
   const char* home = std::getenv("HOME");
   if (!home || !*home) return std::unexpected("HOME is not set: give a secret with --secret-file F");
@@ -32,14 +58,9 @@ std::expected<std::string, std::string> default_secret_path() {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return std::unexpected("cannot create " + dir + ": " + std::strerror(errno));
   const std::string path = dir + "/secret";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd >= 0) {
-    const std::string text = to_hex(wire::random_bytes(32)) + "\n";
-    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ::close(fd);
-    if (!written) return std::unexpected("cannot write " + path);
-  } else if (errno != EEXIST) {
-    return std::unexpected("cannot create " + path + ": " + std::strerror(errno));
+  if (::access(path.c_str(), F_OK) != 0) {
+    auto created = create_secret_file(dir, path);
+    if (!created) return std::unexpected(created.error());
   }
   return path;
 }

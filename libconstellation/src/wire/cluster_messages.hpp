@@ -15,7 +15,8 @@
 //                                          the order of the queries)
 //   master  -> fabric   purpose "fabric":  launch_order, binary_upload, process_reply, stdin_data,
 //                                          stdin_eof, end_job
-//   fabric  -> master                      launch_result, job_event, process_request
+//   fabric  -> master                      master_verdict (first, once), launch_result, job_event,
+//                                          process_request
 
 #include "process/launch_spec.hpp"
 #include "report/process_event.hpp"
@@ -54,6 +55,7 @@ enum class cluster_type : std::uint8_t {
   launch_result = 61,
   process_request = 62,
   process_reply = 63,
+  master_verdict = 64,
 };
 
 // The program to run, as the user started it on their machine.
@@ -294,6 +296,20 @@ struct process_reply {
   template <class Archive>
   void serialize(Archive& a) {
     a(to, frame);
+  }
+};
+
+// The first message a node sends its master: whether it takes it. A node belongs to one master
+// until that master's link is lost and not re-established within a grace period (fabric_node.hpp),
+// so a second master that lists the same node is refused, problem saying why and what to do; the
+// node then sends nothing more and waits for the refused master to close the link.
+struct master_verdict {
+  static constexpr auto type = static_cast<message_type>(cluster_type::master_verdict);
+  bool accepted = false;
+  std::string problem;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(accepted, problem);
   }
 };
 

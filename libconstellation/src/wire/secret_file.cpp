@@ -21,6 +21,23 @@ std::string generate_hint(const std::string& path) {
   return "generate one with: (umask 077; openssl rand -hex 32 > " + path + ")";
 }
 
+// A secret made by `openssl rand -hex 32` uses about 14 of the 16 hex digits, a random binary one
+// about 28 byte values; one with fewer than this many distinct bytes (32 NUL bytes from a mistaken
+// `head -c 32 /dev/zero`, one character repeated, "abab...") can be guessed by anybody, whatever
+// its length.
+constexpr std::size_t min_distinct_bytes = 8;
+
+bool has_entropy(const std::string& secret) {
+  bool seen[256] = {};
+  std::size_t distinct = 0;
+  for (const unsigned char c : secret)
+    if (!seen[c]) {
+      seen[c] = true;
+      if (++distinct >= min_distinct_bytes) return true;
+    }
+  return false;
+}
+
 // Closes the descriptor on every return path.
 struct file_descriptor {
   int fd;
@@ -72,6 +89,12 @@ std::expected<std::string, std::string> load_secret_file(const std::string& path
   if (secret.size() < min_secret_size) {
     return std::unexpected(where + " holds " + std::to_string(secret.size()) +
                            " bytes, fewer than the 32 required; " + generate_hint(path));
+  }
+  if (!has_entropy(secret)) {
+    return std::unexpected(where + " holds almost no entropy (fewer than " +
+                           std::to_string(min_distinct_bytes) +
+                           " different byte values), so anybody could guess it; replace it with a random one: " +
+                           generate_hint(path));
   }
   return secret;
 }
