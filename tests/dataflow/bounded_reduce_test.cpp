@@ -108,7 +108,9 @@ TEST_CASE("bounded join: a right side beyond the limit is joined bucket by bucke
   join.seal();
   using out_row = detail::join_output<std::uint64_t, std::uint64_t, std::uint64_t, true>;
   std::vector<out_row> rows;
-  detail::batch_buffer<out_row> out([&](std::span<out_row> batch) { rows.insert(rows.end(), batch.begin(), batch.end()); });
+  // Named: a batch_sink refers to its function, which must outlive the buffer.
+  auto collect = [&](std::span<out_row> batch) { rows.insert(rows.end(), batch.begin(), batch.end()); };
+  detail::batch_buffer<out_row> out(collect);
   std::vector<std::pair<std::uint64_t, std::uint64_t>> left;
   std::size_t expected_rows = 0, expected_missing = 0;
   for (std::uint64_t i = 0; i < 30000; ++i) {
