@@ -15,6 +15,7 @@ enum class channel_errc {
   type_mismatch,    // the sender's type is not the receiver's
   unauthenticated,  // the remote is not a process of this job (it failed the job's secret)
   too_large,        // a message beyond the frame limit
+  undecodable,      // async_recv: the message's bytes could not be decoded as the receiver's type
 };
 
 // The enumerator's name ("exited", "died", ...), as to_string(spawn_errc) gives for spawns.
