@@ -57,9 +57,15 @@ inline constexpr auto exit_delivery_bound = std::chrono::seconds(30);
 // A link unused this long is closed, so that descriptors stay bounded.
 inline constexpr auto idle_link_age = std::chrono::seconds(2);
 // A new link that is not up this long after it was opened or accepted (connection, handshake and
-// verdict) is given up: the host is unreachable, or the other end is no channel peer. A sender
-// then asks the node agent whether the remote still lives, and tries again if it does.
-inline constexpr auto link_setup_bound = std::chrono::seconds(5);
+// verdict) is given up: the host is unreachable, the other end is no channel peer, or the peer
+// lives but does not answer (stopped, or hung). A sender then asks the node agent whether the
+// remote still lives; if it does, the peer is unresponsive and the channel's operations fail
+// rather than wait for ever. Long enough for a loaded host to answer a handshake.
+// CONSTELLATION_LINK_SETUP_BOUND_MS replaces it, so that tests of an unresponsive peer finish in
+// seconds; users have no reason to set it.
+std::chrono::milliseconds link_setup_bound();
+// How a bound reads in an error message: "5 s", or "300 ms" when not whole seconds.
+std::string describe_bound(std::chrono::milliseconds bound);
 
 inline std::string identity_of(const pid& p) { return detail::serialize_value(p); }
 
@@ -127,14 +133,17 @@ struct transport::impl {
   void bound_setup(const std::shared_ptr<link>& fresh);
   // The remote could not be reached: it ended, or it is no process of this job. Its node agent
   // knows which.
-  void connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why);
+  // unanswered: the link setup bound passed, so a remote that lives does not respond.
+  void connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why,
+                      bool unanswered = false);
   // The link to remote goes through this host's shared memory.
   bool local_to(const peer_state& peer) const;
   // A local link was refused: the peer is not listening yet, or keeps to TCP.
   void local_refused(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt);
   void accept_next(acceptor& from, bool local);
   void read_handshake(const std::shared_ptr<link>& l);
-  void handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication);
+  void handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication,
+                        bool unanswered = false);
   // Server side, after the handshake: keep this link, or the one we are opening ourselves.
   void decide(const std::shared_ptr<link>& l);
   void adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer, std::unique_lock<std::mutex>& lock);
