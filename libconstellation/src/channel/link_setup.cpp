@@ -153,14 +153,33 @@ void transport::impl::accept_next(acceptor& from, bool local) {
       if (!local) agent::tune_tcp(l->socket_.native_handle());
       bound_setup(l);
       l->server_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
+      admit_unproven(l);
       read_handshake(l);
     }
     accept_next(from, local);
   });
 }
 
+void transport::impl::admit_unproven(const std::shared_ptr<link>& l) {
+  auto& waiting = unproven_[l->local_ ? 1 : 0];
+  std::erase_if(waiting, [](const std::weak_ptr<link>& w) {
+    auto other = w.lock();
+    return !other || other->closed_ || other->adopted_ || other->server_->done();
+  });
+  if (waiting.size() >= max_unproven_connections) {
+    if (auto oldest = waiting.front().lock()) {
+      CHANNEL_TRACE("%s: %zu connections have not proved the secret: closing the oldest", process_.self.to_string().c_str(),
+                    waiting.size());
+      close_socket(*oldest);
+    }
+    waiting.pop_front();
+  }
+  waiting.push_back(l);
+}
+
 void transport::impl::read_handshake(const std::shared_ptr<link>& l) {
-  l->input_.resize(std::max<std::size_t>(l->input_.size(), 64 * 1024));
+  // Sized for the handshake: a link that is up reads with a larger buffer (link_reading.cpp).
+  if (l->input_.size() < l->input_used_ + handshake_read_room) l->input_.resize(l->input_used_ + handshake_read_room);
   l->socket_.async_read_some(
       asio::buffer(l->input_.data() + l->input_used_, l->input_.size() - l->input_used_),
       [this, l](const boost::system::error_code& ec, std::size_t n) {

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,6 +68,15 @@ std::chrono::milliseconds link_setup_bound();
 // How a bound reads in an error message: "5 s", or "300 ms" when not whole seconds.
 std::string describe_bound(std::chrono::milliseconds bound);
 
+// Bytes read at a time from a connection whose handshake is not done: its three messages are a
+// few hundred bytes (a partial one is kept by the handshake itself), so a connection that has not
+// proved the job's secret costs a page rather than the 64 KiB read buffer of a link that is up.
+inline constexpr std::size_t handshake_read_room = 1024;
+// Connections kept per listener that have not proved the job's secret. Beyond it the oldest is
+// closed to make room: a peer of the job proves the secret within a round trip, so it is never the
+// oldest for long, while connections that stay silent (a port scan, a flood) are evicted first.
+inline constexpr std::size_t max_unproven_connections = 64;
+
 inline std::string identity_of(const pid& p) { return detail::serialize_value(p); }
 
 // CONSTELLATION_TRACE_CHANNELS=1: one stderr line per link event, for debugging a topology.
@@ -108,6 +118,9 @@ struct transport::impl {
   using acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
   acceptor acceptor_;        // TCP: peers on other hosts, or any peer when rings are off
   acceptor local_acceptor_;  // Unix: peers on this host (local_socket.hpp)
+  // Per listener (TCP, then Unix), the accepted links that have not proved the secret yet, oldest
+  // first. On the transport thread only.
+  std::deque<std::weak_ptr<link>> unproven_[2];
   asio::steady_timer idle_timer_;
   std::thread thread_;
   std::mutex peers_mutex_;
@@ -141,6 +154,9 @@ struct transport::impl {
   // A local link was refused: the peer is not listening yet, or keeps to TCP.
   void local_refused(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt);
   void accept_next(acceptor& from, bool local);
+  // Counts a freshly accepted link among its listener's unproven ones, closing the oldest beyond
+  // max_unproven_connections.
+  void admit_unproven(const std::shared_ptr<link>& l);
   void read_handshake(const std::shared_ptr<link>& l);
   void handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication,
                         bool unanswered = false);
