@@ -20,6 +20,7 @@
 #include "master_link.hpp"
 #include "recce_process.hpp"
 
+#include "cluster/accept_pause.hpp"
 #include "cluster/binary_cache.hpp"
 #include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
@@ -130,6 +131,7 @@ class bridge_daemon {
   cluster::binary_cache cache_;
   const cluster::daemon_log& log_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  cluster::accept_pause accept_pause_;
   master_link master_;
   std::map<std::uint64_t, client> clients_;  // by connection number
   std::map<std::uint64_t, job> jobs_;        // by job id

@@ -4,6 +4,7 @@
 #include "master/master.hpp"
 #include "node/fabric_node.hpp"
 
+#include "cluster/accept_pause.hpp"
 #include "cluster/authenticated_link.hpp"
 #include "cluster/binary_cache.hpp"
 #include "cluster/endpoint.hpp"
@@ -214,23 +215,25 @@ int run_daemon(const daemon_arguments& arguments) {
                  config->nodes[i].bridge->text + " " + listen->text);
   }
 
+  cluster::accept_pause accept_pause(io.get_executor(), log, "connections on " + listen->text);
   std::function<void()> accept_next = [&] {
     acceptor.async_accept([&](const boost::system::error_code& accept_ec, asio::ip::tcp::socket socket) {
-      if (accept_ec == asio::error::operation_aborted) return;
-      if (!accept_ec) {
-        const std::string peer = cluster::peer_text(socket);
-        cluster::accept_link_any(
-            std::move(socket), secret->bytes, purposes, listen->text,
-            [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity, std::string purpose, std::string rest) {
-              if (purpose == wire::purpose::fabric) {
-                node.adopt_master(std::move(c), std::move(rest));
-              } else if (the_master) {
-                the_master->adopt_bridge(std::move(c), std::move(rest));
-              }
-              log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity + ")");
-            },
-            [&log, peer](std::string why) { log.warn("refused a connection from " + peer + ": " + why); });
-      }
+      if (accept_ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      // Out of descriptors, most likely: accepting again at once would fail at once.
+      if (accept_ec) return accept_pause.failed(accept_ec, [&] { accept_next(); });
+      accept_pause.succeeded();
+      const std::string peer = cluster::peer_text(socket);
+      cluster::accept_link_any(
+          std::move(socket), secret->bytes, purposes, listen->text,
+          [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity, std::string purpose, std::string rest) {
+            if (purpose == wire::purpose::fabric) {
+              node.adopt_master(std::move(c), std::move(rest));
+            } else if (the_master) {
+              the_master->adopt_bridge(std::move(c), std::move(rest));
+            }
+            log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity + ")");
+          },
+          [&log, peer](std::string why) { log.warn("refused a connection from " + peer + ": " + why); });
       accept_next();
     });
   };
@@ -271,6 +274,7 @@ int run_daemon(const daemon_arguments& arguments) {
       ++stops;
       log.info(stops == 1 ? "stopping: ending every process" : "stopping now");
       acceptor.close();
+      accept_pause.cancel();
       if (the_master) the_master->end_all_jobs(stops > 1);
       node.stop_all(stops > 1);
       if (bridge > 0) ::kill(bridge, SIGTERM);
