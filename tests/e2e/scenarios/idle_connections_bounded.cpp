@@ -90,14 +90,16 @@ CONSTELLATION_SCENARIO(idle_connections_bounded) {
   // One thread accepts in order, so once this newer connection's hello is answered, every idle
   // one before it was accepted and given what the listener gives an unproven connection.
   const int stranger = connect_to(server);
-  constellation::wire::handshake_client hello_only(constellation::wire::random_bytes(32), "channel", "stranger");
+  constellation::wire::handshake_client hello_only(constellation::wire::random_bytes(32), "channel",
+                                                   "stranger");
   const std::string hello = hello_only.start();
   (void)!::write(stranger, hello.data(), hello.size());
   char reply[256];
   const bool answered = ::read(stranger, reply, sizeof reply) > 0;
   const long grown = resident_kib(system_pid) - before;
   const int sockets = open_sockets(system_pid);
-  std::cout << "a newer connection's hello " << (answered ? "was answered" : "was not answered") << "\n";
+  std::cout << "a newer connection's hello " << (answered ? "was answered" : "was not answered")
+            << "\n";
   if (grown < 4096)
     std::cout << "resident memory grew by less than 4 MiB\n";
   else
@@ -110,7 +112,8 @@ CONSTELLATION_SCENARIO(idle_connections_bounded) {
 
   const auto worker = constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, client, server);
   constellation::sender<constellation::pid>(server).send(worker);
-  std::cout << "the job's channel answered " << constellation::receiver<int>(worker).recv() << std::endl;
+  std::cout << "the job's channel answered " << constellation::receiver<int>(worker).recv()
+            << std::endl;
   for (int fd : idle)
     if (fd >= 0) ::close(fd);
   ::close(stranger);

@@ -33,7 +33,8 @@ void child(constellation::pid parent, std::string label) {
 
 CONSTELLATION_SCENARIO(stdin_read_directly) {
   // One after the other: the first spawn of a job may be executed while its fork server starts.
-  for (const char* label : {"first", "forked"}) constellation::receiver<int>(constellation::spawn({}, child, std::string(label))).recv();
+  for (const char* label : {"first", "forked"})
+    constellation::receiver<int>(constellation::spawn({}, child, std::string(label))).recv();
   constellation::this_process::spawn_by_exec();
   constellation::receiver<int>(constellation::spawn({}, child, std::string("executed"))).recv();
   std::cout << "top read " << read_result() << std::endl;
