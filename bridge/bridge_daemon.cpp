@@ -48,6 +48,7 @@ bridge_daemon::bridge_daemon(asio::io_context& io, bridge_settings settings,
       cache_(std::move(cache)),
       log_(log),
       acceptor_(io),
+      accept_pause_(io.get_executor(), log, "deploy clients"),
       master_(io, settings_.master, {settings_.secret, wire::purpose::bridge, "bridge"}, log,
               {[this] { on_master_connected(); },
                [this](std::uint8_t type, std::string_view payload) {
@@ -109,9 +110,12 @@ void bridge_daemon::accept_next() {
               log_.warn("refused a connection from " + peer + ": " + why +
                         cluster::repeat_limiter::note(verdict));
           });
+      accept_pause_.succeeded();
+    } else if (acceptor_.is_open()) {
+      // Out of descriptors, most likely: the listener stays, and tries again after a pause.
+      return accept_pause_.failed(ec, [this] { accept_next(); });
     } else {
-      // Out of descriptors, most likely: the listener stays, and tries again.
-      log_.warn("cannot accept a connection: " + ec.message());
+      return;
     }
     accept_next();
   });

@@ -21,6 +21,7 @@
 #include "master_link.hpp"
 #include "recce_process.hpp"
 
+#include "cluster/accept_pause.hpp"
 #include "cluster/binary_cache.hpp"
 #include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
@@ -133,6 +134,7 @@ class bridge_daemon {
   cluster::binary_cache cache_;
   const cluster::daemon_log& log_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  cluster::accept_pause accept_pause_;
   master_link master_;
   // Failed handshakes, logged once a minute per peer host with a count (a client retrying with the
   // wrong secret, a scanner).

@@ -4,6 +4,7 @@
 #include "master/master.hpp"
 #include "node/fabric_node.hpp"
 
+#include "cluster/accept_pause.hpp"
 #include "cluster/authenticated_link.hpp"
 #include "cluster/binary_cache.hpp"
 #include "cluster/endpoint.hpp"
@@ -242,35 +243,34 @@ int run_daemon(const daemon_arguments& arguments) {
   }
 
   cluster::repeat_limiter refusals(refusal_log_interval);
+  cluster::accept_pause accept_pause(io.get_executor(), log, "connections on " + listen->text);
   std::function<void()> accept_next = [&] {
     acceptor.async_accept([&](const boost::system::error_code& accept_ec, asio::ip::tcp::socket socket) {
-      if (accept_ec == asio::error::operation_aborted) return;
-      if (!accept_ec) {
-        const std::string peer = cluster::peer_text(socket);
-        const std::string host = cluster::peer_host(socket);
-        cluster::accept_link_any(
-            std::move(socket), secret->bytes, purposes, advertised.text,
-            [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity,
-                      std::string purpose, std::string rest) {
-              log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity +
-                        ")");
-              if (purpose == wire::purpose::fabric) {
-                node.adopt_master(std::move(c), std::move(identity), peer, std::move(rest));
-              } else if (the_master) {
-                the_master->adopt_bridge(std::move(c), std::move(rest));
-              }
-            },
-            [&log, &refusals, peer, host](std::string why) {
-              // Keyed by host: a peer retrying comes from a new port each time.
-              const auto verdict = refusals.occurred(host, std::chrono::steady_clock::now());
-              if (verdict.log)
-                log.warn("refused a connection from " + peer + ": " + why +
-                         cluster::repeat_limiter::note(verdict));
-            });
-      } else {
-        // Out of descriptors, or a connection reset before it was taken: the listener stays.
-        log.warn("cannot accept a connection: " + accept_ec.message());
-      }
+      if (accept_ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      // Out of descriptors, most likely: accepting again at once would fail at once.
+      if (accept_ec) return accept_pause.failed(accept_ec, [&] { accept_next(); });
+      accept_pause.succeeded();
+      const std::string peer = cluster::peer_text(socket);
+      const std::string host = cluster::peer_host(socket);
+      cluster::accept_link_any(
+          std::move(socket), secret->bytes, purposes, advertised.text,
+          [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity,
+                    std::string purpose, std::string rest) {
+            log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity +
+                      ")");
+            if (purpose == wire::purpose::fabric) {
+              node.adopt_master(std::move(c), std::move(identity), peer, std::move(rest));
+            } else if (the_master) {
+              the_master->adopt_bridge(std::move(c), std::move(rest));
+            }
+          },
+          [&log, &refusals, peer, host](std::string why) {
+            // Keyed by host: a peer retrying comes from a new port each time.
+            const auto verdict = refusals.occurred(host, std::chrono::steady_clock::now());
+            if (verdict.log)
+              log.warn("refused a connection from " + peer + ": " + why +
+                       cluster::repeat_limiter::note(verdict));
+          });
       accept_next();
     });
   };
@@ -313,6 +313,7 @@ int run_daemon(const daemon_arguments& arguments) {
       ++stops;
       log.info(stops == 1 ? "stopping: ending every process" : "stopping now");
       acceptor.close();
+      accept_pause.cancel();
       if (the_master) the_master->end_all_jobs(stops > 1);
       node.stop_all(stops > 1);
       if (bridge > 0) ::kill(bridge, SIGTERM);

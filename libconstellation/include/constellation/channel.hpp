@@ -127,7 +127,10 @@ class receiver {
     return detail::decode_message<T>(end_, std::move(*message));
   }
 
-  // Completes with void(boost::system::error_code, T) on the handler's executor.
+  // Completes with void(boost::system::error_code, T) on the handler's executor: the codes of
+  // recv()'s channel_error, or channel_errc::undecodable when decoding the value threw (T's load
+  // refused it, or the bytes ended early), where recv() would throw that exception itself. The
+  // channel goes on with the next message.
   template <class Token>
   auto async_recv(Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, T)>(
@@ -140,6 +143,11 @@ class receiver {
                     value = detail::decode_message<T>(end_, std::move(message));
                   } catch (const channel_error& e) {
                     ec = make_error_code(e.reason());
+                  } catch (...) {
+                    // Decoding runs on the transport thread (or in the caller of async_recv), where
+                    // an exception would end the process; the handler is the only place to report
+                    // it. An error_code carries no exception, so its kind is all that survives.
+                    ec = make_error_code(channel_errc::undecodable);
                   }
                 }
                 return std::tuple<boost::system::error_code, T>(ec, std::move(value));

@@ -15,6 +15,8 @@ enum class channel_errc {
   type_mismatch,    // the sender's type is not the receiver's
   unauthenticated,  // the remote is not a process of this job (it failed the job's secret)
   too_large,        // a message beyond the frame limit
+  undecodable,      // async_recv: the message's bytes could not be decoded as the receiver's type
+  unresponsive,     // the remote lives but did not answer a new link in time (stopped, or hung)
 };
 
 // The enumerator's name ("exited", "died", ...), as to_string(spawn_errc) gives for spawns.

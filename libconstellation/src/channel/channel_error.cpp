@@ -16,6 +16,8 @@ class channel_category_impl : public boost::system::error_category {
       case channel_errc::type_mismatch: return "the message is not of the receiver's type";
       case channel_errc::unauthenticated: return "the remote process is not part of this job";
       case channel_errc::too_large: return "the message exceeds the frame limit";
+      case channel_errc::undecodable: return "the message could not be decoded as the receiver's type";
+      case channel_errc::unresponsive: return "the remote process does not answer";
     }
     return "unknown channel error";
   }
@@ -29,6 +31,8 @@ const char* to_string(channel_errc e) {
     case channel_errc::type_mismatch: return "type_mismatch";
     case channel_errc::unauthenticated: return "unauthenticated";
     case channel_errc::too_large: return "too_large";
+    case channel_errc::undecodable: return "undecodable";
+    case channel_errc::unresponsive: return "unresponsive";
   }
   return "unknown";
 }

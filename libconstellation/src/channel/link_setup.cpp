@@ -17,9 +17,27 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <string>
 #include <tuple>
 
 namespace constellation::channel {
+
+std::chrono::milliseconds link_setup_bound() {
+  static const std::chrono::milliseconds bound = [] {
+    const char* v = std::getenv("CONSTELLATION_LINK_SETUP_BOUND_MS");
+    char* end = nullptr;
+    const long long ms = v ? std::strtoll(v, &end, 10) : 0;
+    if (v && end != v && *end == '\0' && ms > 0) return std::chrono::milliseconds(ms);
+    return std::chrono::milliseconds(std::chrono::seconds(5));
+  }();
+  return bound;
+}
+
+std::string describe_bound(std::chrono::milliseconds bound) {
+  if (bound.count() % 1000 == 0) return std::to_string(bound.count() / 1000) + " s";
+  return std::to_string(bound.count()) + " ms";
+}
 
 bool transport::impl::local_to(const peer_state& peer) const {
   if (!local_acceptor_.is_open()) return false;  // rings are off here, or no local socket
@@ -63,25 +81,37 @@ void transport::impl::connect(std::shared_ptr<peer_state> peer, std::uint64_t at
 }
 
 void transport::impl::bound_setup(const std::shared_ptr<link>& fresh) {
-  fresh->setup_deadline_.expires_after(link_setup_bound);
+  fresh->setup_deadline_.expires_after(link_setup_bound());
   fresh->setup_deadline_.async_wait([this, weak = std::weak_ptr<link>(fresh)](const boost::system::error_code& ec) {
     auto l = weak.lock();
     if (ec || !l || l->adopted_ || l->closed_) return;
-    CHANNEL_TRACE("%s: a link %s %s was not up within %lld s", process_.self.to_string().c_str(),
+    const auto bound = describe_bound(link_setup_bound());
+    CHANNEL_TRACE("%s: a link %s %s was not up within %s", process_.self.to_string().c_str(),
                   l->outgoing_ ? "to" : "from", l->peer_ ? l->peer_->remote.to_string().c_str() : "a new peer",
-                  static_cast<long long>(link_setup_bound.count()));
-    handshake_failed(l, "no answer within " + std::to_string(link_setup_bound.count()) + " s", false);
+                  bound.c_str());
+    handshake_failed(l, "no answer within " + bound, false, true);
     boost::system::error_code ignored;
     l->socket_.cancel(ignored);  // a connection still being made ends now
   });
 }
 
-void transport::impl::connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why) {
+void transport::impl::connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why,
+                                     bool unanswered) {
   auto status = process_.control->peer_status(peer->remote);
   CHANNEL_TRACE("%s: connect to %s failed (%s), status %d", process_.self.to_string().c_str(),
                 peer->remote.to_string().c_str(), why.c_str(), static_cast<int>(status));
   std::unique_lock lock(peer->mutex);
   if (peer->attempt != attempt || peer->phase != link_phase::connecting) return;
+  if (status == wire::peer_status::alive && unanswered) {
+    // Alive, and its kernel took the connection, but the process never answered: it is stopped
+    // or hung. Trying again would keep the channel waiting for as long as that lasts, which may
+    // be for ever; the caller is told instead, and a channel opened later tries anew.
+    mark_gone(*peer, lock, channel_errc::unresponsive,
+              peer->remote.to_string() + " did not answer the channel handshake within " +
+                  describe_bound(link_setup_bound()) +
+                  ", though its node says it lives: it may be stopped (SIGSTOP, a debugger) or hung");
+    return;
+  }
   if (status == wire::peer_status::alive) {
     // Alive but refusing: a transient failure. Try again shortly.
     peer->phase = link_phase::none;
@@ -123,14 +153,33 @@ void transport::impl::accept_next(acceptor& from, bool local) {
       if (!local) agent::tune_tcp(l->socket_.native_handle());
       bound_setup(l);
       l->server_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
+      admit_unproven(l);
       read_handshake(l);
     }
     accept_next(from, local);
   });
 }
 
+void transport::impl::admit_unproven(const std::shared_ptr<link>& l) {
+  auto& waiting = unproven_[l->local_ ? 1 : 0];
+  std::erase_if(waiting, [](const std::weak_ptr<link>& w) {
+    auto other = w.lock();
+    return !other || other->closed_ || other->adopted_ || other->server_->done();
+  });
+  if (waiting.size() >= max_unproven_connections) {
+    if (auto oldest = waiting.front().lock()) {
+      CHANNEL_TRACE("%s: %zu connections have not proved the secret: closing the oldest", process_.self.to_string().c_str(),
+                    waiting.size());
+      close_socket(*oldest);
+    }
+    waiting.pop_front();
+  }
+  waiting.push_back(l);
+}
+
 void transport::impl::read_handshake(const std::shared_ptr<link>& l) {
-  l->input_.resize(std::max<std::size_t>(l->input_.size(), 64 * 1024));
+  // Sized for the handshake: a link that is up reads with a larger buffer (link_reading.cpp).
+  if (l->input_.size() < l->input_used_ + handshake_read_room) l->input_.resize(l->input_used_ + handshake_read_room);
   l->socket_.async_read_some(
       asio::buffer(l->input_.data() + l->input_used_, l->input_.size() - l->input_used_),
       [this, l](const boost::system::error_code& ec, std::size_t n) {
@@ -156,7 +205,8 @@ void transport::impl::read_handshake(const std::shared_ptr<link>& l) {
       });
 }
 
-void transport::impl::handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication) {
+void transport::impl::handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication,
+                                       bool unanswered) {
   close_socket(*l);
   if (!l->outgoing_) return;  // a stranger at our door: just close
   if (authentication) {
@@ -166,7 +216,7 @@ void transport::impl::handshake_failed(const std::shared_ptr<link>& l, const std
                 l->peer_->remote.to_string() + " did not prove it belongs to this job (" + why + ")");
     return;
   }
-  connect_failed(l->peer_, l->attempt_, why);
+  connect_failed(l->peer_, l->attempt_, why, unanswered);
 }
 
 void transport::impl::decide(const std::shared_ptr<link>& l) {
@@ -179,9 +229,12 @@ void transport::impl::decide(const std::shared_ptr<link>& l) {
   std::unique_lock lock(peer->mutex);
   const bool ours_wins = peer->phase == link_phase::up ||
                          (peer->phase == link_phase::connecting && process_.self < *remote);
+  // A peer given up as unresponsive that now completes a handshake has come back (continued
+  // after a stop): its link is taken. Any other gone peer has ended.
+  const bool ended = peer->phase == link_phase::gone && peer->gone_reason != channel_errc::unresponsive;
   CHANNEL_TRACE("%s: link from %s: %s (phase %d)", process_.self.to_string().c_str(), remote->to_string().c_str(),
-                peer->phase == link_phase::gone || ours_wins ? "rejected" : "accepted", static_cast<int>(peer->phase));
-  if (peer->phase == link_phase::gone || ours_wins) {
+                ended || ours_wins ? "rejected" : "accepted", static_cast<int>(peer->phase));
+  if (ended || ours_wins) {
     lock.unlock();
     auto verdict = std::make_shared<std::string>(signal_frame(frame_kind::link_rejected));
     asio::async_write(l->socket_, asio::buffer(*verdict),

@@ -108,6 +108,9 @@ std::shared_ptr<peer_state> transport::open(pid remote, bool sending) {
                            " that pid; keep one per peer (move it where it is needed)");
   open_flag = true;
   peer->last_use = clock::now();
+  // A peer that did not answer may answer now: a new channel end tries again. Every other way of
+  // being gone is final.
+  if (peer->phase == link_phase::gone && peer->gone_reason == channel_errc::unresponsive) peer->phase = link_phase::none;
   want_link(*peer);
   return peer;
 }

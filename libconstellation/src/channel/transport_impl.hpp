@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,9 +58,24 @@ inline constexpr auto exit_delivery_bound = std::chrono::seconds(30);
 // A link unused this long is closed, so that descriptors stay bounded.
 inline constexpr auto idle_link_age = std::chrono::seconds(2);
 // A new link that is not up this long after it was opened or accepted (connection, handshake and
-// verdict) is given up: the host is unreachable, or the other end is no channel peer. A sender
-// then asks the node agent whether the remote still lives, and tries again if it does.
-inline constexpr auto link_setup_bound = std::chrono::seconds(5);
+// verdict) is given up: the host is unreachable, the other end is no channel peer, or the peer
+// lives but does not answer (stopped, or hung). A sender then asks the node agent whether the
+// remote still lives; if it does, the peer is unresponsive and the channel's operations fail
+// rather than wait for ever. Long enough for a loaded host to answer a handshake.
+// CONSTELLATION_LINK_SETUP_BOUND_MS replaces it, so that tests of an unresponsive peer finish in
+// seconds; users have no reason to set it.
+std::chrono::milliseconds link_setup_bound();
+// How a bound reads in an error message: "5 s", or "300 ms" when not whole seconds.
+std::string describe_bound(std::chrono::milliseconds bound);
+
+// Bytes read at a time from a connection whose handshake is not done: its three messages are a
+// few hundred bytes (a partial one is kept by the handshake itself), so a connection that has not
+// proved the job's secret costs a page rather than the 64 KiB read buffer of a link that is up.
+inline constexpr std::size_t handshake_read_room = 1024;
+// Connections kept per listener that have not proved the job's secret. Beyond it the oldest is
+// closed to make room: a peer of the job proves the secret within a round trip, so it is never the
+// oldest for long, while connections that stay silent (a port scan, a flood) are evicted first.
+inline constexpr std::size_t max_unproven_connections = 64;
 
 inline std::string identity_of(const pid& p) { return detail::serialize_value(p); }
 
@@ -102,6 +118,9 @@ struct transport::impl {
   using acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
   acceptor acceptor_;        // TCP: peers on other hosts, or any peer when rings are off
   acceptor local_acceptor_;  // Unix: peers on this host (local_socket.hpp)
+  // Per listener (TCP, then Unix), the accepted links that have not proved the secret yet, oldest
+  // first. On the transport thread only.
+  std::deque<std::weak_ptr<link>> unproven_[2];
   asio::steady_timer idle_timer_;
   std::thread thread_;
   std::mutex peers_mutex_;
@@ -127,14 +146,20 @@ struct transport::impl {
   void bound_setup(const std::shared_ptr<link>& fresh);
   // The remote could not be reached: it ended, or it is no process of this job. Its node agent
   // knows which.
-  void connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why);
+  // unanswered: the link setup bound passed, so a remote that lives does not respond.
+  void connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why,
+                      bool unanswered = false);
   // The link to remote goes through this host's shared memory.
   bool local_to(const peer_state& peer) const;
   // A local link was refused: the peer is not listening yet, or keeps to TCP.
   void local_refused(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt);
   void accept_next(acceptor& from, bool local);
+  // Counts a freshly accepted link among its listener's unproven ones, closing the oldest beyond
+  // max_unproven_connections.
+  void admit_unproven(const std::shared_ptr<link>& l);
   void read_handshake(const std::shared_ptr<link>& l);
-  void handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication);
+  void handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication,
+                        bool unanswered = false);
   // Server side, after the handshake: keep this link, or the one we are opening ourselves.
   void decide(const std::shared_ptr<link>& l);
   void adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer, std::unique_lock<std::mutex>& lock);

@@ -45,6 +45,11 @@ std::expected<pid_t, std::string> execute_with_slots(const program_image& image,
   posix_spawn_file_actions_init(&actions);
   for (int fd = 0; fd <= 2; ++fd) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
   for (int fd : placeholders) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDONLY, 0);
+  // A slot given no descriptor holds nothing in the child. Left alone it would hold whatever the
+  // caller has open at that number without O_CLOEXEC (a daemon's socket, say), and the monitor
+  // would take it for the process's stdin or its agent's connection.
+  for (auto [from, to] : slots)
+    if (from < 0) posix_spawn_file_actions_addclose(&actions, to);
   for (auto& [from, to] : moves) posix_spawn_file_actions_adddup2(&actions, from.get(), to);
   // Descriptors other threads of a daemon open meanwhile, without O_CLOEXEC, must not leak in.
   posix_spawn_file_actions_addclosefrom_np(&actions, slot::first_free);
