@@ -24,12 +24,13 @@ std::expected<bridge_options, std::string> parse_bridge_options(
       options.help = true;
       return options;
     }
-    if (arg == "-v" || arg == "--verbose") {
-      options.verbose = true;
+    if (arg == "-v" || arg == "--verbose" || arg == "-q" || arg == "--quiet") {
+      options.log_level = arg.starts_with("-v") || arg == "--verbose" ? cluster::log_level::debug : cluster::log_level::warn;
       continue;
     }
     bool matched = false;
-    for (const char* name : {"--secret-file", "--format", "--cache-dir"}) {
+    // --format: the older name of --log-format.
+    for (const char* name : {"--secret-file", "--log-format", "--format", "--cache-dir"}) {
       auto value = value_of(name);
       if (!value) return std::unexpected(value.error());
       if (!*value) continue;
@@ -42,7 +43,7 @@ std::expected<bridge_options, std::string> parse_bridge_options(
       } else if (v == "json" || v == "human") {
         options.json_log = v == "json";
       } else {
-        return std::unexpected("--format is \"" + v + "\": it must be human or json");
+        return std::unexpected(std::string(name) + " is \"" + v + "\": it must be human or json");
       }
       break;
     }

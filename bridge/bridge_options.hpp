@@ -1,11 +1,13 @@
 #pragma once
 // The command line of constellation-bridge, read without side effects so that tests can call it.
 //
-//   constellation-bridge [--secret-file F] [--format human|json] [-v] [--cache-dir D]
+//   constellation-bridge [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D]
 //                        LISTEN MASTER_ADDR
 //
-// --format is the log's format (cluster/log.hpp): the bridge shows no job events itself.
+// --log-format (or --format) is the log's format (cluster/log.hpp): the bridge shows no job
+// events itself.
 
+#include "cluster/log.hpp"
 #include <cstdint>
 #include <expected>
 #include <optional>
@@ -15,22 +17,22 @@
 namespace constellation::bridge {
 
 inline constexpr const char* bridge_usage =
-    "usage: constellation-bridge [--secret-file F] [--format human|json] [-v] [--cache-dir D] "
+    "usage: constellation-bridge [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D] "
     "LISTEN MASTER_ADDR\n"
     "  LISTEN       where deploy clients connect, e.g. 127.0.0.11:7000\n"
     "  MASTER_ADDR  the master's fabric address, e.g. 127.0.0.11:7001\n"
     "  --secret-file F  the cluster's secret (default: CONSTELLATION_SECRET_FILE, else "
     "~/.constellation/secret,\n"
     "                   which allows loopback addresses only)\n"
-    "  --format F       the log's format: human (default) or json\n"
-    "  -v               log debug lines too\n"
+    "  --log-format F   the log's format: human (default) or json (--format: the same)\n"
+    "  -v, -q           log debug lines too, or warnings only\n"
     "  --cache-dir D    where uploaded binaries are kept (default "
     "${TMPDIR:-/tmp}/constellation-<uid>/bridge-<port>)\n";
 
 struct bridge_options {
   std::optional<std::string> secret_file;
   bool json_log = false;
-  bool verbose = false;
+  cluster::log_level log_level = cluster::log_level::info;  // -v: debug, -q: warnings only
   std::optional<std::string> cache_dir;
   std::string listen;
   std::string master;

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   // A client that vanishes mid-write must cost a failed write, not the daemon.
   ::signal(SIGPIPE, SIG_IGN);
   boost::asio::io_context io;
-  const cluster::daemon_log log("bridge", options->json_log, options->verbose);
+  const cluster::daemon_log log("bridge", options->json_log, options->log_level);
   bridge::bridge_daemon daemon(io, {*listen, *master, secret->bytes}, std::move(*cache), log);
   if (auto started = daemon.start(); !started) return fail(started.error(), 1);
 

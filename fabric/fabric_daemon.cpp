@@ -29,12 +29,28 @@
 
 namespace constellation::fabric {
 
+const char* const daemon_help =
+    "usage: constellation-fabric [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D]\n"
+    "                            [--advertise IPV4] LISTEN [NODES_TOML]\n"
+    "Runs the processes of deployed programs on this node; with NODES_TOML, is also the cluster's\n"
+    "master: places processes on the nodes the file lists and starts the bridge at its bridge_bind.\n"
+    "  LISTEN            IPv4:port this daemon listens on, e.g. 10.0.0.2:7001 (0.0.0.0 needs --advertise)\n"
+    "  NODES_TOML        the cluster file, its first entry this daemon (see nodes.example.toml)\n"
+    "  --secret-file F   the cluster's secret, 32+ random bytes, mode 600 (default: CONSTELLATION_SECRET_FILE,\n"
+    "                    else ~/.constellation/secret, which allows loopback addresses only)\n"
+    "  --log-format F    the log's format on stderr: human (default) or json (--format: the same)\n"
+    "  -v, -q            log debug lines too, or warnings only\n"
+    "  --cache-dir D     where binaries sent here are kept (default ${TMPDIR:-/tmp}/constellation-<uid>/fabric-<port>)\n"
+    "  --advertise IPV4  the address other nodes reach this one at, when LISTEN is 0.0.0.0\n"
+    "Exit status: 0 after SIGTERM or SIGINT, 2 for a bad argument, secret or cluster file, 1 when it\n"
+    "cannot run. See constellation-fabric(8).\n";
+
 namespace asio = boost::asio;
 
 namespace {
 
 constexpr const char* usage =
-    "usage: constellation-fabric [--secret-file F] [--format human|json] [-v] [--cache-dir D] "
+    "usage: constellation-fabric [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D] "
     "[--advertise IPV4] LISTEN [NODES_TOML]";
 
 // A peer that fails the handshake again and again (another secret, a scanner) is logged once a
@@ -88,11 +104,11 @@ std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::st
     };
     if (a == "--secret-file") {
       if (!(parsed.secret_file = value("--secret-file"))) return std::nullopt;
-    } else if (a == "--format") {
-      auto f = value("--format");
+    } else if (a == "--log-format" || a == "--format") {  // --format: the older name
+      auto f = value(a.c_str());
       if (!f) return std::nullopt;
       if (*f != "human" && *f != "json") {
-        error = "--format must be human or json, not " + *f + "\n" + usage;
+        error = a + " must be human or json, not " + *f + "\n" + usage;
         return std::nullopt;
       }
       parsed.json_log = *f == "json";
@@ -101,10 +117,12 @@ std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::st
     } else if (a == "--cache-dir") {
       if (!(parsed.cache_folder = value("--cache-dir"))) return std::nullopt;
     } else if (a == "-v" || a == "--verbose") {
-      parsed.verbose = true;
+      parsed.log_level = cluster::log_level::debug;
+    } else if (a == "-q" || a == "--quiet") {
+      parsed.log_level = cluster::log_level::warn;
     } else if (a == "-h" || a == "--help") {
-      error = usage;
-      return std::nullopt;
+      parsed.help = true;
+      return parsed;
     } else if (a.starts_with("-")) {
       error = "unknown option " + a + "\n" + usage;
       return std::nullopt;
@@ -122,7 +140,7 @@ std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::st
 }
 
 int run_daemon(const daemon_arguments& arguments) {
-  cluster::daemon_log log("fabric", arguments.json_log, arguments.verbose);
+  cluster::daemon_log log("fabric", arguments.json_log, arguments.log_level);
   auto listen = cluster::parse_endpoint(arguments.listen);
   if (!listen) {
     std::fprintf(stderr, "constellation-fabric: LISTEN: %s\n", listen.error().c_str());
@@ -228,8 +246,9 @@ int run_daemon(const daemon_arguments& arguments) {
         log.warn("cannot start the bridge at " + bind->text + ": constellation-bridge is not beside this program");
       } else {
         std::vector<std::string> args{"--secret-file", secret->path};
-        if (arguments.json_log) args.insert(args.end(), {"--format", "json"});
-        if (arguments.verbose) args.push_back("-v");
+        if (arguments.json_log) args.insert(args.end(), {"--log-format", "json"});
+        if (arguments.log_level == cluster::log_level::debug) args.push_back("-v");
+        if (arguments.log_level == cluster::log_level::warn) args.push_back("-q");
         args.insert(args.end(), {bind->text, advertised.text});
         bridge = start_bridge(*program, args);
         log.info("started the bridge at " + bind->text);

@@ -2,6 +2,7 @@
 // constellation-fabric as a library: command-line parsing and the daemon's run loop, so that tests
 // can call them.
 
+#include "cluster/log.hpp"
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,13 +12,17 @@ namespace constellation::fabric {
 struct daemon_arguments {
   std::optional<std::string> secret_file;
   bool json_log = false;
-  bool verbose = false;
+  cluster::log_level log_level = cluster::log_level::info;  // -v: debug, -q: warnings only
   std::string listen;
   // --advertise: the IPv4 address other nodes reach this one at, required with LISTEN 0.0.0.0.
   std::optional<std::string> advertise;
   std::optional<std::string> nodes_toml;
   std::optional<std::string> cache_folder;
+  bool help = false;  // -h or --help: print daemon_help and exit 0
 };
+
+// What --help prints: the usage, then each argument and option.
+extern const char* const daemon_help;
 
 // The arguments, or a message saying what is wrong and the usage line.
 std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::string>& args, std::string& error);

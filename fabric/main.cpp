@@ -10,5 +10,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "constellation-fabric: %s\n", error.c_str());
     return 2;
   }
+  if (arguments->help) {
+    std::fputs(constellation::fabric::daemon_help, stdout);
+    return 0;
+  }
   return constellation::fabric::run_daemon(*arguments);
 }

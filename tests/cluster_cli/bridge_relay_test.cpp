@@ -183,7 +183,7 @@ class bridge_under_test {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   fake_master master_;
-  cluster::daemon_log log_{"bridge", false, false};
+  cluster::daemon_log log_{"bridge", false};
   std::unique_ptr<bridge::bridge_daemon> daemon_;
   std::string address_;
   std::thread thread_;

@@ -12,12 +12,16 @@ TEST_CASE("bridge options: flags in any order, two addresses") {
                                     "--cache-dir", "/c", "127.0.0.11:7001"});
   REQUIRE(o.has_value());
   CHECK(o->secret_file == "s");
-  CHECK(o->verbose);
+  CHECK(o->log_level == cluster::log_level::debug);
   CHECK(o->json_log);
   CHECK(o->cache_dir == "/c");
   CHECK(o->listen == "127.0.0.11:7000");
   CHECK(o->master == "127.0.0.11:7001");
   CHECK(bridge::parse_bridge_options({"--help"})->help);
+  auto quiet = bridge::parse_bridge_options({"-q", "--log-format", "json", "a:1", "b:2"});
+  REQUIRE(quiet.has_value());
+  CHECK(quiet->log_level == cluster::log_level::warn);
+  CHECK(quiet->json_log);
 }
 
 TEST_CASE("bridge options: mistakes are named") {
