@@ -1,5 +1,12 @@
 #pragma once
 // Typed channels between processes: sender<T> in one, receiver<T> in the other, named by pid.
+//
+// Threads. A sender or a receiver is used by one thread at a time, as an Asio socket is (move it
+// to hand it to another thread). Different ends may be used from different threads at once, also
+// ends to and from the same peer: they share that peer's one link, whose state is locked. A
+// blocking call blocks only its caller; an async operation's handler is posted to its associated
+// executor (Asio's system executor for a handler that has none), never run inside the call or on
+// the transport thread. Messages of one sender arrive in the order its sends returned.
 
 #include <constellation/channel_error.hpp>
 #include <constellation/detail/channel_ends.hpp>
