@@ -3,11 +3,14 @@
 #include "agent/tcp_tuning.hpp"
 #include "wire/handshake.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
-#include <optional>
 #include <array>
+#include <list>
+#include <mutex>
+#include <optional>
 
 namespace constellation::cluster {
 
@@ -19,6 +22,26 @@ namespace {
 // A peer that does not finish the handshake in this time is dropped: an idle or slow connection
 // must not hold a daemon's resources.
 constexpr auto handshake_timeout = std::chrono::seconds(10);
+
+// Accepted connections that have not proved the secret yet are held up to this many per process,
+// the oldest closed to make room for a new one: a flood of silent connections then costs a bounded
+// amount of memory and descriptors, while a peer of the cluster, which answers within a round
+// trip, is all but never the oldest.
+constexpr std::size_t max_unauthenticated = 128;
+
+class handshaker;
+
+// The accepted connections still in their handshake, oldest first. A mutex, since tests run
+// daemons' code on several threads; each daemon itself has one.
+struct waiting_room {
+  std::mutex mutex;
+  std::list<handshaker*> waiting;
+};
+
+waiting_room& unauthenticated() {
+  static waiting_room room;
+  return room;
+}
 
 class handshaker : public std::enable_shared_from_this<handshaker> {
  public:
@@ -42,6 +65,31 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
           on_failed(std::move(why));
         }) {
     server_.emplace(secret, purposes, identity);
+  }
+
+  ~handshaker() { leave_waiting_room(); }
+
+  // Server side: counts it among the connections in their handshake, and closes the oldest when
+  // there are too many.
+  void enter_waiting_room() {
+    std::shared_ptr<handshaker> evicted;
+    {
+      auto& room = unauthenticated();
+      std::lock_guard lock(room.mutex);
+      while (room.waiting.size() >= max_unauthenticated && !evicted) {
+        handshaker* oldest = room.waiting.front();
+        room.waiting.pop_front();
+        oldest->listed_ = false;
+        evicted = oldest->weak_from_this().lock();  // null when it is being destroyed
+      }
+      listed_at_ = room.waiting.insert(room.waiting.end(), this);
+      listed_ = true;
+    }
+    if (evicted)
+      asio::post(evicted->socket_.get_executor(), [evicted] {
+        evicted->fail("closed: more than " + std::to_string(max_unauthenticated) +
+                      " connections were waiting to authenticate, and it was the oldest");
+      });
   }
 
   void run() {
@@ -77,6 +125,7 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
       if (!done) return self->read();
       self->finished_ = true;
       self->timer_.cancel();
+      self->leave_waiting_room();
       const std::string identity = self->client_ ? self->client_->peer_identity() : self->server_->peer_identity();
       auto connection = std::make_shared<agent::frame_connection>(
           agent::frame_connection::socket_type(std::move(self->socket_)));
@@ -85,10 +134,19 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
     });
   }
 
+  void leave_waiting_room() {
+    auto& room = unauthenticated();
+    std::lock_guard lock(room.mutex);
+    if (!listed_) return;
+    room.waiting.erase(listed_at_);
+    listed_ = false;
+  }
+
   void fail(const std::string& why, link_failure what = link_failure::unreachable) {
     if (finished_) return;
     finished_ = true;
     timer_.cancel();
+    leave_waiting_room();
     boost::system::error_code ignored;
     socket_.close(ignored);
     on_failed_(what, why);
@@ -100,9 +158,12 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
   failure_handler on_failed_;
   std::optional<wire::handshake_client> client_;
   std::optional<wire::handshake_server> server_;
-  std::array<char, 16 * 1024> chunk_{};
+  // A handshake's messages are small; what comes after it in the same read is handed on.
+  std::array<char, 2 * 1024> chunk_{};
   std::string received_;
   bool finished_ = false;
+  bool listed_ = false;
+  std::list<handshaker*>::iterator listed_at_;
 };
 
 }  // namespace
@@ -118,7 +179,9 @@ void accept_link(tcp::socket socket, const link_credentials& credentials, ready_
 
 void accept_link_any(tcp::socket socket, const std::string& secret, const std::vector<std::string>& purposes,
                      const std::string& identity, any_ready_handler on_ready, failed_handler on_failed) {
-  std::make_shared<handshaker>(std::move(socket), secret, purposes, identity, std::move(on_ready), std::move(on_failed))->run();
+  auto h = std::make_shared<handshaker>(std::move(socket), secret, purposes, identity, std::move(on_ready), std::move(on_failed));
+  h->enter_waiting_room();
+  h->run();
 }
 
 void open_link(asio::io_context& io, const tcp::endpoint& to, const link_credentials& credentials, ready_handler on_ready,

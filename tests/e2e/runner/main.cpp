@@ -8,6 +8,8 @@
 //              --deploy PATH_OF_CONSTELLATION_DEPLOY
 //   --env NAME=VALUE (repeatable) sets a variable for the run beside the expectation's "env", e.g.
 //   CONSTELLATION_CHANNELS=tcp to run a scenario with every link on TCP
+//   --timeout-scale N multiplies the expectation's timeout: the sanitizer build runs everything
+//   two to three times slower, and ships binaries several times larger to the cluster's nodes
 
 #include "runner/deployed_run.hpp"
 #include "runner/expectation.hpp"
@@ -40,6 +42,7 @@ struct options {
   run_mode mode = run_mode::local;
   std::string cluster_folder, deploy;  // cluster mode
   std::vector<std::pair<std::string, std::string>> env;  // --env
+  int timeout_scale = 1;                                  // --timeout-scale
 };
 
 constexpr std::string_view marker_name = "CONSTELLATION_E2E_MARKER";
@@ -50,7 +53,7 @@ constexpr auto leftover_patience = std::chrono::seconds(2);
             << "usage: e2e_runner --program PATH --scenario NAME --expect FILE [--mode local]\n"
             << "       e2e_runner --program PATH --scenario NAME --expect FILE --mode cluster\n"
             << "                  --cluster RUN_FOLDER --deploy PATH\n"
-            << "       [--env NAME=VALUE]...\n";
+            << "       [--env NAME=VALUE]... [--timeout-scale N]\n";
   std::exit(2);
 }
 
@@ -81,6 +84,9 @@ options parse_options(int argc, char** argv) {
       const auto equals = value.find('=');
       if (equals == std::string::npos || equals == 0) usage("--env takes NAME=VALUE, not " + value);
       o.env.emplace_back(value.substr(0, equals), value.substr(equals + 1));
+    } else if (flag == "--timeout-scale") {
+      o.timeout_scale = std::atoi(value.c_str());
+      if (o.timeout_scale < 1 || o.timeout_scale > 10) usage("--timeout-scale takes 1 to 10, not " + value);
     } else {
       usage("unknown option " + std::string(flag));
     }
@@ -221,7 +227,7 @@ run_request request_for(const options& o, const expectation& e, const std::strin
   request.args.insert(request.args.end(), e.args.begin(), e.args.end());
   request.environment = command_environment(o.mode, e, o.env, marker_entry);
   request.stdin_bytes = e.stdin_bytes;
-  request.timeout = e.timeout;
+  request.timeout = e.timeout * o.timeout_scale;
   request.stop = e.terminate_with_ctrl_c ? stop_kind::ctrl_c : stop_kind::sigterm;
   if (e.terminate_after_output) {
     // The stdout seen so far: in json format each process's, decoded, joined in spawn order.
@@ -240,11 +246,11 @@ run_request request_for(const options& o, const expectation& e, const std::strin
 }
 
 // Every way the run differs from the expectation; tree receives the rebuilt process tree.
-std::vector<std::string> differences(const expectation& e, const run_result& result,
+std::vector<std::string> differences(const expectation& e, std::chrono::seconds timeout, const run_result& result,
                                      const std::vector<marked_process>& left, process_tree& tree) {
   std::vector<std::string> problems;
   if (result.timed_out)
-    problems.push_back("the command did not end within " + std::to_string(e.timeout.count()) +
+    problems.push_back("the command did not end within " + std::to_string(timeout.count()) +
                        " s: its process group was killed");
   if (e.terminate_after_output && !result.terminated)
     problems.push_back("stdout never matched terminate_after_output /" + *e.terminate_after_output +
@@ -309,7 +315,7 @@ int run(const options& o) {
   const run_result result = run_program(o, cluster, e, request_for(o, e, marker_entry));
   const auto left = leftovers(o.mode, marker_entry);
   process_tree tree;
-  const auto problems = differences(e, result, left, tree);
+  const auto problems = differences(e, e.timeout * o.timeout_scale, result, left, tree);
 
   char took[32];
   std::snprintf(took, sizeof took, "%.2f s", static_cast<double>(result.duration.count()) / 1000);
