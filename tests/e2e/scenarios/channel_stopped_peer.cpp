@@ -60,5 +60,9 @@ CONSTELLATION_SCENARIO(channel_stopped_peer) {
   constellation::receiver<int>(probe).recv();
   ::kill(static_cast<pid_t>(system_pid), SIGCONT);
   std::cout << "continued the stopped process" << std::endl;
+  // Outlive it: it was stopped before the confirmation of its message reached it, and reads it
+  // only now; were this process gone first, it would rightly warn that nothing confirmed it.
+  while (constellation::status(stopped) == constellation::process_status::running)
+    std::this_thread::sleep_for(10ms);
   return 0;
 }
