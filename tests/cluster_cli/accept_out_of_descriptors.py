@@ -13,18 +13,12 @@ import os
 import resource
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 
+from daemon_under_test import daemon_under_test
+
 LIMIT = 64
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pid):
@@ -57,67 +51,36 @@ def limit_descriptors():
 
 def main():
     kind, binary = sys.argv[1], sys.argv[2]
-    folder = tempfile.mkdtemp(prefix="accept_emfile_")
-    secret = os.path.join(folder, "secret")
-    with open(secret, "w") as f:
-        f.write(os.urandom(32).hex() + "\n")
-    os.chmod(secret, 0o600)
-    port = free_port()
-    address = f"127.0.0.1:{port}"
-    if kind == "bridge":
-        # The master is a port nobody listens on: the bridge keeps trying it, and serves clients.
-        command = [binary, "--secret-file", secret, address, f"127.0.0.1:{free_port()}"]
-        purpose = b"deploy"
-    else:
-        command = [binary, "--secret-file", secret, address]
-        purpose = b"fabric"
-    log_path = os.path.join(folder, "log")
-    log = open(log_path, "w")
-    env = dict(os.environ, HOME=folder)
-    daemon = subprocess.Popen(command, stdout=log, stderr=log, preexec_fn=limit_descriptors, env=env)
     problems = []
     clients = []
-    try:
-        while True:
-            if daemon.poll() is not None:
-                raise SystemExit(f"the {kind} daemon exited with {daemon.returncode}:\n" + open(log_path).read())
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.02)
-        # Past the limit: the rest wait in the listen backlog, which keeps the listener readable.
-        for _ in range(LIMIT + 16):
-            clients.append(socket.create_connection(("127.0.0.1", port), timeout=5))
-        while open_descriptors(daemon.pid) < LIMIT:
-            time.sleep(0.01)
-        log.flush()
-        lines_before = open(log_path).read().count("\n")
-        before = cpu_seconds(daemon.pid)
-        time.sleep(1)
-        used = cpu_seconds(daemon.pid) - before
-        lines = open(log_path).read().count("\n") - lines_before
-        if used > 0.1:
-            problems.append(f"out of descriptors, it used {used:.2f} s of CPU in 1 s")
-        if lines > 3:
-            problems.append(f"out of descriptors, it logged {lines} lines in 1 s")
-        for c in clients:
-            c.close()
-        clients = []
-        if not hello_answered(port, purpose):
-            problems.append("after the connections closed, a new one got no answer to its hello")
-    finally:
-        for c in clients:
-            c.close()
-        daemon.terminate()
+    with daemon_under_test(kind, binary, "accept_emfile_", preexec_fn=limit_descriptors) as daemon:
         try:
-            daemon.wait(10)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
+            # Past the limit: the rest wait in the listen backlog, which keeps the listener readable.
+            for _ in range(LIMIT + 16):
+                clients.append(socket.create_connection(("127.0.0.1", daemon.port), timeout=5))
+            while open_descriptors(daemon.pid) < LIMIT:
+                time.sleep(0.01)
+            lines_before = daemon.log_text().count("\n")
+            before = cpu_seconds(daemon.pid)
+            time.sleep(1)
+            used = cpu_seconds(daemon.pid) - before
+            lines = daemon.log_text().count("\n") - lines_before
+            if used > 0.1:
+                problems.append(f"out of descriptors, it used {used:.2f} s of CPU in 1 s")
+            if lines > 3:
+                problems.append(f"out of descriptors, it logged {lines} lines in 1 s")
+            for c in clients:
+                c.close()
+            clients = []
+            if not hello_answered(daemon.port, daemon.purpose):
+                problems.append("after the connections closed, a new one got no answer to its hello")
+        finally:
+            for c in clients:
+                c.close()
+        log = daemon.log_text()
     if problems:
         print(f"{kind}: " + "; ".join(problems))
-        print("its log:\n" + "".join(open(log_path).readlines()[-20:]))
+        print("its log:\n" + "".join(log.splitlines(keepends=True)[-20:]))
         return 1
     print(f"{kind}: out of descriptors it waited, and served again")
     return 0
