@@ -4,6 +4,7 @@
 
 #include <constellation/dataflow/actions.hpp>
 #include <constellation/init.hpp>
+#include <constellation/counters.hpp>
 #include <constellation/progress.hpp>
 #include <constellation/spawn.hpp>
 #include <constellation/supervision.hpp>
@@ -351,6 +352,11 @@ std::vector<task_result> driver::run_stage(const stage_label& label, std::vector
         break;
       case report::kind::done:
         if (progress_) progress_->task_done(e.r.records_in, e.r.shuffle_bytes, e.r.spill_bytes, partial_bytes[i]);
+        // Summed over the job by the cluster's master, for its /metrics and status page.
+        add_to_counter("dataflow_tasks");
+        add_to_counter("dataflow_records_in", static_cast<double>(e.r.records_in));
+        add_to_counter("dataflow_shuffle_bytes", static_cast<double>(e.r.shuffle_bytes));
+        add_to_counter("dataflow_spill_bytes", static_cast<double>(e.r.spill_bytes));
         results[i] = std::move(partial[i]);
         partial.erase(i);
         partial_bytes.erase(i);

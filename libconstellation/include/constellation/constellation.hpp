@@ -1,6 +1,7 @@
 #pragma once
 // The whole public API of constellation.
 
+#include <constellation/counters.hpp>
 #include <constellation/errors.hpp>
 #include <constellation/init.hpp>
 #include <constellation/pid.hpp>

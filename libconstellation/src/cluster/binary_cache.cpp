@@ -3,6 +3,7 @@
 #include "cluster/whole_file.hpp"
 #include "wire/crypto.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -142,6 +143,21 @@ std::expected<void, std::string> binary_cache::store(std::string_view hash,
 std::expected<std::string, std::string> binary_cache::load(std::string_view hash) const {
   if (!wire::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
   return read_whole_file(path_of(hash));
+}
+
+binary_cache::usage binary_cache::current_usage() const {
+  usage u;
+  DIR* dir = ::opendir(dir_.c_str());
+  if (!dir) return u;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (!wire::is_sha256_hex(entry->d_name)) continue;  // temporary files are named otherwise
+    struct stat st {};
+    if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+    ++u.binaries;
+    u.bytes += static_cast<std::uint64_t>(st.st_size);
+  }
+  ::closedir(dir);
+  return u;
 }
 
 }  // namespace constellation::cluster

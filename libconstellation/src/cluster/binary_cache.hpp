@@ -42,6 +42,14 @@ class binary_cache {
   // The stored bytes of a binary; an error when missing or unreadable. Blocks on the disk.
   std::expected<std::string, std::string> load(std::string_view hash) const;
 
+  struct usage {
+    std::uint64_t binaries = 0;
+    std::uint64_t bytes = 0;
+  };
+  // The binaries stored now and their size (files being written not counted). Reads the
+  // directory: blocks on the disk.
+  usage current_usage() const;
+
  private:
   explicit binary_cache(std::string dir) : dir_(std::move(dir)) {}
   std::string dir_;

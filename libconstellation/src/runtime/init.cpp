@@ -110,10 +110,18 @@ void install(const process::launch_spec& spec, const process::monitor_fds& kept)
       [](runtime::progress_reporter::clock::duration delay, std::function<void()> f) {
         channel::transport::get("constellation::report_progress()").run_after(delay, std::move(f));
       }});
+  state->counters = std::make_unique<runtime::counter_reporter>(runtime::counter_reporter::hooks{
+      [control](const std::string& frame) { control->send_one_way(frame); },
+      [](runtime::counter_reporter::clock::duration delay, std::function<void()> f) {
+        channel::transport::get("constellation::add_to_counter()").run_after(delay, std::move(f));
+      }});
   // Registered after the transport's own handler, so it runs before it, while the agent still
   // listens.
   std::atexit([] {
-    if (auto* process = runtime::current_process()) process->progress->deliver_pending();
+    if (auto* process = runtime::current_process()) {
+      process->progress->deliver_pending();
+      process->counters->deliver_pending();
+    }
   });
   runtime::install_process_state(std::move(state));
 }

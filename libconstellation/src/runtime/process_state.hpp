@@ -5,6 +5,7 @@
 #include <constellation/resources.hpp>
 
 #include "runtime/control_client.hpp"
+#include "runtime/counter_reporter.hpp"
 #include "runtime/progress_reporter.hpp"
 
 #include <atomic>
@@ -22,6 +23,7 @@ struct process_state {
   int listener_fd = -1;  // where channel peers connect
   std::unique_ptr<control_client> control;
   std::unique_ptr<progress_reporter> progress;
+  std::unique_ptr<counter_reporter> counters;
   std::atomic<bool> trap_exits{false};  // sent with each spawn request (supervision.hpp)
   std::atomic<bool> spawn_by_exec{false};  // likewise (spawn.hpp)
 };

@@ -5,6 +5,7 @@
 // once when a line is shown, so that it is never lost, nor late (one behind a clear would be a
 // no-op). Memory stays at one pending report, however fast the process reports.
 
+#include "runtime/agent_report_hooks.hpp"
 #include "wire/messages.hpp"
 
 #include <chrono>
@@ -21,14 +22,7 @@ class progress_reporter {
   // About ten reports a second: faster than a person reads, slow enough to cost nothing.
   static constexpr auto interval = std::chrono::milliseconds(100);
 
-  struct hooks {
-    // Writes one framed progress_report to the node agent; called with the reporter's lock held,
-    // so that reports leave in order.
-    std::function<void(const std::string& frame)> send;
-    // Runs a function after a delay, on another thread (the channel transport's).
-    std::function<void(clock::duration, std::function<void()>)> run_after;
-    std::function<clock::time_point()> now = [] { return clock::now(); };
-  };
+  using hooks = agent_report_hooks;
 
   explicit progress_reporter(hooks h) : hooks_(std::move(h)) {}
 

@@ -27,6 +27,7 @@ enum class message_type : std::uint8_t {
   peer_status_request = 3,
   peer_status_reply = 4,
   progress = 5,  // one way: the agent never answers it
+  counter_report = 6,  // one way
   // monitor -> node agent, on the monitor's report connection
   started = 10,
   launch_failed = 11,
@@ -100,6 +101,18 @@ struct progress_report {
   template <class Archive>
   void serialize(Archive& a) {
     a(clear, text, figures);
+  }
+};
+
+// Additions to the job's counters since the last report (constellation::add_to_counter), sent at
+// most once a second (runtime/counter_reporter.hpp). In a cluster the master sums them per job
+// for /metrics; a local run has nobody to serve them and ignores them.
+struct counter_report {
+  static constexpr auto type = message_type::counter_report;
+  std::vector<std::pair<std::string, double>> increments;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(increments);
   }
 };
 
@@ -178,6 +191,20 @@ template <class Message>
 std::string encode_message(const Message& m) {
   std::string out;
   append_message(out, m);
+  return out;
+}
+
+// As encode_message, with streams of its own rather than the thread's: for exit handlers, which
+// run after the exiting thread's thread_local streams are destroyed.
+template <class Message>
+std::string encode_message_at_exit(const Message& m) {
+  std::string payload;
+  detail::string_sink sink;
+  sink.retarget(payload);
+  std::ostream stream(&sink);
+  detail::serialize_into(stream, m);
+  std::string out;
+  append_frame(out, static_cast<std::uint8_t>(Message::type), payload);
   return out;
 }
 
