@@ -1,8 +1,13 @@
 #include "fabric_daemon.hpp"
 
 #include "config/nodes_config.hpp"
+#include "http/http_server.hpp"
 #include "master/master.hpp"
+#include "metrics/daemon_counters.hpp"
+#include "metrics/metrics_exposition.hpp"
 #include "node/fabric_node.hpp"
+#include "status/status_json.hpp"
+#include "status/status_page.hpp"
 
 #include "cluster/accept_pause.hpp"
 #include "cluster/authenticated_link.hpp"
@@ -31,7 +36,7 @@ namespace constellation::fabric {
 
 const char* const daemon_help =
     "usage: constellation-fabric [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D]\n"
-    "                            [--advertise IPV4] LISTEN [NODES_TOML]\n"
+    "                            [--advertise IPV4] [--http HTTP_LISTEN] LISTEN [NODES_TOML]\n"
     "Runs the processes of deployed programs on this node; with NODES_TOML, is also the cluster's\n"
     "master: places processes on the nodes the file lists and starts the bridge at its bridge_bind.\n"
     "  LISTEN            IPv4:port this daemon listens on, e.g. 10.0.0.2:7001 (0.0.0.0 needs --advertise)\n"
@@ -42,6 +47,9 @@ const char* const daemon_help =
     "  -v, -q            log debug lines too, or warnings only\n"
     "  --cache-dir D     where binaries sent here are kept (default ${TMPDIR:-/tmp}/constellation-<uid>/fabric-<port>)\n"
     "  --advertise IPV4  the address other nodes reach this one at, when LISTEN is 0.0.0.0\n"
+    "  --http HTTP_LISTEN  IPv4:port to serve, read-only, the status page (/), its data (/status.json)\n"
+    "                    and Prometheus metrics (/metrics); off by default; beyond loopback only with a\n"
+    "                    --secret-file (the pages show every job's command line)\n"
     "Exit status: 0 after SIGTERM or SIGINT, 2 for a bad argument, secret or cluster file, 1 when it\n"
     "cannot run. See constellation-fabric(8).\n";
 
@@ -51,7 +59,7 @@ namespace {
 
 constexpr const char* usage =
     "usage: constellation-fabric [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D] "
-    "[--advertise IPV4] LISTEN [NODES_TOML]";
+    "[--advertise IPV4] [--http HTTP_LISTEN] LISTEN [NODES_TOML]";
 
 // A peer that fails the handshake again and again (another secret, a scanner) is logged once a
 // minute, with the count of attempts in between.
@@ -114,6 +122,8 @@ std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::st
       parsed.json_log = *f == "json";
     } else if (a == "--advertise") {
       if (!(parsed.advertise = value("--advertise"))) return std::nullopt;
+    } else if (a == "--http") {
+      if (!(parsed.http_listen = value("--http"))) return std::nullopt;
     } else if (a == "--cache-dir") {
       if (!(parsed.cache_folder = value("--cache-dir"))) return std::nullopt;
     } else if (a == "-v" || a == "--verbose") {
@@ -184,6 +194,23 @@ int run_daemon(const daemon_arguments& arguments) {
                  listen->text.c_str());
     return 2;
   }
+  std::optional<cluster::endpoint> http_listen;
+  if (arguments.http_listen) {
+    auto parsed = cluster::parse_endpoint(*arguments.http_listen);
+    if (!parsed) {
+      std::fprintf(stderr, "constellation-fabric: --http: %s\n", parsed.error().c_str());
+      return 2;
+    }
+    if (!secret->chosen && !cluster::is_loopback(*parsed)) {
+      std::fprintf(stderr,
+                   "constellation-fabric: refusing to serve HTTP on %s without a shared secret: the status page "
+                   "and /metrics show every job's command line and every node. Give the cluster's secret with "
+                   "--secret-file F, or serve on a loopback address (and reach it through an SSH tunnel)\n",
+                   parsed->text.c_str());
+      return 2;
+    }
+    http_listen = std::move(*parsed);
+  }
   std::optional<cluster_config> config;
   if (arguments.nodes_toml) {
     auto loaded = load_nodes_toml(*arguments.nodes_toml);
@@ -233,12 +260,15 @@ int run_daemon(const daemon_arguments& arguments) {
     }
     jobs_cache = std::move(*opened);
   }
-  fabric_node node(io, {*listen, advertised.ipv4, secret->bytes, std::move(*binaries)}, log);
+  metrics::daemon_counters counters;
+  const cluster::binary_cache node_cache = *binaries;
+  fabric_node node(io, {*listen, advertised.ipv4, secret->bytes, std::move(*binaries)}, log, counters);
+  std::optional<cluster::binary_cache> master_cache = jobs_cache;
   std::unique_ptr<master> the_master;
   std::vector<std::string> purposes{wire::purpose::fabric};
   pid_t bridge = -1;
   if (config) {
-    the_master = std::make_unique<master>(io, *config, secret->bytes, std::move(*jobs_cache), log);
+    the_master = std::make_unique<master>(io, *config, secret->bytes, std::move(*jobs_cache), log, counters);
     purposes.push_back(wire::purpose::bridge);
     if (const auto& bind = config->nodes.front().bridge) {
       auto program = find_bridge_program();
@@ -283,7 +313,8 @@ int run_daemon(const daemon_arguments& arguments) {
               the_master->adopt_bridge(std::move(c), std::move(rest));
             }
           },
-          [&log, &refusals, peer, host](std::string why) {
+          [&log, &refusals, &counters, peer, host](std::string why) {
+            counters.authentication_failed();
             // Keyed by host: a peer retrying comes from a new port each time.
             const auto verdict = refusals.occurred(host, std::chrono::steady_clock::now());
             if (verdict.log)
@@ -295,6 +326,37 @@ int run_daemon(const daemon_arguments& arguments) {
   };
   accept_next();
   if (the_master) the_master->start();
+
+  std::unique_ptr<http::server> http_server;
+  if (http_listen) {
+    auto serve = [&](const http::request& r) -> http::response {
+      if (r.path == "/" || r.path == "/index.html")
+        return {200, "text/html; charset=utf-8", std::string(status_page_html), {}};
+      std::optional<cluster_snapshot> cluster;
+      if (the_master && (r.path == "/status.json" || r.path == "/metrics")) cluster = the_master->snapshot();
+      if (r.path == "/status.json")
+        return {200, "application/json", status_json(node.figures(), cluster ? &*cluster : nullptr), {}};
+      if (r.path == "/metrics") {
+        std::vector<cache_figures> caches;
+        const auto n = node_cache.current_usage();
+        caches.push_back({"node", n.binaries, n.bytes});
+        if (master_cache) {
+          const auto m = master_cache->current_usage();
+          caches.push_back({"master", m.binaries, m.bytes});
+        }
+        return {200, metrics::exposition_content_type,
+                metrics::metrics_exposition(counters, node.figures(), caches, cluster ? &*cluster : nullptr), {}};
+      }
+      return {404, "text/plain; charset=utf-8", "not found: this daemon serves /, /status.json and /metrics\n", {}};
+    };
+    auto started = http::server::start(io, *http_listen, serve, log);
+    if (!started) {
+      std::fprintf(stderr, "constellation-fabric: %s\n", started.error().c_str());
+      return 1;
+    }
+    http_server = std::move(*started);
+    log.info("serving the status page and /metrics at http://" + http_listen->text + "/");
+  }
   log.info(std::string("listening on ") + listen->text +
            (advertised != *listen ? ", reached at " + advertised.text : std::string()) +
            (the_master ? " as the master" : ""));
@@ -333,6 +395,7 @@ int run_daemon(const daemon_arguments& arguments) {
       log.info(stops == 1 ? "stopping: ending every process" : "stopping now");
       acceptor.close();
       accept_pause.cancel();
+      if (http_server) http_server->stop();
       if (the_master) the_master->end_all_jobs(stops > 1);
       node.stop_all(stops > 1);
       if (bridge > 0) ::kill(bridge, SIGTERM);

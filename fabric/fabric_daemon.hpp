@@ -18,6 +18,8 @@ struct daemon_arguments {
   std::optional<std::string> advertise;
   std::optional<std::string> nodes_toml;
   std::optional<std::string> cache_folder;
+  // --http: IPv4:port of the read-only status page and /metrics; off when unset.
+  std::optional<std::string> http_listen;
   bool help = false;  // -h or --help: print daemon_help and exit 0
 };
 

@@ -1,11 +1,13 @@
 #include "master/master.hpp"
 
+#include "metrics/daemon_counters.hpp"
 #include "placement/placement.hpp"
 
 #include "cluster/authenticated_link.hpp"
 #include "cluster/repeat_limiter.hpp"
 #include "runtime/pid_access.hpp"
 #include "wire/cluster_messages.hpp"
+#include "wire/counter_name.hpp"
 
 #include <constellation/errors.hpp>
 
@@ -77,6 +79,7 @@ struct master::state {
   struct process_record {
     std::size_t node = 0;
     resources needs;
+    pid parent;  // null for a job's top process
     bool exited = false;
     report::exit_status status;
     bool eof[2] = {false, false};
@@ -90,6 +93,7 @@ struct master::state {
     std::uint64_t spawner_request = 0;
     std::size_t node = 0;
     int binary_resends = 0;
+    std::chrono::steady_clock::time_point sent;  // the launch order's, for the latency metric
   };
 
   struct job_record {
@@ -106,6 +110,12 @@ struct master::state {
     resources top_needs;
     std::string client;
     std::int64_t started_ms = 0;
+    std::map<std::string, double> counters;  // reported by its processes (add_to_counter)
+  };
+
+  struct ended_job {
+    wire::job_summary summary;
+    std::map<std::string, double> counters;
   };
 
   asio::io_context& io;
@@ -113,6 +123,7 @@ struct master::state {
   std::string secret;
   cluster::binary_cache cache;
   const cluster::daemon_log& log;
+  metrics::daemon_counters& counters;
   placement slots;
   std::vector<node_link> nodes;
   std::map<std::uint64_t, job_record> jobs;
@@ -120,12 +131,12 @@ struct master::state {
   std::map<std::uint64_t, launch_request> waiting;   // by placement ticket
   std::map<std::size_t, connection_ptr> pending;     // by node: authenticated, awaiting its verdict
   std::uint64_t next_request = 1;
-  std::deque<wire::job_summary> ended_jobs;          // the newest first
+  std::deque<ended_job> ended_jobs;                  // the newest first
   cluster::repeat_limiter refusals{refusal_log_interval};
 
   state(asio::io_context& i, cluster_config c, std::string s, cluster::binary_cache b,
-        const cluster::daemon_log& l)
-      : io(i), config(std::move(c)), secret(std::move(s)), cache(std::move(b)), log(l) {
+        const cluster::daemon_log& l, metrics::daemon_counters& m)
+      : io(i), config(std::move(c)), secret(std::move(s)), cache(std::move(b)), log(l), counters(m) {
     for (const auto& n : config.nodes) {
       slots.add_node(to_capacity(resources{n.mem, n.cpu}), false);
       nodes.push_back(node_link{n, nullptr, false, std::make_unique<asio::steady_timer>(io), {}});
@@ -292,6 +303,7 @@ struct master::state {
 
   void place(launch_request request, bool wait) {
     auto& job = jobs.at(request.job);
+    counters.spawn_requested();
     auto decision = slots.request(request.spec.needs, wait);
     switch (decision.what) {
       case placement::outcome::placed:
@@ -299,6 +311,7 @@ struct master::state {
         request.node = decision.node;
         return send_launch(std::move(request));
       case placement::outcome::queued:
+        counters.spawn_waited();
         ++job.launching;
         waiting.emplace(decision.ticket, std::move(request));
         return;
@@ -341,6 +354,7 @@ struct master::state {
       }
     }
     send(node.connection, wire::launch_order{id, request.spec, job.program});
+    request.sent = std::chrono::steady_clock::now();
     launches.emplace(id, std::move(request));
   }
 
@@ -349,6 +363,8 @@ struct master::state {
     if (it == launches.end()) return;
     auto request = std::move(it->second);
     launches.erase(it);
+    counters.launch_answered(std::chrono::duration<double>(std::chrono::steady_clock::now() - request.sent).count(),
+                             static_cast<bool>(result.process));
     auto job_it = jobs.find(request.job);
     if (result.binary_missing && job_it != jobs.end() && request.binary_resends++ == 0) {
       // The node lost its copy (its cache was cleared): send it again, once.
@@ -363,7 +379,7 @@ struct master::state {
     if (job_it == jobs.end()) return;
     auto& job = job_it->second;
     --job.launching;
-    job.processes[result.process] = process_record{index, request.spec.needs, false, {}, {false, false}};
+    job.processes[result.process] = process_record{index, request.spec.needs, request.spec.parent, false, {}, {false, false}};
     if (request.spec.what == process::launch_spec::kind::top) {
       job.top = result.process;
       for (auto& frame : std::exchange(job.early_stdin, {}))
@@ -374,6 +390,9 @@ struct master::state {
   }
 
   void refuse(const launch_request& request, spawn_errc why, const std::string& message) {
+    counters.spawn_refused(why == spawn_errc::no_capacity  ? "no_capacity"
+                           : why == spawn_errc::never_fits ? "never_fits"
+                                                           : "launch_failed");
     if (request.spawner) {
       reply_to_process(*request.spawner, wire::spawn_reply{request.spawner_request, pid{}, static_cast<std::uint8_t>(why),
                                                            "constellation::spawn(): " + message});
@@ -429,8 +448,24 @@ struct master::state {
         if (!status) return;
         return reply_to_process(request.from, wire::peer_status_reply{status->request_id, status_of(status->who)});
       }
+      case wire::message_type::counter_report: {
+        auto report = wire::decode_message<wire::counter_report>(request.payload);
+        if (!report) return;
+        return add_counters(job->second, report->increments);
+      }
       default:
         return;
+    }
+  }
+
+  // A job's counters are named by its code: a bounded number of valid names, so that a job cannot
+  // grow the master's memory or break the exposition format.
+  static constexpr std::size_t counters_per_job = 64;
+  void add_counters(job_record& job, const std::vector<std::pair<std::string, double>>& increments) {
+    for (const auto& [name, amount] : increments) {
+      if (!wire::is_counter_name(name) || !(amount >= 0)) continue;
+      if (!job.counters.contains(name) && job.counters.size() >= counters_per_job) continue;
+      job.counters[name] += amount;
     }
   }
 
@@ -455,6 +490,7 @@ struct master::state {
         p->second.eof[eof->fd - 1] = true;
     }
     const auto* exit = std::get_if<report::exit_event>(&event);
+    if (auto* output = std::get_if<report::output_event>(&event)) counters.output_forwarded(output->fd, output->data.size());
     if (exit) {
       auto p = job.processes.find(exit->process);
       if (p == job.processes.end() || p->second.exited) return;
@@ -488,7 +524,7 @@ struct master::state {
     summary.ended_ms = now_ms();
     summary.state = problem.empty() ? "finished" : "failed";
     if (!problem.empty()) summary.outcome = problem;
-    ended_jobs.push_front(std::move(summary));
+    ended_jobs.push_front(ended_job{std::move(summary), std::move(it->second.counters)});
     if (ended_jobs.size() > ended_jobs_kept) ended_jobs.pop_back();
     // The nodes let go of what they keep for the job beyond its processes (its fork servers).
     for (auto& node : nodes) send(node.connection, wire::end_job{job_id, false, SIGTERM});
@@ -648,7 +684,7 @@ struct master::state {
     reply.now_ms = now_ms();
     for (const auto& [id, job] : jobs) reply.jobs.push_back(summarize(id, job));
     std::sort(reply.jobs.begin(), reply.jobs.end(), [](const auto& a, const auto& b) { return a.started_ms > b.started_ms; });
-    reply.jobs.insert(reply.jobs.end(), ended_jobs.begin(), ended_jobs.end());
+    for (const auto& ended : ended_jobs) reply.jobs.push_back(ended.summary);
     return reply;
   }
 
@@ -660,7 +696,7 @@ struct master::state {
         if (job_name(id).starts_with(name)) matching.push_back(id);
     if (matching.size() != 1) {
       const bool ended = std::any_of(ended_jobs.begin(), ended_jobs.end(),
-                                     [&](const auto& j) { return !name.empty() && job_name(j.job).starts_with(name); });
+                                     [&](const auto& j) { return !name.empty() && job_name(j.summary.job).starts_with(name); });
       return {0, matching.empty()
                      ? "no running job " + (name.empty() ? std::string("was named") : "has the id " + name) +
                            (ended ? ": it has ended already" : "; constellation-deploy jobs lists them")
@@ -691,12 +727,54 @@ struct master::state {
     reply.jobs = jobs.size();
     return reply;
   }
+
+  static cluster_snapshot::job snapshot_of(const wire::job_summary& summary) {
+    cluster_snapshot::job j;
+    j.id = job_name(summary.job);
+    j.argv = summary.argv;
+    j.client = summary.client;
+    j.state = summary.state;
+    j.outcome = summary.outcome;
+    j.started_ms = summary.started_ms;
+    j.ended_ms = summary.ended_ms;
+    j.process_count = summary.processes;
+    return j;
+  }
+
+  cluster_snapshot snapshot() const {
+    cluster_snapshot s;
+    s.now_ms = now_ms();
+    const auto usage = slots.usage();
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      s.nodes.push_back({nodes[i].config.fabric.text, nodes[i].up, usage[i].total.mem, usage[i].used.mem,
+                         static_cast<double>(usage[i].total.micro_cpu) / micro_cpu_per_core,
+                         static_cast<double>(usage[i].used.micro_cpu) / micro_cpu_per_core});
+    for (const auto& [id, job] : jobs) {
+      auto j = snapshot_of(summarize(id, job));
+      for (const auto& [p, process] : job.processes)
+        j.processes.push_back({p.to_string(), process.parent ? process.parent.to_string() : std::string(), process.node,
+                               !process.exited, process.exited ? describe(process.status) : std::string(),
+                               process.needs.mem, process.needs.cpu});
+      j.counters.assign(job.counters.begin(), job.counters.end());
+      s.jobs.push_back(std::move(j));
+    }
+    std::sort(s.jobs.begin(), s.jobs.end(), [](const auto& a, const auto& b) { return a.started_ms > b.started_ms; });
+    for (const auto& ended : ended_jobs) {
+      auto j = snapshot_of(ended.summary);
+      j.counters.assign(ended.counters.begin(), ended.counters.end());
+      s.ended_jobs.push_back(std::move(j));
+    }
+    s.waiting_spawns = waiting.size();
+    return s;
+  }
 };
 
 master::master(asio::io_context& io, cluster_config config, std::string secret,
-               cluster::binary_cache cache, const cluster::daemon_log& log)
+               cluster::binary_cache cache, const cluster::daemon_log& log, metrics::daemon_counters& counters)
     : state_(std::make_unique<state>(io, std::move(config), std::move(secret), std::move(cache),
-                                     log)) {}
+                                     log, counters)) {}
+
+cluster_snapshot master::snapshot() const { return state_->snapshot(); }
 
 master::~master() = default;
 

@@ -4,6 +4,7 @@
 // bridge that started it.
 
 #include "config/nodes_config.hpp"
+#include "master/cluster_snapshot.hpp"
 
 #include "agent/frame_connection.hpp"
 #include "cluster/binary_cache.hpp"
@@ -16,11 +17,16 @@
 
 namespace constellation::fabric {
 
+namespace metrics {
+class daemon_counters;
+}
+
 class master {
  public:
-  // cache: the binaries bridges sent, to forward to nodes.
+  // cache: the binaries bridges sent, to forward to nodes. counters: where spawns, launches and
+  // forwarded output are counted for /metrics; it must outlive the master.
   master(boost::asio::io_context& io, cluster_config config, std::string secret,
-         cluster::binary_cache cache, const cluster::daemon_log& log);
+         cluster::binary_cache cache, const cluster::daemon_log& log, metrics::daemon_counters& counters);
   ~master();
   master(const master&) = delete;
   master& operator=(const master&) = delete;
@@ -31,6 +37,8 @@ class master {
   void adopt_bridge(std::shared_ptr<agent::frame_connection> connection, std::string already_received);
   // Ends every job (daemon shutdown).
   void end_all_jobs(bool immediately);
+  // The cluster, its jobs and their processes now: for the status page and /metrics.
+  cluster_snapshot snapshot() const;
 
   struct state;
 

@@ -1,5 +1,7 @@
 #include "node/fabric_node.hpp"
 
+#include "metrics/daemon_counters.hpp"
+
 #include "ownership/master_ownership.hpp"
 
 #include "agent/listener.hpp"
@@ -71,6 +73,7 @@ struct fabric_node::state {
   asio::io_context& io;
   node_options options;
   const cluster::daemon_log& log;
+  metrics::daemon_counters& counters;
   std::shared_ptr<agent::frame_connection> master;
   master_ownership ownership{master_grace};
   std::string owner_peer;  // where the owner's link comes from, for log lines
@@ -83,10 +86,11 @@ struct fabric_node::state {
   // when the master ends the job.
   std::map<std::uint64_t, std::shared_ptr<agent::monitor_starter>> starters;
 
-  state(asio::io_context& i, node_options o, const cluster::daemon_log& l)
+  state(asio::io_context& i, node_options o, const cluster::daemon_log& l, metrics::daemon_counters& m)
       : io(i),
         options(std::move(o)),
         log(l),
+        counters(m),
         processes(io, {[this](const report::process_event& e) { to_master(wire::job_event{e}); },
                        [this](const pid& p, std::expected<void, std::string> started) { on_started(p, std::move(started)); },
                        [this](const pid& p, std::uint8_t type, std::string_view payload) {
@@ -200,6 +204,7 @@ struct fabric_node::state {
     if (it == pending_launches.end()) return;
     const auto request = it->second;
     pending_launches.erase(it);
+    counters.process_launched(static_cast<bool>(started));
     if (!started) {
       if (pid_access::serial(process) == 1) stdin_feeds.erase(pid_access::job(process));
       return to_master(wire::launch_result{request, pid{}, false, started.error()});
@@ -221,8 +226,18 @@ struct fabric_node::state {
   }
 };
 
-fabric_node::fabric_node(asio::io_context& io, node_options options, const cluster::daemon_log& log)
-    : state_(std::make_unique<state>(io, std::move(options), log)) {}
+fabric_node::fabric_node(asio::io_context& io, node_options options, const cluster::daemon_log& log,
+                         metrics::daemon_counters& counters)
+    : state_(std::make_unique<state>(io, std::move(options), log, counters)) {}
+
+node_figures fabric_node::figures() const {
+  node_figures f;
+  f.address = state_->options.listen.text;
+  f.master = state_->ownership.owner();
+  f.master_linked = state_->master != nullptr;
+  f.processes_running = state_->processes.live_processes();
+  return f;
+}
 
 fabric_node::~fabric_node() = default;
 

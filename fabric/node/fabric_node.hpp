@@ -6,6 +6,7 @@
 #include "cluster/binary_cache.hpp"
 #include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
+#include "node/node_figures.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -16,6 +17,10 @@
 
 namespace constellation::fabric {
 
+namespace metrics {
+class daemon_counters;
+}
+
 struct node_options {
   cluster::endpoint listen;     // may be 0.0.0.0: processes' listeners bind there too
   std::uint32_t advertise = 0;  // the address in the pids of this node's processes (host order)
@@ -25,7 +30,9 @@ struct node_options {
 
 class fabric_node {
  public:
-  fabric_node(boost::asio::io_context& io, node_options options, const cluster::daemon_log& log);
+  // counters: where launches are counted for /metrics; it must outlive the node.
+  fabric_node(boost::asio::io_context& io, node_options options, const cluster::daemon_log& log,
+              metrics::daemon_counters& counters);
   ~fabric_node();
   fabric_node(const fabric_node&) = delete;
   fabric_node& operator=(const fabric_node&) = delete;
@@ -46,6 +53,8 @@ class fabric_node {
   // Ends every process (daemon shutdown); true once none is left.
   void stop_all(bool immediately);
   bool idle() const;
+  // This node now, for its /metrics and status page.
+  node_figures figures() const;
 
   struct state;
 
