@@ -19,22 +19,10 @@ using namespace cluster_test;
 
 namespace {
 
-// Whether the top process is ready and each child has begun its function: printed its line, which
-// it does after it set its signal handling up. A started process may not have come that far yet.
-bool all_holding(const std::string& deploy_out) {
-  if (!top_printed(deploy_out, "ready")) return false;
-  const job_events events(deploy_out);
-  for (const std::string name : {"A", "B", "C"}) {
-    const auto pid = spawned_pid(deploy_out, name);
-    if (events.output_of(pid) != name + " " + pid + "\n") return false;
-  }
-  return true;
-}
-
 // Starts mode (spread or stubborn: a process held on every node) and waits until all run.
 child_process start_held_job(const local_cluster& cluster, const std::string& mode) {
   auto deploy = cluster.deploy({mode});
-  REQUIRE_MESSAGE(deploy.wait_for_output(all_holding, milliseconds(20000)), deploy.out()
+  REQUIRE_MESSAGE(deploy.wait_for_output(spread_job_holding, milliseconds(20000)), deploy.out()
                                                                                 << deploy.err());
   const auto status = cluster.status();
   REQUIRE(status);

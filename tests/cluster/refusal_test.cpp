@@ -3,6 +3,7 @@
 // handshake (wire/handshake.hpp), to the bridge and to every node's fabric.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/raw_connection.hpp"
 
 #include <doctest/doctest.h>
 
@@ -20,48 +21,6 @@
 using namespace cluster_test;
 
 namespace {
-
-// A TCP connection of the test's own to a daemon.
-class raw_connection {
- public:
-  explicit raw_connection(const std::string& address) {
-    const auto colon = address.rfind(':');
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1))));
-    ::inet_pton(AF_INET, address.substr(0, colon).c_str(), &to.sin_addr);
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0;
-  }
-  ~raw_connection() { ::close(fd_); }
-  raw_connection(const raw_connection&) = delete;
-  raw_connection& operator=(const raw_connection&) = delete;
-
-  bool connected() const { return connected_; }
-  void send(const std::string& bytes) const {
-    (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-  }
-
-  // True once the daemon closed the connection (end of stream or reset) within limit; whatever it
-  // sent before is ignored.
-  bool closed_by_peer(milliseconds limit) const {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-      const auto left =
-          std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buffer[4096];
-      const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n <= 0) return true;
-    }
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-};
 
 std::string frame(std::uint8_t type, const std::string& payload) {
   const auto length = static_cast<std::uint32_t>(payload.size() + 1);

@@ -32,6 +32,8 @@ void ignore_gentle_signals() {
 // the gentle signals first. Without a parent, it has nothing to wait for: it says so and exits 4.
 void held_child(pid parent, std::string name, bool stubborn) {
   if (stubborn) ignore_gentle_signals();
+  // Summed over the job by the master: the status page test reads it back from /metrics.
+  constellation::add_to_counter("held_children");
   std::cout << name << " " << constellation::this_process::pid() << std::endl;
   constellation::receiver<int> from_parent(parent);
   try {
