@@ -5,8 +5,9 @@
 set -euo pipefail
 
 packages=(cmake ninja-build ccache pkg-config libboost1.81-dev libcereal-dev libuv1-dev
-          nlohmann-json3-dev libtomlplusplus-dev doctest-dev libssl-dev
-          systemd python3-yaml)  # the last two check the service unit and the Kubernetes example
+          nlohmann-json3-dev libtomlplusplus-dev doctest-dev libssl-dev prometheus-cpp-dev
+          systemd python3-yaml  # check the service unit and the Kubernetes example
+          chromium)             # the status page's test drives it headless
 
 installed() {
   [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]
