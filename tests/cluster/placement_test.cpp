@@ -6,7 +6,9 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace cluster_test;
 
@@ -144,4 +146,52 @@ TEST_CASE("a process larger than every node never fits: try_spawn and spawn refu
     REQUIRE(events.errors().size() == 1);
     CHECK(events.errors().front().find("can ever hold") != std::string::npos);
   }
+}
+
+TEST_CASE("a job spreads over fifty fabric daemons under one master") {
+  // Fifty daemons on 127.0.0.21-70, each with one core to spare (the first has two: the top
+  // process takes a sixteenth of one), so that the job's fifty one-core children land one per node.
+  constexpr std::size_t nodes = 50;
+  cluster_layout layout;
+  for (std::size_t k = 0; k < nodes; ++k)
+    layout.nodes.push_back({"127.0.0." + std::to_string(21 + k), "256 MiB", k == 0 ? "2" : "1", {}});
+  local_cluster cluster(layout);
+  INFO(cluster.diagnostics());
+  auto deploy = cluster.deploy({"fan_out", std::to_string(nodes)});
+  REQUIRE_MESSAGE(top_says(deploy, "ready", milliseconds(40000)), deploy.out() << deploy.err());
+
+  const auto status = cluster.status();
+  REQUIRE(status);
+  REQUIRE(status->nodes.size() == nodes);
+  std::vector<std::size_t> children_on(nodes, 0);
+  for (std::size_t i = 0; i < nodes; ++i) {
+    const auto pid = spawned_pid(deploy.out(), "W" + std::to_string(i));
+    CAPTURE(i);
+    REQUIRE(!pid.empty());
+    const auto node = status->node_of(pid);
+    REQUIRE(node);
+    ++children_on.at(*node);
+  }
+  for (std::size_t k = 0; k < nodes; ++k) {
+    CAPTURE(k);
+    CHECK(children_on[k] == 1);
+  }
+  CHECK(status->process_count() == nodes + 1);
+
+  deploy.write_stdin("go\n");
+  CHECK(deploy.wait_exit(milliseconds(20000)) == 0);
+  const job_events done(deploy.out());
+  CHECK(done.processes().size() == nodes + 1);
+  for (std::size_t i = 0; i < nodes; ++i) {
+    const std::string name = "W" + std::to_string(i);
+    const auto pid = spawned_pid(deploy.out(), name);
+    CAPTURE(name);
+    CHECK(done.output_of(pid) == name + " " + pid + "\n");
+    const auto exit = done.exit_of(pid);
+    REQUIRE(exit);
+    CHECK(exit->status == 0);
+  }
+  CHECK(cluster.wait_for_status(
+      [](const cluster_status& s) { return s.process_count() == 0 && s.jobs == 0; },
+      milliseconds(10000)));
 }

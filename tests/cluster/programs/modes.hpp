@@ -17,6 +17,9 @@ namespace cluster_programs {
 // cue_before_last it prints "C on cue" and waits for a line on stdin before it spawns C, so that a
 // test can act between B and C whatever the time each spawn takes.
 int spread(bool stubborn, bool cue_before_last = false);
+// count children of a whole core each, which fit one per node on the scale test's cluster; each
+// holds until the top reads a line. Exits 0, or 3 when a child could not be started or was lost.
+int fan_out(std::size_t count);
 // Fills every node, shows try_spawn refusing, then a spawn that waits until a line on stdin frees
 // room. Exits 0.
 int capacity();

@@ -144,6 +144,27 @@ int capacity() {
   return release(children) == 0 ? 0 : 3;
 }
 
+int fan_out(std::size_t count) {
+  // A child asks for a whole core, and each node of the scale test's cluster has one to spare:
+  // the children can only land one per node, in the order of nodes.toml.
+  const constellation::resources one_core{.mem = 64_MiB, .cpu = 1};
+  std::vector<std::pair<std::string, pid>> children;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string name = "W" + std::to_string(i);
+    try {
+      children.emplace_back(name, constellation::spawn(one_core, held_child, name, false));
+    } catch (const constellation::spawn_error& e) {
+      std::cout << "spawn " << name << " failed: " << e.what() << std::endl;
+      release(children);
+      return 3;
+    }
+    std::cout << "spawned " << name << " " << children.back().second << std::endl;
+  }
+  std::cout << "ready" << std::endl;
+  wait_for_line();
+  return release(children) == 0 ? 0 : 3;
+}
+
 int never_fits() {
   const std::pair<const char*, constellation::resources> asks[] = {
       {"memory", {.mem = 3_GiB, .cpu = 0.25}},  // more than the largest node's 2 GiB
