@@ -16,6 +16,7 @@
 #include "cluster/log.hpp"
 #include "cluster/repeat_limiter.hpp"
 #include "cluster/secret.hpp"
+#include "process/process_limits.hpp"
 #include "wire/cluster_messages.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -225,6 +226,14 @@ int run_daemon(const daemon_arguments& arguments) {
       return 2;
     }
     config = std::move(*loaded);
+  }
+
+  // Before any process starts: under a service manager that delegated the daemon's cgroup, the
+  // groups of the processes it runs go inside it.
+  if (const auto cgroups = process::use_delegated_cgroup(); cgroups.delegated) {
+    log.info(cgroups.note);
+  } else if (!cgroups.note.empty()) {
+    log.debug(cgroups.note);
   }
 
   ::signal(SIGPIPE, SIG_IGN);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <expected>
 #include <fstream>
 #include <sstream>
@@ -31,6 +32,7 @@ constexpr std::uint64_t min_cpu_quota_us = 1'000;  // the kernel refuses shorter
 // A mounted cgroup hierarchy that offers a controller.
 struct hierarchy {
   fs::path mount;
+  fs::path root;  // the part of the hierarchy the mount shows: "/", or a group in a container
   bool v2 = false;
 };
 
@@ -95,18 +97,43 @@ std::optional<hierarchy> find_hierarchy(std::string_view controller) {
     std::string id, parent, device, root, mount, type, source, options;
     before >> id >> parent >> device >> root >> mount;
     after >> type >> source >> options;
-    if (type == "cgroup" && has_word(options, controller, ",")) return hierarchy{mount, false};
+    if (type == "cgroup" && has_word(options, controller, ",")) return hierarchy{mount, root, false};
     if (type == "cgroup2" &&
         has_word(read_file(fs::path(mount) / "cgroup.subtree_control"), controller, " \n")) {
-      return hierarchy{mount, true};
+      return hierarchy{mount, root, true};
     }
   }
   return std::nullopt;
 }
 
+// The group of this process in h, as a directory: /proc/self/cgroup names it within the hierarchy
+// ("4:memory:/system.slice/x.service", "0::/..." for v2), relative to what the mount shows.
+fs::path own_group(const hierarchy& h, std::string_view controller) {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string_view controllers = std::string_view(line).substr(first + 1, second - first - 1);
+    if (h.v2 ? !controllers.empty() : !has_word(controllers, controller, ",")) continue;
+    const fs::path path = line.substr(second + 1);
+    const auto relative = path.lexically_relative(h.root);
+    if (relative.empty() || *relative.begin() == "..") return h.mount;
+    return relative == "." ? h.mount : h.mount / relative;
+  }
+  return h.mount;
+}
+
 // The parent of every group we make. It stays: removing it would race with other monitors making
-// their groups in it.
-fs::path parent_group(const hierarchy& h) {
+// their groups in it. Under the group of the process (the daemon's, which a service manager may
+// have delegated to it) where a v1 hierarchy allows it. A v2 group hands controllers down only
+// while it holds no process, so there the daemon prepares a parent beside its own leaf
+// (cgroup_delegation.hpp) and names it in the environment; else the hierarchy's root holds it.
+fs::path parent_group(const hierarchy& h, std::string_view controller) {
+  if (!h.v2) return own_group(h, controller) / "constellation";
+  if (const char* delegated = std::getenv(delegated_parent_variable); delegated && *delegated) {
+    return delegated;
+  }
   return h.mount / "constellation";
 }
 
@@ -114,7 +141,7 @@ fs::path parent_group(const hierarchy& h) {
 // children only when its cgroup.subtree_control lists it, which is allowed because the parent never
 // holds a process itself. Empty on success, else what failed.
 std::string enable_controller(const hierarchy& h, std::string_view controller) {
-  auto file = parent_group(h) / "cgroup.subtree_control";
+  auto file = parent_group(h, controller) / "cgroup.subtree_control";
   auto ec = write_file(file, "+" + std::string(controller));
   return ec ? describe(file, ec) : std::string();
 }
@@ -122,7 +149,7 @@ std::string enable_controller(const hierarchy& h, std::string_view controller) {
 // Makes <mount>/constellation/<name> with controller in it.
 std::expected<fs::path, std::string> make_group(const hierarchy& h, const std::string& name,
                                                 std::string_view controller) {
-  fs::path parent = parent_group(h);
+  fs::path parent = parent_group(h, controller);
   if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
     return std::unexpected(describe_errno(parent));
   }
@@ -199,6 +226,42 @@ void validate(const std::string& call, const std::string& name, const limit_requ
 }
 
 }  // namespace
+
+delegation_outcome use_delegated_cgroup() {
+  auto h = find_hierarchy("memory");
+  if (!h || !h->v2) return {};
+  const fs::path own = own_group(*h, "memory");
+  const fs::path shared_parent = h->mount / "constellation";
+  if (own == h->mount) return {false, "processes' cgroups go under " + shared_parent.string()};
+  const auto refused = [&](const std::string& problem) {
+    return delegation_outcome{false, "processes' cgroups go under " + shared_parent.string() +
+                                         ", not under this daemon's group " + own.string() + " (" +
+                                         problem + "; a service manager delegates it with "
+                                         "Delegate=yes)"};
+  };
+  if (::access((own / "cgroup.subtree_control").c_str(), W_OK) != 0) {
+    return refused(describe_errno(own / "cgroup.subtree_control"));
+  }
+  const fs::path leaf = own / "daemon", parent = own / "processes";
+  for (const auto& dir : {leaf, parent}) {
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return refused(describe_errno(dir));
+  }
+  if (auto ec = write_file(leaf / "cgroup.procs", "0")) return refused(describe(leaf, ec));
+  std::string controllers;
+  const auto offered = read_file(own / "cgroup.controllers");
+  for (const char* c : {"memory", "cpu"}) {
+    if (has_word(offered, c, " \n")) controllers += std::string(controllers.empty() ? "+" : " +") + c;
+  }
+  // EBUSY here: another process shares the group, which a group that hands controllers down
+  // cannot hold.
+  for (const auto& dir : {own, parent}) {
+    if (auto ec = write_file(dir / "cgroup.subtree_control", controllers)) {
+      return refused(describe(dir / "cgroup.subtree_control", ec));
+    }
+  }
+  ::setenv(delegated_parent_variable, parent.c_str(), 1);
+  return {true, "processes' cgroups go under " + parent.string() + " in this daemon's delegated group; the daemon moved to " + leaf.string()};
+}
 
 std::optional<std::uint64_t> resident_memory(pid_t os_pid) {
   std::ifstream in("/proc/" + std::to_string(os_pid) + "/status");

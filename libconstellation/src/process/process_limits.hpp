@@ -13,6 +13,10 @@
 
 namespace constellation::process {
 
+// The environment variable through which a fabric daemon tells its monitors where, in a cgroup v2
+// tree delegated to it, the processes' groups go (cgroup_delegation.hpp).
+inline constexpr const char* delegated_parent_variable = "CONSTELLATION_CGROUP_PARENT";
+
 struct limit_request {
   std::uint64_t mem_bytes = 0;  // > 0
   double cpu = 1.0;             // logical cores, > 0; read only when limit_cpu
@@ -24,6 +28,18 @@ struct limit_request {
 // charge pages another process brought into the page cache, and the watcher must never be stricter
 // than the cgroup the same process meets on a cluster node. nullopt when the process is gone.
 std::optional<std::uint64_t> resident_memory(pid_t os_pid);
+
+// For a daemon whose monitors start processes under limits, called before it starts any process:
+// when its cgroup v2 group is delegated to it (systemd's Delegate=yes: a group other than the root
+// whose control files it may write), it moves itself into <group>/daemon and hands the memory and
+// cpu controllers down to <group>/processes, which it names to its monitors in the environment
+// (delegated_parent_variable). The processes' groups then sit inside the service's own accounting,
+// and go with it. Nothing to do elsewhere (v1 groups go under the daemon's own group anyway).
+struct delegation_outcome {
+  bool delegated = false;
+  std::string note;  // for the log: where the groups go, or why not in a delegated group
+};
+delegation_outcome use_delegated_cgroup();
 
 class process_limits {
  public:
