@@ -1,6 +1,7 @@
 """The Kubernetes example parses as YAML and holds what README.md's "Running on Kubernetes" says:
 a fabric DaemonSet and a single-replica master StatefulSet, both on the host's network, the
-secret from a Secret mounted privately, the cluster file from a ConfigMap, a headless Service."""
+secret from a Secret mounted privately, the cluster file from a ConfigMap, a headless Service,
+and the status page and /metrics served, scraped by Prometheus and probed."""
 import sys
 
 import yaml
@@ -53,6 +54,18 @@ def check_daemon(workload, expect_nodes_file):
     secret_volume = volumes[mounts[secret_mount[0]]]
     if secret_volume.get("secret", {}).get("defaultMode") != 0o400:
         fail(f"{workload['kind']}: the secret must come from a Secret with defaultMode 0400")
+    # The status page and /metrics: served (--http), declared, scraped and probed at one port.
+    if "--http" not in command:
+        fail(f"{workload['kind']} serves no --http")
+    http_port = int(command[command.index("--http") + 1].rsplit(":", 1)[1])
+    if http_port not in [p["containerPort"] for p in container.get("ports", [])]:
+        fail(f"{workload['kind']}: --http's port {http_port} is not among the container's ports")
+    annotations = workload["spec"]["template"]["metadata"].get("annotations", {})
+    if annotations.get("prometheus.io/scrape") != "true" or annotations.get("prometheus.io/port") != str(http_port):
+        fail(f"{workload['kind']}: the pods must ask Prometheus to scrape port {http_port}")
+    probe = container.get("livenessProbe", {}).get("httpGet", {})
+    if probe.get("port") != http_port or probe.get("path") != "/metrics":
+        fail(f"{workload['kind']}: the liveness probe must GET /metrics on port {http_port}")
     if expect_nodes_file:
         nodes_path = command[-1]
         nodes_mount = [p for p in mounts if nodes_path.startswith(p + "/")]
