@@ -3,6 +3,7 @@
 #include "bridge_options.hpp"
 
 #include "cluster/binary_cache.hpp"
+#include "cluster/bridge_exit.hpp"
 #include "cluster/endpoint.hpp"
 #include "cluster/secret.hpp"
 
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   const cluster::daemon_log log("bridge", options->json_log, options->log_level);
   bridge::bridge_daemon daemon(io, {*listen, *master, secret->bytes}, std::move(*cache), log);
-  if (auto started = daemon.start(); !started) return fail(started.error(), 1);
+  if (auto started = daemon.start(); !started) return fail(started.error(), cluster::bridge_cannot_listen_status);
 
   boost::asio::signal_set stop(io, SIGINT, SIGTERM);
   stop.async_wait([&](const boost::system::error_code& ec, int signal) {

@@ -1,5 +1,6 @@
 #include "fabric_daemon.hpp"
 
+#include "supervision/bridge_supervisor.hpp"
 #include "config/nodes_config.hpp"
 #include "http/http_server.hpp"
 #include "master/master.hpp"
@@ -76,25 +77,6 @@ std::optional<std::string> find_bridge_program() {
   for (const auto& candidate : {dir / "constellation-bridge", dir.parent_path() / "bridge" / "constellation-bridge"})
     if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
   return std::nullopt;
-}
-
-// The bridge dies with its master: a fork with PR_SET_PDEATHSIG rather than posix_spawn.
-pid_t start_bridge(const std::string& program, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{program};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> c_argv;
-  for (auto& a : argv) c_argv.push_back(a.data());
-  c_argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(1);
-    ::close_range(3, ~0u, 0);  // the master's sockets are not the bridge's
-    ::execv(program.c_str(), c_argv.data());
-    ::_exit(127);
-  }
-  return child;
 }
 
 }  // namespace
@@ -275,7 +257,7 @@ int run_daemon(const daemon_arguments& arguments) {
   std::optional<cluster::binary_cache> master_cache = jobs_cache;
   std::unique_ptr<master> the_master;
   std::vector<std::string> purposes{wire::purpose::fabric};
-  pid_t bridge = -1;
+  std::optional<bridge_supervisor> bridge;
   if (config) {
     the_master = std::make_unique<master>(io, *config, secret->bytes, std::move(*jobs_cache), log, counters);
     purposes.push_back(wire::purpose::bridge);
@@ -289,8 +271,8 @@ int run_daemon(const daemon_arguments& arguments) {
         if (arguments.log_level == cluster::log_level::debug) args.push_back("-v");
         if (arguments.log_level == cluster::log_level::warn) args.push_back("-q");
         args.insert(args.end(), {bind->text, advertised.text});
-        bridge = start_bridge(*program, args);
-        log.info("started the bridge at " + bind->text);
+        bridge.emplace(io.get_executor(), log, *program, std::move(args), bind->text);
+        bridge->start();
       }
     }
     for (std::size_t i = 1; i < config->nodes.size(); ++i)
@@ -379,7 +361,7 @@ int run_daemon(const daemon_arguments& arguments) {
       int status;
       pid_t done;
       while ((done = ::waitpid(-1, &status, WNOHANG)) > 0)
-        if (done == bridge) log.warn("the bridge exited");
+        if (bridge) bridge->on_child_exit(done, status);
       reap();
     });
   };
@@ -407,7 +389,7 @@ int run_daemon(const daemon_arguments& arguments) {
       if (http_server) http_server->stop();
       if (the_master) the_master->end_all_jobs(stops > 1);
       node.stop_all(stops > 1);
-      if (bridge > 0) ::kill(bridge, SIGTERM);
+      if (bridge) bridge->stop();
       if (stops == 1) {
         deadline.expires_after(std::chrono::seconds(5));
         deadline.async_wait([&](const boost::system::error_code& timer_ec) {
