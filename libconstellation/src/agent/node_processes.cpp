@@ -1,13 +1,18 @@
 #include "agent/node_processes.hpp"
 
 #include "agent/frame_connection.hpp"
+#include "process/monitor.hpp"
+#include "process/process_limits.hpp"
 #include "runtime/pid_access.hpp"
+
+#include <boost/asio/steady_timer.hpp>
 
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -36,6 +41,19 @@ struct node_processes::entry {
 };
 
 namespace {
+
+// How often a dead monitor's cgroups are cleared, 20 ms apart, before they are left to the
+// operator: processes killed leave their group within milliseconds unless stuck in the kernel.
+constexpr int abandoned_group_tries = 100;
+
+void clear_abandoned_groups(boost::asio::any_io_executor executor, std::string name, int tries_left) {
+  if (process::process_limits::clear_abandoned(name) || tries_left <= 1) return;
+  auto timer = std::make_shared<boost::asio::steady_timer>(executor, std::chrono::milliseconds(20));
+  timer->async_wait([executor, timer, name = std::move(name), tries_left](const boost::system::error_code& ec) mutable {
+    if (!ec) clear_abandoned_groups(executor, std::move(name), tries_left - 1);
+  });
+}
+
 frame_connection::socket_type unix_socket(boost::asio::io_context& io, int fd) {
   return frame_connection::socket_type(io, boost::asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fd);
 }
@@ -185,8 +203,16 @@ void node_processes::on_report_closed(const pid& process) {
     e.failed = true;
     if (callbacks_.on_started) callbacks_.on_started(process, std::unexpected("the new process's monitor exited before starting it"));
   } else if (e.started && !e.exited) {
-    // The monitor died without reporting: its process was killed with it (PR_SET_PDEATHSIG).
-    if (e.os_pid > 0) ::kill(e.os_pid, SIGKILL);
+    // The monitor died without reporting (the OOM killer, kill -9): its process was killed with it
+    // (PR_SET_PDEATHSIG), but not the helpers the process started, nor the cgroups the monitor
+    // would have removed. The helpers are in the process's group (a deployed process leads one)
+    // and in its cgroups, unless they left both.
+    if (e.os_pid > 0) {
+      ::kill(e.os_pid, SIGKILL);
+      ::kill(-e.os_pid, SIGKILL);
+    }
+    if (e.spec.enforce_limits && e.monitor > 0)
+      clear_abandoned_groups(io_.get_executor(), process::limits_name(e.spec, e.monitor), abandoned_group_tries);
     finish(e, report::exit_status{report::exit_status::kind::signal, SIGKILL}, "its monitor was killed");
   }
 }

@@ -239,9 +239,11 @@ class monitor {
   ::_exit(1);
 }
 
-std::string limits_name(const launch_spec& spec) { return spec.self.to_string() + "-" + std::to_string(::getpid()); }
-
 }  // namespace
+
+std::string limits_name(const launch_spec& spec, pid_t monitor) {
+  return spec.self.to_string() + "-" + std::to_string(monitor);
+}
 
 monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
   int out[2], err[2];
@@ -249,7 +251,7 @@ monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
     fail_launch(fds.report, std::string("cannot create output pipes: ") + std::strerror(errno));
 
   std::optional<process_limits> limits;
-  if (spec.enforce_limits) limits.emplace(process_limits::create(limits_name(spec), {spec.needs.mem, spec.needs.cpu, spec.deployed}));
+  if (spec.enforce_limits) limits.emplace(process_limits::create(limits_name(spec, ::getpid()), {spec.needs.mem, spec.needs.cpu, spec.deployed}));
 
   // Helpers the process starts and abandons become the monitor's children, so that it can end them.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -260,6 +262,10 @@ monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
     // The process dies with its monitor, so that no process outlives what watches it.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != monitor_pid) ::_exit(137);
+    // On a node, the process leads a group of its own, which the helpers it starts inherit: should
+    // the monitor be killed, its agent ends the group. A local run stays in the terminal's group,
+    // where Ctrl-C reaches every process.
+    if (spec.deployed) ::setpgid(0, 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
     int in = fds.stdin_fd >= 0 ? fds.stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -4,6 +4,10 @@
 
 #include "process/launch_spec.hpp"
 
+#include <sys/types.h>
+
+#include <string>
+
 namespace constellation::process {
 
 // Forks the user process. Returns in the child only, with stdout and stderr on the monitor's
@@ -11,5 +15,9 @@ namespace constellation::process {
 // (control, listener). In the monitor it never returns: it watches the child and _exit()s.
 // Must be called while the calling process has a single thread.
 monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds);
+
+// The name of the cgroups the monitor with OS pid monitor makes for spec's process: what its agent
+// clears (process_limits::clear_abandoned) when that monitor dies without removing them.
+std::string limits_name(const launch_spec& spec, pid_t monitor);
 
 }  // namespace constellation::process

@@ -337,6 +337,22 @@ process_limits process_limits::create(const std::string& name, const limit_reque
   return limits;
 }
 
+bool process_limits::clear_abandoned(const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) return true;
+  bool cleared = true;
+  for (const char* controller : {"memory", "cpu"}) {
+    const auto h = find_hierarchy(controller);
+    if (!h) continue;
+    const fs::path dir = parent_group(*h, controller) / name;
+    if (::access(dir.c_str(), F_OK) != 0) continue;  // never made, or removed (v2: one group for both)
+    std::ifstream procs(dir / "cgroup.procs");
+    pid_t p = 0;
+    while (procs >> p) ::kill(p, SIGKILL);
+    if (::rmdir(dir.c_str()) != 0 && errno == EBUSY) cleared = false;
+  }
+  return cleared;
+}
+
 process_limits process_limits::create_watcher(const limit_request& r) {
   validate("process_limits::create_watcher", "watcher", r);
   process_limits limits(kind::watcher, r.mem_bytes);

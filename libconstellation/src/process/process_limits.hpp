@@ -58,6 +58,12 @@ class process_limits {
   // Removes the cgroups; blocks up to about a second while the kernel finishes the last exit.
   ~process_limits();
 
+  // After the monitor that made name's groups died without removing them (the OOM killer, kill
+  // -9): one pass that sends SIGKILL to every process still in them and removes those that are
+  // empty. True once none is left; else call again a few milliseconds later, as killed processes
+  // take a moment to leave a group. Never blocks.
+  static bool clear_abandoned(const std::string& name);
+
   // Called in the forked child before it runs user code: moves the calling process into the
   // cgroups (nothing to do for the watcher). Async-signal-safe. False when a move failed; the
   // child then reports that rather than run unlimited.

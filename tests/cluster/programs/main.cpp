@@ -14,12 +14,13 @@ int main(int argc, char** argv) {
   if (mode == "spread" || mode == "stubborn") return cluster_programs::spread(mode == "stubborn");
   if (mode == "spread_on_cue") return cluster_programs::spread(false, true);
   if (mode == "fan_out" && argc > 2) return cluster_programs::fan_out(std::stoul(argv[2]));
+  if (mode == "abandoned_helpers") return cluster_programs::abandoned_helpers();
   if (mode == "capacity") return cluster_programs::capacity();
   if (mode == "never_fits") return cluster_programs::never_fits();
   if (mode == "memory_hog") return cluster_programs::memory_hog();
   if (mode == "hello" || mode == "huge_top") return cluster_programs::hello();
   std::fprintf(stderr,
-               "cluster_programs: unknown mode \"%.*s\": spread, spread_on_cue, stubborn, fan_out N, capacity, never_fits, "
+               "cluster_programs: unknown mode \"%.*s\": spread, spread_on_cue, stubborn, fan_out N, capacity, never_fits, abandoned_helpers, "
                "memory_hog, hello, huge_top\n",
                static_cast<int>(mode.size()), mode.data());
   return 2;

@@ -27,6 +27,9 @@ int capacity();
 int never_fits();
 // A child that allocates far beyond its memory, beside two neighbours that must finish. Exits 0.
 int memory_hog();
+// A child H that starts two helpers (one leaves its process group) and prints
+// "helpers PID PID monitor PID", for a test that kills H's monitor; exits 0 at a line on stdin.
+int abandoned_helpers();
 // One child says hello. Exits 0.
 int hello();
 
