@@ -230,12 +230,13 @@ void bridge_daemon::on_job_message(std::uint64_t id, std::uint8_t type, std::str
   if (it == jobs_.end()) return;  // the job ended; the client had not heard yet
   auto& j = it->second;
   std::string message;
-  std::size_t stdin_bytes = 0;
   switch (static_cast<wire::cluster_type>(type)) {
     case wire::cluster_type::stdin_data: {
       auto data = wire::decode_message<wire::stdin_data>(payload);
       if (!data) return protocol_error(id, "malformed stdin_data");
-      stdin_bytes = data->bytes.size();
+      j.stdin_in_flight += data->bytes.size();
+      if (j.stdin_in_flight > wire::stdin_window)
+        return protocol_error(id, "stdin beyond its window of " + format_bytes(wire::stdin_window));
       message = wire::encode_message(wire::stdin_data{job_id, std::move(data->bytes)});
       break;
     }
@@ -254,10 +255,6 @@ void bridge_daemon::on_job_message(std::uint64_t id, std::uint8_t type, std::str
     }
   }
   if (j.at == stage::running) return master_.send(std::move(message));
-  j.held_bytes += stdin_bytes;
-  if (j.held_bytes > held_stdin_limit)
-    return finish(job_id, "more than " + format_bytes(held_stdin_limit) +
-                              " of stdin arrived before the job started");
   j.held.push_back(std::move(message));
 }
 
@@ -309,7 +306,6 @@ void bridge_daemon::start_on_master(std::uint64_t job_id) {
   master_.send(wire::encode_message(
       wire::job_start{job_id, j.program, j.needs, c != clients_.end() ? c->second.peer : std::string()}));
   for (auto& message : std::exchange(j.held, {})) master_.send(std::move(message));
-  j.held_bytes = 0;
   // Only the hash is needed from now on (for the master's need_binary); the rest can go.
   j.program.env.clear();
   j.program.env.shrink_to_fit();
@@ -380,6 +376,10 @@ void bridge_daemon::on_master_message(std::uint8_t type, std::string_view payloa
   switch (static_cast<wire::cluster_type>(type)) {
     case wire::cluster_type::job_event:
       return on_job_event(type, payload);
+    case wire::cluster_type::stdin_credit:
+      if (auto credit = wire::decode_message<wire::stdin_credit>(payload))
+        return on_stdin_credit(*credit);
+      return master_.reset("it sent a malformed stdin_credit");
     case wire::cluster_type::need_binary:
       if (auto need = wire::decode_message<wire::need_binary>(payload))
         return on_need_binary(need->binary_hash);
@@ -410,6 +410,14 @@ void bridge_daemon::on_job_event(std::uint8_t type, std::string_view payload) {
   if (it == jobs_.end() || it->second.client == 0) return;  // ended, or nobody is watching any more
   // Passed on as it came: the client decodes it once, the bridge need not encode it again.
   send_to_client(it->second.client, reframed(type, payload));
+}
+
+void bridge_daemon::on_stdin_credit(const wire::stdin_credit& credit) {
+  auto it = jobs_.find(credit.job);
+  if (it == jobs_.end()) return;
+  auto& j = it->second;
+  j.stdin_in_flight -= std::min(j.stdin_in_flight, credit.bytes);
+  if (j.client != 0) send_to_client(j.client, wire::encode_message(wire::stdin_credit{credit.job, credit.bytes}));
 }
 
 void bridge_daemon::on_need_binary(const std::string& hash) {

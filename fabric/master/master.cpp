@@ -282,6 +282,12 @@ struct master::state {
           return on_event(pid_access::job(subject), std::move(m->event));
         }
         break;
+      case wire::cluster_type::stdin_credit:
+        if (auto m = wire::decode_message<wire::stdin_credit>(payload)) {
+          if (auto job = jobs.find(m->job); job != jobs.end()) send(job->second.bridge, *m);
+          return;
+        }
+        break;
       case wire::cluster_type::process_request:
         if (auto m = wire::decode_message<wire::process_request>(payload)) return on_process_request(index, std::move(*m));
         break;

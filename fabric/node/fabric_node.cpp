@@ -19,6 +19,7 @@
 
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <map>
 
 namespace constellation::fabric {
@@ -35,10 +36,13 @@ std::expected<Message, std::string> decode(std::string_view payload) {
 
 constexpr std::uint8_t type_of(wire::cluster_type t) { return static_cast<std::uint8_t>(t); }
 
-// The write end of a top process's stdin, fed from the deploy client's terminal.
+// The write end of a top process's stdin, fed from the deploy client's terminal. What it holds is
+// bounded by the client's window (wire::stdin_window): each chunk written into the pipe is
+// credited back (written), so a process that does not read holds the client up, not this daemon.
 class stdin_feed : public std::enable_shared_from_this<stdin_feed> {
  public:
-  stdin_feed(asio::io_context& io, int fd) : pipe_(io, fd) {}
+  stdin_feed(asio::io_context& io, int fd, std::function<void(std::uint64_t bytes)> written)
+      : pipe_(io, fd), written_(std::move(written)) {}
   void write(std::string bytes) {
     queue_.push_back(std::move(bytes));
     if (queue_.size() == 1) next();
@@ -50,8 +54,9 @@ class stdin_feed : public std::enable_shared_from_this<stdin_feed> {
 
  private:
   void next() {
-    asio::async_write(pipe_, asio::buffer(queue_.front()), [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+    asio::async_write(pipe_, asio::buffer(queue_.front()), [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
       if (ec) return self->close();  // the process closed its stdin or ended
+      if (self->written_) self->written_(n);
       self->queue_.pop_front();
       if (!self->queue_.empty()) return self->next();
       if (self->closing_) self->close();
@@ -61,8 +66,10 @@ class stdin_feed : public std::enable_shared_from_this<stdin_feed> {
     boost::system::error_code ignored;
     pipe_.close(ignored);
     queue_.clear();
+    written_ = nullptr;
   }
   asio::posix::stream_descriptor pipe_;
+  std::function<void(std::uint64_t bytes)> written_;
   std::deque<std::string> queue_;
   bool closing_ = false;
 };
@@ -171,7 +178,9 @@ struct fabric_node::state {
       int fds[2];
       if (::pipe2(fds, O_CLOEXEC) == 0) {
         stdin_fd = fds[0];
-        stdin_feeds[job] = std::make_shared<stdin_feed>(io, fds[1]);
+        stdin_feeds[job] = std::make_shared<stdin_feed>(io, fds[1], [this, job](std::uint64_t bytes) {
+          to_master(wire::stdin_credit{job, bytes});
+        });
       }
     }
     pending_launches[spec.self] = order.request_id;

@@ -9,6 +9,9 @@
 
 #include <constellation/constellation.hpp>
 
+#include <cstdint>
+#include <string_view>
+
 namespace cluster_programs {
 
 // Three children that fit only on different nodes of the test cluster; each holds its resources
@@ -29,6 +32,19 @@ int never_fits();
 int memory_hog();
 // One child says hello. Exits 0.
 int hello();
+
+// Prints "ready", then never reads stdin; runs until the job is ended.
+int stdin_ignored();
+// Prints "ready", reads stdin to its end slowly (a pause after each read), then prints
+// "read N bytes, fnv1a HASH" (hash: fnv1a over every byte, 16 hex digits). Exits 0.
+int stdin_checksum();
+
+// FNV-1a, 64 bits: the checksum stdin_checksum prints, for the test to compute the same.
+inline constexpr std::uint64_t fnv1a_basis = 14695981039346656037ull;
+inline std::uint64_t fnv1a(std::uint64_t hash, std::string_view bytes) {
+  for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ull;
+  return hash;
+}
 
 // What each mode's top process asks for (init's argument).
 inline constexpr constellation::resources small_top{.mem = 64 * constellation::MiB, .cpu = 0.0625};

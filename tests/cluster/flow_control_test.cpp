@@ -1,0 +1,161 @@
+// Flow control on a deployed job's streams: a stdin that outruns its reader waits where it comes
+// from (the client's stdin) instead of piling up in the bridge, the master or a node. Each test
+// watches the resident memory of every daemon of the cluster (and of the deploy client) while the
+// stream is held up, then checks that every byte arrived, in order.
+#include "fixture/job_events.hpp"
+#include "fixture/local_cluster.hpp"
+#include "fixture/process_scan.hpp"
+#include "programs/modes.hpp"
+
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+using namespace cluster_test;
+
+namespace {
+
+constexpr std::uint64_t MiB = 1024 * 1024;
+
+// VmRSS of /proc/PID/status, in bytes; 0 when the process is gone.
+std::uint64_t resident_bytes(pid_t p) {
+  std::ifstream status("/proc/" + std::to_string(p) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("VmRSS:")) return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+
+// The resident memory of the cluster's daemons (every constellation-fabric and the bridge) and of
+// a deploy client: measured once at the start, then sampled; each one's growth is checked.
+class memory_watch {
+ public:
+  memory_watch(const local_cluster& cluster, pid_t client) {
+    for (pid_t p : processes_with_env(cluster.marker())) {
+      const auto exe = exe_of(p);
+      if (exe.ends_with("/constellation-fabric") || exe.ends_with("/constellation-bridge"))
+        watched_[p] = {describe_process(p), resident_bytes(p), 0};
+    }
+    watched_[client] = {describe_process(client), resident_bytes(client), 0};
+    REQUIRE(watched_.size() == cluster.node_count() + 2);  // fabrics, bridge, client
+  }
+
+  void sample() {
+    for (auto& [p, w] : watched_) w.peak = std::max(w.peak, resident_bytes(p));
+  }
+  void sample_for(milliseconds span) {
+    const auto until = std::chrono::steady_clock::now() + span;
+    while (std::chrono::steady_clock::now() < until) {
+      sample();
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  // Every process grew by at most bound above its memory at the start.
+  void check_growth(std::uint64_t bound) const {
+    for (const auto& [p, w] : watched_) {
+      CAPTURE(w.name);
+      CAPTURE(w.start / MiB);
+      CAPTURE(w.peak / MiB);
+      CHECK(w.peak <= w.start + bound);
+    }
+  }
+
+ private:
+  struct watched {
+    std::string name;
+    std::uint64_t start = 0, peak = 0;
+  };
+  std::map<pid_t, watched> watched_;
+};
+
+bool ready(const std::string& out) { return top_printed(out, "ready"); }
+
+void check_nothing_left(const local_cluster& cluster) {
+  CHECK(eventually([&] { return cluster.deployed_processes().empty(); }, milliseconds(10000)));
+  CHECK(cluster.wait_for_status([](const cluster_status& s) { return s.jobs == 0; }, milliseconds(5000)));
+}
+
+// 1 MiB that differs from every other block of the stream: a block lost, doubled or out of
+// order changes the checksum.
+std::string block(std::uint64_t index) {
+  std::string bytes(MiB, '\0');
+  std::uint64_t x = index * 0x9e3779b97f4a7c15ull + 1;
+  for (auto& c : bytes) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("a huge stdin nobody reads waits in the client, not in a daemon") {
+  local_cluster cluster;
+  INFO(cluster.diagnostics());
+  auto deploy = cluster.deploy({"stdin_ignored"});
+  REQUIRE_MESSAGE(deploy.wait_for_output(ready, milliseconds(20000)), deploy.out() << deploy.err());
+  memory_watch memory(cluster, deploy.pid());
+
+  // Up to 1 GiB, offered as fast as deploy takes it, until it takes nothing for 3 s.
+  const std::string zeros(MiB, '\0');
+  constexpr std::uint64_t offered = 1024 * MiB;
+  std::uint64_t taken = 0;
+  while (taken < offered) {
+    const auto n = deploy.offer_stdin(zeros, milliseconds(3000));
+    memory.sample();
+    if (n == 0) break;
+    taken += n;
+  }
+  memory.sample_for(milliseconds(500));
+  CAPTURE(taken);
+  // Held up on the way: a window in flight, and the pipes' and sockets' buffers.
+  CHECK(taken < 64 * MiB);
+  memory.check_growth(32 * MiB);
+
+  // Ended as Ctrl-C ends it, with its stdin still held up: nothing of it is left anywhere.
+  deploy.signal(SIGINT);
+  const auto code = deploy.wait_exit(milliseconds(15000));
+  CHECK(code == 128 + SIGINT);
+  check_nothing_left(cluster);
+}
+
+TEST_CASE("stdin read slowly arrives whole and in order, and no daemon holds it") {
+  local_cluster cluster;
+  INFO(cluster.diagnostics());
+  auto deploy = cluster.deploy({"stdin_checksum"});
+  REQUIRE_MESSAGE(deploy.wait_for_output(ready, milliseconds(20000)), deploy.out() << deploy.err());
+  memory_watch memory(cluster, deploy.pid());
+
+  constexpr std::uint64_t blocks = 128;
+  std::uint64_t hash = cluster_programs::fnv1a_basis;
+  for (std::uint64_t i = 0; i < blocks; ++i) {
+    const auto bytes = block(i);
+    hash = cluster_programs::fnv1a(hash, bytes);
+    std::string_view rest(bytes);
+    int idle = 0;  // waits in a row without progress: the program reads 32 MiB/s at most
+    while (!rest.empty() && idle < 100) {
+      const auto n = deploy.offer_stdin(rest, milliseconds(200));
+      memory.sample();
+      idle = n == 0 ? idle + 1 : 0;
+      rest.remove_prefix(n);
+    }
+    REQUIRE_MESSAGE(rest.empty(), "deploy took nothing for 20 s at block " << i);
+  }
+  deploy.close_stdin();
+  const auto code = deploy.wait_exit(milliseconds(30000));
+  memory.sample();
+  CHECK(code == 0);
+  char expected[96];
+  std::snprintf(expected, sizeof expected, "read %" PRIu64 " bytes, fnv1a %016" PRIx64, blocks * MiB, hash);
+  CHECK_MESSAGE(top_printed(deploy.out(), expected), top_output(deploy.out()));
+  memory.check_growth(32 * MiB);
+  check_nothing_left(cluster);
+}
