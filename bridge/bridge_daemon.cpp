@@ -174,6 +174,10 @@ void bridge_daemon::client_gone(std::uint64_t id) {
   auto j = jobs_.find(job_id);
   if (j == jobs_.end()) return;
   j->second.client = 0;
+  // What its connection still held will never be written: credited, so that the job's processes
+  // can end (their exits follow their output).
+  if (const auto unwritten = std::exchange(j->second.output_unwritten, 0); unwritten > 0)
+    master_.send(wire::encode_message(wire::output_credit{job_id, unwritten}));
   if (j->second.at == stage::running) return end_orphan(job_id, false);
   // Not started on the master: nothing runs but perhaps the recce, which goes with the job.
   log_.info(job_name(job_id) + ": dropped before it started: its client left");
@@ -406,10 +410,28 @@ void bridge_daemon::on_job_event(std::uint8_t type, std::string_view payload) {
   auto event = wire::decode_message<wire::job_event>(payload);
   if (!event) return master_.reset("it sent a malformed job_event");
   const auto job_id = detail::pid_access::job(event_process(event->event));
+  const auto* output = std::get_if<report::output_event>(&event->event);
+  const std::uint64_t output_bytes = output ? output->data.size() : 0;
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || it->second.client == 0) return;  // ended, or nobody is watching any more
-  // Passed on as it came: the client decodes it once, the bridge need not encode it again.
-  send_to_client(it->second.client, reframed(type, payload));
+  const auto watcher = it == jobs_.end() ? clients_.end() : clients_.find(it->second.client);
+  if (watcher == clients_.end()) {
+    // Ended, or nobody is watching any more: dropped, and credited at once, so that the job's
+    // processes are not held up by a client that is gone.
+    if (output_bytes > 0) master_.send(wire::encode_message(wire::output_credit{job_id, output_bytes}));
+    return;
+  }
+  // Passed on as it came: the client decodes it once, the bridge need not encode it again. Its
+  // data is credited once written to the client's socket: a client that does not read holds up
+  // its own job's output, and only its own.
+  agent::frame_connection::written_handler written;
+  if (output_bytes > 0) {
+    it->second.output_unwritten += output_bytes;
+    written = [this, job_id, output_bytes] {
+      if (auto j = jobs_.find(job_id); j != jobs_.end()) j->second.output_unwritten -= output_bytes;
+      master_.send(wire::encode_message(wire::output_credit{job_id, output_bytes}));
+    };
+  }
+  watcher->second.connection->send(reframed(type, payload), std::move(written));
 }
 
 void bridge_daemon::on_stdin_credit(const wire::stdin_credit& credit) {

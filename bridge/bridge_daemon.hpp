@@ -15,9 +15,12 @@
 // its answers come back in the same order. A query the bridge cannot pass on (no master) is
 // answered with job_finished{0, why}, which constellation-deploy shows as an error.
 //
-// Stdin flows under the window of wire/cluster_messages.hpp ("Flow control"): the bridge passes
-// stdin_credit from the master to the client. A client that sends stdin beyond its window
-// (stdin_window) is a protocol error; so stdin held before the job started is bounded too.
+// Stdin and output flow under the windows of wire/cluster_messages.hpp ("Flow control"): the bridge
+// passes stdin_credit from the master to the client, and credits the master with each output
+// event's data once written to the client's socket, so that what it holds for a client that does
+// not read is at most output_window per node running the job. A client that sends stdin beyond
+// its window (stdin_window) is a protocol error; so stdin held before the job started is bounded
+// too.
 //
 // Peers' mistakes (a failed handshake, garbage, an oversized or unexpected frame) cost only that
 // connection: one line in the log, naming the peer, and the daemon goes on.
@@ -93,6 +96,7 @@ class bridge_daemon {
     std::shared_ptr<recce_process> recce;
     std::vector<std::string> held;  // the client's messages for the master, before job_start
     std::uint64_t stdin_in_flight = 0;  // stdin from the client the node has not credited yet
+    std::uint64_t output_unwritten = 0;  // output queued for the client, not yet credited
     std::shared_ptr<boost::asio::steady_timer>
         timer;  // the wait for the master, or the orphan's end
   };

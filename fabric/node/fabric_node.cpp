@@ -21,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <variant>
 
 namespace constellation::fabric {
 
@@ -89,6 +90,9 @@ struct fabric_node::state {
   agent::node_processes processes;
   std::map<pid, std::uint64_t> pending_launches;  // process -> the master's request id
   std::map<std::uint64_t, std::shared_ptr<stdin_feed>> stdin_feeds;  // by job
+  // Each job's output sent to the master and not yet credited (wire/cluster_messages.hpp, "Flow
+  // control"); at output_window its monitors' reports are held.
+  std::map<std::uint64_t, std::uint64_t> output_in_flight;
   // Each job's fork server on this node, started with the job's first process here and stopped
   // when the master ends the job.
   std::map<std::uint64_t, std::shared_ptr<agent::monitor_starter>> starters;
@@ -98,7 +102,7 @@ struct fabric_node::state {
         options(std::move(o)),
         log(l),
         counters(m),
-        processes(io, {[this](const report::process_event& e) { to_master(wire::job_event{e}); },
+        processes(io, {[this](const report::process_event& e) { on_event(e); },
                        [this](const pid& p, std::expected<void, std::string> started) { on_started(p, std::move(started)); },
                        [this](const pid& p, std::uint8_t type, std::string_view payload) {
                          to_master(wire::process_request{p, type, std::string(payload)});
@@ -107,6 +111,24 @@ struct fabric_node::state {
   template <class Message>
   void to_master(const Message& m) {
     if (master) master->send(wire::encode_message(m));
+  }
+
+  void on_event(const report::process_event& e) {
+    to_master(wire::job_event{e});
+    const auto* output = std::get_if<report::output_event>(&e);
+    if (!output || !master) return;
+    const auto job = pid_access::job(output->process);
+    auto& in_flight = output_in_flight[job];
+    in_flight += output->data.size();
+    if (in_flight >= wire::output_window) processes.hold_output(job, true);
+  }
+
+  void on_output_credit(const wire::output_credit& credit) {
+    auto it = output_in_flight.find(credit.job);
+    if (it == output_in_flight.end()) return;
+    it->second -= std::min(it->second, credit.bytes);
+    if (it->second < wire::output_window) processes.hold_output(credit.job, false);
+    if (it->second == 0 && processes.live_processes(credit.job) == 0) output_in_flight.erase(it);
   }
 
   void on_master_frame(std::uint8_t type, std::string_view payload) {
@@ -140,10 +162,18 @@ struct fabric_node::state {
           return;
         }
         break;
+      case wire::cluster_type::output_credit:
+        if (auto m = decode<wire::output_credit>(payload)) return on_output_credit(*m);
+        break;
       case wire::cluster_type::end_job:
         if (auto m = decode<wire::end_job>(payload)) {
           processes.terminate(m->job, m->immediately, m->signal);
           stdin_feeds.erase(m->job);
+          // The master ends a job on every node once it is over: nothing of it is left to credit.
+          if (processes.live_processes(m->job) == 0) {
+            output_in_flight.erase(m->job);
+            processes.hold_output(m->job, false);
+          }
           stop_starter(m->job);
           return;
         }
@@ -230,6 +260,9 @@ struct fabric_node::state {
              "): ending every process on this node");
     processes.terminate(0, false);
     stdin_feeds.clear();
+    // Nobody will credit what was sent: the monitors must be read to their end.
+    output_in_flight.clear();
+    processes.hold_output(0, false);
     for (auto& [job, starter] : starters) starter->stop();
     starters.clear();
   }

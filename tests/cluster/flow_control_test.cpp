@@ -1,7 +1,8 @@
-// Flow control on a deployed job's streams: a stdin that outruns its reader waits where it comes
-// from (the client's stdin) instead of piling up in the bridge, the master or a node. Each test
-// watches the resident memory of every daemon of the cluster (and of the deploy client) while the
-// stream is held up, then checks that every byte arrived, in order.
+// Flow control on a deployed job's streams: a stdin that outruns its reader, and output that
+// outruns its client, wait where they come from (the client's stdin, the process's stdout pipe)
+// instead of piling up in the bridge, the master or a node. Each test watches the resident memory
+// of every daemon of the cluster (and of the deploy client) while the stream is held up, then
+// checks that every byte arrived, in order.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
 #include "fixture/process_scan.hpp"
@@ -157,5 +158,51 @@ TEST_CASE("stdin read slowly arrives whole and in order, and no daemon holds it"
   std::snprintf(expected, sizeof expected, "read %" PRIu64 " bytes, fnv1a %016" PRIx64, blocks * MiB, hash);
   CHECK_MESSAGE(top_printed(deploy.out(), expected), top_output(deploy.out()));
   memory.check_growth(32 * MiB);
+  check_nothing_left(cluster);
+}
+
+TEST_CASE("output its client reads late waits in the process, and arrives whole and in order") {
+  local_cluster cluster;
+  INFO(cluster.diagnostics());
+  constexpr std::uint64_t lines = 768 * 1024;  // 48 MiB
+  // Deploy's stdout is a pipe the test does not read for now: deploy blocks writing to it, and
+  // stops reading its connection to the bridge.
+  auto flood = cluster.deploy({"output_flood", std::to_string(lines)});
+  memory_watch memory(cluster, flood.pid());
+  memory.sample_for(milliseconds(4000));
+
+  // Meanwhile another job on the same daemons and links runs to its end.
+  auto other = cluster.deploy({"hello"});
+  CHECK(other.wait_exit(milliseconds(20000)) == 0);
+  CHECK(top_printed(other.out(), "top done"));
+  memory.sample();
+  memory.check_growth(16 * MiB);
+
+  const auto code = flood.wait_exit(milliseconds(40000));
+  CHECK(code == 0);
+  const job_events events(flood.out());
+  const auto output = events.output_of(events.top());
+  std::string expected, line;
+  expected.reserve(lines * 64);
+  for (std::uint64_t i = 0; i < lines; ++i) {
+    cluster_programs::flood_line(i, line);
+    expected += line;
+  }
+  CHECK(output.size() == expected.size());
+  CHECK(output == expected);
+  check_nothing_left(cluster);
+}
+
+TEST_CASE("a client that leaves while its job's output is held up has its job ended, wholly") {
+  local_cluster cluster;
+  INFO(cluster.diagnostics());
+  // Output held up in the bridge, the node and the monitor, the process blocked on its stdout.
+  auto flood = cluster.deploy({"output_flood", std::to_string(768 * 1024)});
+  memory_watch memory(cluster, flood.pid());
+  memory.sample_for(milliseconds(3000));
+  memory.check_growth(16 * MiB);
+  CHECK(cluster.wait_for_status([](const cluster_status& s) { return s.jobs == 1; }, milliseconds(5000)));
+  // The client vanishes: the bridge ends its job, and nothing it held may keep the job alive.
+  flood.kill_and_reap();
   check_nothing_left(cluster);
 }

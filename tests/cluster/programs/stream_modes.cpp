@@ -1,5 +1,5 @@
-// Programs whose stdin outruns what reads it: for the flow-control tests, which push more stdin
-// than a daemon could hold.
+// Programs whose stdin or stdout outruns what reads it: for the flow-control tests, which push
+// more stdin than a daemon could hold, or read a job's output late.
 #include "programs/modes.hpp"
 
 #include <unistd.h>
@@ -39,6 +39,15 @@ int stdin_checksum() {
   }
   std::printf("read %" PRIu64 " bytes, fnv1a %016" PRIx64 "\n", bytes, hash);
   return 0;
+}
+
+int output_flood(std::uint64_t lines) {
+  std::string line;
+  for (std::uint64_t i = 0; i < lines; ++i) {
+    flood_line(i, line);
+    if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size()) return 1;
+  }
+  return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
 }  // namespace cluster_programs
