@@ -1,3 +1,5 @@
+// And buffers that grew for a peak (a large binary passing through) are given back after it.
+//
 // Flow control on a deployed job's streams: a stdin that outruns its reader, and output that
 // outruns its client, wait where they come from (the client's stdin, the process's stdout pipe)
 // instead of piling up in the bridge, the master or a node. Each test watches the resident memory
@@ -16,6 +18,8 @@
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
+#include <algorithm>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <thread>
@@ -38,18 +42,22 @@ std::uint64_t resident_bytes(pid_t p) {
 // a deploy client: measured once at the start, then sampled; each one's growth is checked.
 class memory_watch {
  public:
+  // client: a deploy client to watch too, or 0.
   memory_watch(const local_cluster& cluster, pid_t client) {
     for (pid_t p : processes_with_env(cluster.marker())) {
       const auto exe = exe_of(p);
       if (exe.ends_with("/constellation-fabric") || exe.ends_with("/constellation-bridge"))
         watched_[p] = {describe_process(p), resident_bytes(p), 0};
     }
-    watched_[client] = {describe_process(client), resident_bytes(client), 0};
-    REQUIRE(watched_.size() == cluster.node_count() + 2);  // fabrics, bridge, client
+    if (client > 0) watched_[client] = {describe_process(client), resident_bytes(client), 0};
+    REQUIRE(watched_.size() == cluster.node_count() + 1 + (client > 0));  // fabrics, bridge, client
   }
 
   void sample() {
-    for (auto& [p, w] : watched_) w.peak = std::max(w.peak, resident_bytes(p));
+    for (auto& [p, w] : watched_) {
+      w.last = resident_bytes(p);
+      w.peak = std::max(w.peak, w.last);
+    }
   }
   void sample_for(milliseconds span) {
     const auto until = std::chrono::steady_clock::now() + span;
@@ -68,11 +76,20 @@ class memory_watch {
       CHECK(w.peak <= w.start + bound);
     }
   }
+  // Every process holds at most bound above its memory at the start, at the last sample.
+  void check_kept(std::uint64_t bound) const {
+    for (const auto& [p, w] : watched_) {
+      CAPTURE(w.name);
+      CAPTURE(w.start / MiB);
+      CAPTURE(w.last / MiB);
+      CHECK(w.last <= w.start + bound);
+    }
+  }
 
  private:
   struct watched {
     std::string name;
-    std::uint64_t start = 0, peak = 0;
+    std::uint64_t start = 0, peak = 0, last = 0;
   };
   std::map<pid_t, watched> watched_;
 };
@@ -205,4 +222,29 @@ TEST_CASE("a client that leaves while its job's output is held up has its job en
   // The client vanishes: the bridge ends its job, and nothing it held may keep the job alive.
   flood.kill_and_reap();
   check_nothing_left(cluster);
+}
+
+TEST_CASE("a large binary passes through every daemon and leaves none of its size behind") {
+  local_cluster cluster;
+  INFO(cluster.diagnostics());
+  // The test programs with 64 MiB appended, which the program never reads: a binary of its own.
+  const std::string binary = cluster.folder() + "/large_programs";
+  {
+    std::ifstream in(programs_binary(), std::ios::binary);
+    std::ofstream out(binary, std::ios::binary);
+    out << in.rdbuf();
+    for (std::uint64_t i = 0; i < 64; ++i) out << block(i);
+  }
+  REQUIRE(std::filesystem::file_size(binary) > 64 * MiB);
+  std::filesystem::permissions(binary, std::filesystem::perms::owner_all);
+  memory_watch memory(cluster, 0);
+
+  auto command = cluster.deploy_command({"hello"});
+  std::replace(command.argv.begin(), command.argv.end(), std::string(programs_binary()), binary);
+  child_process deploy(command);
+  CHECK(deploy.wait_exit(milliseconds(40000)) == 0);
+  CHECK(top_printed(deploy.out(), "top done"));
+  // Uploaded to the bridge, sent to the master, then to the node: each held it whole once.
+  memory.sample();
+  memory.check_kept(24 * MiB);
 }
