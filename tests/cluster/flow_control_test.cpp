@@ -68,33 +68,36 @@ class memory_watch {
   }
 
   // Every process grew by at most bound above its memory at the start.
-  void check_growth(std::uint64_t bound) const {
-    for (const auto& [p, w] : watched_) {
-      CAPTURE(w.name);
-      CAPTURE(w.start / MiB);
-      CAPTURE(w.peak / MiB);
-      CHECK(w.peak <= w.start + bound);
-    }
-  }
+  void check_growth(std::uint64_t bound) const { check(bound, &watched::peak); }
   // Every process holds at most bound above its memory at the start, at the last sample.
-  void check_kept(std::uint64_t bound) const {
-    for (const auto& [p, w] : watched_) {
-      CAPTURE(w.name);
-      CAPTURE(w.start / MiB);
-      CAPTURE(w.last / MiB);
-      CHECK(w.last <= w.start + bound);
-    }
-  }
+  void check_kept(std::uint64_t bound) const { check(bound, &watched::last); }
 
  private:
   struct watched {
     std::string name;
     std::uint64_t start = 0, peak = 0, last = 0;
   };
+
+  void check(std::uint64_t bound, std::uint64_t watched::*measured) const {
+    for (const auto& [p, w] : watched_) {
+      CAPTURE(w.name);
+      CAPTURE(w.start / MiB);
+      CAPTURE(w.*measured / MiB);
+      CHECK(w.*measured <= w.start + bound);
+    }
+  }
+
   std::map<pid_t, watched> watched_;
 };
 
-bool ready(const std::string& out) { return top_printed(out, "ready"); }
+// Deploys mode (stdin_ignored, stdin_checksum) and waits until its top process printed "ready".
+child_process deploy_ready(const local_cluster& cluster, const std::string& mode) {
+  auto deploy = cluster.deploy({mode});
+  REQUIRE_MESSAGE(deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
+                                         milliseconds(20000)),
+                  deploy.out() << deploy.err());
+  return deploy;
+}
 
 void check_nothing_left(const local_cluster& cluster) {
   CHECK(eventually([&] { return cluster.deployed_processes().empty(); }, milliseconds(10000)));
@@ -118,8 +121,7 @@ std::string block(std::uint64_t index) {
 TEST_CASE("a huge stdin nobody reads waits in the client, not in a daemon") {
   local_cluster cluster;
   INFO(cluster.diagnostics());
-  auto deploy = cluster.deploy({"stdin_ignored"});
-  REQUIRE_MESSAGE(deploy.wait_for_output(ready, milliseconds(20000)), deploy.out() << deploy.err());
+  auto deploy = deploy_ready(cluster, "stdin_ignored");
   memory_watch memory(cluster, deploy.pid());
 
   // Up to 1 GiB, offered as fast as deploy takes it, until it takes nothing for 3 s.
@@ -148,8 +150,7 @@ TEST_CASE("a huge stdin nobody reads waits in the client, not in a daemon") {
 TEST_CASE("stdin read slowly arrives whole and in order, and no daemon holds it") {
   local_cluster cluster;
   INFO(cluster.diagnostics());
-  auto deploy = cluster.deploy({"stdin_checksum"});
-  REQUIRE_MESSAGE(deploy.wait_for_output(ready, milliseconds(20000)), deploy.out() << deploy.err());
+  auto deploy = deploy_ready(cluster, "stdin_checksum");
   memory_watch memory(cluster, deploy.pid());
 
   constexpr std::uint64_t blocks = 128;
