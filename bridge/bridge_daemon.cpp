@@ -417,7 +417,8 @@ void bridge_daemon::on_job_event(std::uint8_t type, std::string_view payload) {
   if (watcher == clients_.end()) {
     // Ended, or nobody is watching any more: dropped, and credited at once, so that the job's
     // processes are not held up by a client that is gone.
-    if (output_bytes > 0) master_.send(wire::encode_message(wire::output_credit{job_id, output_bytes}));
+    if (output_bytes > 0)
+      master_.send(wire::encode_message(wire::output_credit{job_id, output_bytes}));
     return;
   }
   // Passed on as it came: the client decodes it once, the bridge need not encode it again. Its
@@ -439,7 +440,8 @@ void bridge_daemon::on_stdin_credit(const wire::stdin_credit& credit) {
   if (it == jobs_.end()) return;
   auto& j = it->second;
   j.stdin_in_flight -= std::min(j.stdin_in_flight, credit.bytes);
-  if (j.client != 0) send_to_client(j.client, wire::encode_message(wire::stdin_credit{credit.job, credit.bytes}));
+  if (j.client != 0)
+    send_to_client(j.client, wire::encode_message(wire::stdin_credit{credit.job, credit.bytes}));
 }
 
 void bridge_daemon::on_need_binary(const std::string& hash) {

@@ -498,7 +498,8 @@ struct master::state {
   void output_sent(std::uint64_t job_id, std::size_t node, std::uint64_t bytes) {
     if (bytes == 0) return;
     auto job = jobs.find(job_id);
-    if (job == jobs.end() || !job->second.bridge) return send(nodes[node].connection, wire::output_credit{job_id, bytes});
+    if (job == jobs.end() || !job->second.bridge)
+      return send(nodes[node].connection, wire::output_credit{job_id, bytes});
     auto& in_flight = job->second.output_in_flight;
     if (!in_flight.empty() && in_flight.back().first == node)
       in_flight.back().second += bytes;
@@ -607,7 +608,8 @@ struct master::state {
         if (auto m = wire::decode_message<wire::end_job>(payload)) return end_job(m->job, m->immediately, m->signal);
         break;
       case wire::cluster_type::output_credit:
-        if (auto m = wire::decode_message<wire::output_credit>(payload)) return on_output_credit(*m);
+        if (auto m = wire::decode_message<wire::output_credit>(payload))
+          return on_output_credit(*m);
         break;
       case wire::cluster_type::status_request:
         return send(bridge, status());

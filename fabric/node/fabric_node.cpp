@@ -55,13 +55,15 @@ class stdin_feed : public std::enable_shared_from_this<stdin_feed> {
 
  private:
   void next() {
-    asio::async_write(pipe_, asio::buffer(queue_.front()), [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-      if (ec) return self->close();  // the process closed its stdin or ended
-      if (self->written_) self->written_(n);
-      self->queue_.pop_front();
-      if (!self->queue_.empty()) return self->next();
-      if (self->closing_) self->close();
-    });
+    asio::async_write(
+        pipe_, asio::buffer(queue_.front()),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          if (ec) return self->close();  // the process closed its stdin or ended
+          if (self->written_) self->written_(n);
+          self->queue_.pop_front();
+          if (!self->queue_.empty()) return self->next();
+          if (self->closing_) self->close();
+        });
   }
   void close() {
     boost::system::error_code ignored;
@@ -97,13 +99,16 @@ struct fabric_node::state {
   // when the master ends the job.
   std::map<std::uint64_t, std::shared_ptr<agent::monitor_starter>> starters;
 
-  state(asio::io_context& i, node_options o, const cluster::daemon_log& l, metrics::daemon_counters& m)
+  state(asio::io_context& i, node_options o, const cluster::daemon_log& l,
+        metrics::daemon_counters& m)
       : io(i),
         options(std::move(o)),
         log(l),
         counters(m),
         processes(io, {[this](const report::process_event& e) { on_event(e); },
-                       [this](const pid& p, std::expected<void, std::string> started) { on_started(p, std::move(started)); },
+                       [this](const pid& p, std::expected<void, std::string> started) {
+                         on_started(p, std::move(started));
+                       },
                        [this](const pid& p, std::uint8_t type, std::string_view payload) {
                          to_master(wire::process_request{p, type, std::string(payload)});
                        }}) {}
@@ -208,9 +213,10 @@ struct fabric_node::state {
       int fds[2];
       if (::pipe2(fds, O_CLOEXEC) == 0) {
         stdin_fd = fds[0];
-        stdin_feeds[job] = std::make_shared<stdin_feed>(io, fds[1], [this, job](std::uint64_t bytes) {
-          to_master(wire::stdin_credit{job, bytes});
-        });
+        stdin_feeds[job] =
+            std::make_shared<stdin_feed>(io, fds[1], [this, job](std::uint64_t bytes) {
+              to_master(wire::stdin_credit{job, bytes});
+            });
       }
     }
     pending_launches[spec.self] = order.request_id;

@@ -14,12 +14,12 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
-#include <fstream>
-#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -93,15 +93,17 @@ class memory_watch {
 // Deploys mode (stdin_ignored, stdin_checksum) and waits until its top process printed "ready".
 child_process deploy_ready(const local_cluster& cluster, const std::string& mode) {
   auto deploy = cluster.deploy({mode});
-  REQUIRE_MESSAGE(deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
-                                         milliseconds(20000)),
-                  deploy.out() << deploy.err());
+  REQUIRE_MESSAGE(
+      deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
+                             milliseconds(20000)),
+      deploy.out() << deploy.err());
   return deploy;
 }
 
 void check_nothing_left(const local_cluster& cluster) {
   CHECK(eventually([&] { return cluster.deployed_processes().empty(); }, milliseconds(10000)));
-  CHECK(cluster.wait_for_status([](const cluster_status& s) { return s.jobs == 0; }, milliseconds(5000)));
+  CHECK(cluster.wait_for_status([](const cluster_status& s) { return s.jobs == 0; },
+                                milliseconds(5000)));
 }
 
 // 1 MiB that differs from every other block of the stream: a block lost, doubled or out of
@@ -173,7 +175,8 @@ TEST_CASE("stdin read slowly arrives whole and in order, and no daemon holds it"
   memory.sample();
   CHECK(code == 0);
   char expected[96];
-  std::snprintf(expected, sizeof expected, "read %" PRIu64 " bytes, fnv1a %016" PRIx64, blocks * MiB, hash);
+  std::snprintf(expected, sizeof expected, "read %" PRIu64 " bytes, fnv1a %016" PRIx64,
+                blocks * MiB, hash);
   CHECK_MESSAGE(top_printed(deploy.out(), expected), top_output(deploy.out()));
   memory.check_growth(32 * MiB);
   check_nothing_left(cluster);
@@ -219,7 +222,8 @@ TEST_CASE("a client that leaves while its job's output is held up has its job en
   memory_watch memory(cluster, flood.pid());
   memory.sample_for(milliseconds(3000));
   memory.check_growth(16 * MiB);
-  CHECK(cluster.wait_for_status([](const cluster_status& s) { return s.jobs == 1; }, milliseconds(5000)));
+  CHECK(cluster.wait_for_status([](const cluster_status& s) { return s.jobs == 1; },
+                                milliseconds(5000)));
   // The client vanishes: the bridge ends its job, and nothing it held may keep the job alive.
   flood.kill_and_reap();
   check_nothing_left(cluster);

@@ -19,8 +19,8 @@ namespace asio = boost::asio;
 namespace {
 
 std::shared_ptr<agent::frame_connection> connection_on(asio::io_context& io, int fd) {
-  return std::make_shared<agent::frame_connection>(
-      agent::frame_connection::socket_type(io, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fd));
+  return std::make_shared<agent::frame_connection>(agent::frame_connection::socket_type(
+      io, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fd));
 }
 
 }  // namespace
@@ -29,7 +29,8 @@ TEST_CASE("a paused connection hands over nothing more, nor the peer's end, unti
   int fds[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
   std::string frames;
-  for (std::uint8_t type : {1, 2, 3}) wire::append_frame(frames, type, std::string(100, char('a' + type)));
+  for (std::uint8_t type : {1, 2, 3})
+    wire::append_frame(frames, type, std::string(100, char('a' + type)));
   REQUIRE(::write(fds[1], frames.data(), frames.size()) == static_cast<ssize_t>(frames.size()));
   ::close(fds[1]);
 

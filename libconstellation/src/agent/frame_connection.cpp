@@ -93,25 +93,26 @@ void frame_connection::write_next() {
     return;
   }
   writing_ = true;
-  boost::asio::async_write(socket_, boost::asio::buffer(output_.front().bytes),
-                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                             if (self->closed_) return;
-                             if (ec) {
-                               // The peer may have said its last words before it went (a
-                               // monitor's exit report): stop writing, and let the reading side
-                               // end the connection once it has read them.
-                               self->output_.clear();
-                               self->queued_bytes_ = 0;
-                               self->writing_ = false;
-                               self->write_failed_ = true;
-                               return;
-                             }
-                             auto done = std::move(self->output_.front());
-                             self->output_.pop_front();
-                             self->queued_bytes_ -= done.bytes.size();
-                             if (done.written) done.written();
-                             self->write_next();
-                           });
+  boost::asio::async_write(
+      socket_, boost::asio::buffer(output_.front().bytes),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+        if (self->closed_) return;
+        if (ec) {
+          // The peer may have said its last words before it went (a
+          // monitor's exit report): stop writing, and let the reading side
+          // end the connection once it has read them.
+          self->output_.clear();
+          self->queued_bytes_ = 0;
+          self->writing_ = false;
+          self->write_failed_ = true;
+          return;
+        }
+        auto done = std::move(self->output_.front());
+        self->output_.pop_front();
+        self->queued_bytes_ -= done.bytes.size();
+        if (done.written) done.written();
+        self->write_next();
+      });
 }
 
 void frame_connection::fail(const std::string& why) {

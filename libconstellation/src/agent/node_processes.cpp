@@ -134,7 +134,8 @@ void node_processes::on_report(const pid& process, std::uint8_t type, std::strin
       for (auto& [request_type, request] : std::exchange(e.early_requests, {}))
         if (callbacks_.on_request) callbacks_.on_request(process, request_type, request);
       // Its reports from now on are output, or come after it.
-      if (held_jobs_.contains(detail::pid_access::job(process)) && e.report) e.report->pause_reading();
+      if (held_jobs_.contains(detail::pid_access::job(process)) && e.report)
+        e.report->pause_reading();
       return;
     }
     case wire::message_type::launch_failed: {

@@ -79,7 +79,8 @@ class monitor {
       for (int i = 0; i < 2; ++i)
         if (pipe_slot[i] >= 0 && fds[pipe_slot[i]].revents) forward_output(i);
       if (report_slot >= 0 && (fds[report_slot].revents & POLLOUT)) flush();
-      if (report_slot >= 0 && (fds[report_slot].revents & (POLLIN | POLLHUP | POLLERR))) read_orders();
+      if (report_slot >= 0 && (fds[report_slot].revents & (POLLIN | POLLHUP | POLLERR)))
+        read_orders();
       if (pid_slot >= 0 && fds[pid_slot].revents) reap();
       if (pidfd_ < 0 && !status_) reap();  // no pidfd: poll with a timeout instead
       on_timers();
@@ -249,7 +250,8 @@ class monitor {
     pending_.erase(0, written);
     // Output held up after the process ended is not a grandchild holding the pipes: the drain
     // grace starts again once it moves.
-    if (written > 0 && status_) drain_deadline_ = std::max(drain_deadline_, clock::now() + drain_grace);
+    if (written > 0 && status_)
+      drain_deadline_ = std::max(drain_deadline_, clock::now() + drain_grace);
   }
 
   const launch_spec& spec_;
@@ -259,7 +261,8 @@ class monitor {
   int pidfd_ = -1;
   std::optional<process_limits> limits_;  // none unless limits are enforced
   std::string orders_;
-  std::string pending_;  // reports not yet written to the agent: at most one read of output and a few small ones
+  // Reports not yet written to the agent: at most a read of output per pipe and a few small ones.
+  std::string pending_;
   std::optional<int> status_;
   clock::time_point drain_deadline_{};
   std::optional<clock::time_point> kill_deadline_;

@@ -10,8 +10,8 @@
 //   bridge  -> deploy                      need_binary, job_event, job_finished, stdin_credit, and
 //                                          a query's answer: status_reply, jobs_reply,
 //                                          kill_job_reply
-//   bridge  -> master   purpose "bridge":  job_start, binary_upload, stdin_data, stdin_eof, end_job,
-//                                          output_credit, the queries
+//   bridge  -> master   purpose "bridge":  job_start, binary_upload, stdin_data, stdin_eof,
+//                                          end_job, output_credit, the queries
 //   master  -> bridge                      need_binary, job_event, job_finished, stdin_credit, the
 //                                          answers (in the order of the queries)
 //   master  -> fabric   purpose "fabric":  launch_order, binary_upload, process_reply, stdin_data,
