@@ -174,6 +174,10 @@ void bridge_daemon::client_gone(std::uint64_t id) {
   auto j = jobs_.find(job_id);
   if (j == jobs_.end()) return;
   j->second.client = 0;
+  // What its connection still held will never be written: credited, so that the job's processes
+  // can end (their exits follow their output).
+  if (const auto unwritten = std::exchange(j->second.output_unwritten, 0); unwritten > 0)
+    master_.send(wire::encode_message(wire::output_credit{job_id, unwritten}));
   if (j->second.at == stage::running) return end_orphan(job_id, false);
   // Not started on the master: nothing runs but perhaps the recce, which goes with the job.
   log_.info(job_name(job_id) + ": dropped before it started: its client left");
@@ -230,12 +234,13 @@ void bridge_daemon::on_job_message(std::uint64_t id, std::uint8_t type, std::str
   if (it == jobs_.end()) return;  // the job ended; the client had not heard yet
   auto& j = it->second;
   std::string message;
-  std::size_t stdin_bytes = 0;
   switch (static_cast<wire::cluster_type>(type)) {
     case wire::cluster_type::stdin_data: {
       auto data = wire::decode_message<wire::stdin_data>(payload);
       if (!data) return protocol_error(id, "malformed stdin_data");
-      stdin_bytes = data->bytes.size();
+      j.stdin_in_flight += data->bytes.size();
+      if (j.stdin_in_flight > wire::stdin_window)
+        return protocol_error(id, "stdin beyond its window of " + format_bytes(wire::stdin_window));
       message = wire::encode_message(wire::stdin_data{job_id, std::move(data->bytes)});
       break;
     }
@@ -254,10 +259,6 @@ void bridge_daemon::on_job_message(std::uint64_t id, std::uint8_t type, std::str
     }
   }
   if (j.at == stage::running) return master_.send(std::move(message));
-  j.held_bytes += stdin_bytes;
-  if (j.held_bytes > held_stdin_limit)
-    return finish(job_id, "more than " + format_bytes(held_stdin_limit) +
-                              " of stdin arrived before the job started");
   j.held.push_back(std::move(message));
 }
 
@@ -309,7 +310,6 @@ void bridge_daemon::start_on_master(std::uint64_t job_id) {
   master_.send(wire::encode_message(
       wire::job_start{job_id, j.program, j.needs, c != clients_.end() ? c->second.peer : std::string()}));
   for (auto& message : std::exchange(j.held, {})) master_.send(std::move(message));
-  j.held_bytes = 0;
   // Only the hash is needed from now on (for the master's need_binary); the rest can go.
   j.program.env.clear();
   j.program.env.shrink_to_fit();
@@ -380,6 +380,10 @@ void bridge_daemon::on_master_message(std::uint8_t type, std::string_view payloa
   switch (static_cast<wire::cluster_type>(type)) {
     case wire::cluster_type::job_event:
       return on_job_event(type, payload);
+    case wire::cluster_type::stdin_credit:
+      if (auto credit = wire::decode_message<wire::stdin_credit>(payload))
+        return on_stdin_credit(*credit);
+      return master_.reset("it sent a malformed stdin_credit");
     case wire::cluster_type::need_binary:
       if (auto need = wire::decode_message<wire::need_binary>(payload))
         return on_need_binary(need->binary_hash);
@@ -406,10 +410,38 @@ void bridge_daemon::on_job_event(std::uint8_t type, std::string_view payload) {
   auto event = wire::decode_message<wire::job_event>(payload);
   if (!event) return master_.reset("it sent a malformed job_event");
   const auto job_id = detail::pid_access::job(event_process(event->event));
+  const auto* output = std::get_if<report::output_event>(&event->event);
+  const std::uint64_t output_bytes = output ? output->data.size() : 0;
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || it->second.client == 0) return;  // ended, or nobody is watching any more
-  // Passed on as it came: the client decodes it once, the bridge need not encode it again.
-  send_to_client(it->second.client, reframed(type, payload));
+  const auto watcher = it == jobs_.end() ? clients_.end() : clients_.find(it->second.client);
+  if (watcher == clients_.end()) {
+    // Ended, or nobody is watching any more: dropped, and credited at once, so that the job's
+    // processes are not held up by a client that is gone.
+    if (output_bytes > 0)
+      master_.send(wire::encode_message(wire::output_credit{job_id, output_bytes}));
+    return;
+  }
+  // Passed on as it came: the client decodes it once, the bridge need not encode it again. Its
+  // data is credited once written to the client's socket: a client that does not read holds up
+  // its own job's output, and only its own.
+  agent::frame_connection::written_handler written;
+  if (output_bytes > 0) {
+    it->second.output_unwritten += output_bytes;
+    written = [this, job_id, output_bytes] {
+      if (auto j = jobs_.find(job_id); j != jobs_.end()) j->second.output_unwritten -= output_bytes;
+      master_.send(wire::encode_message(wire::output_credit{job_id, output_bytes}));
+    };
+  }
+  watcher->second.connection->send(reframed(type, payload), std::move(written));
+}
+
+void bridge_daemon::on_stdin_credit(const wire::stdin_credit& credit) {
+  auto it = jobs_.find(credit.job);
+  if (it == jobs_.end()) return;
+  auto& j = it->second;
+  j.stdin_in_flight -= std::min(j.stdin_in_flight, credit.bytes);
+  if (j.client != 0)
+    send_to_client(j.client, wire::encode_message(wire::stdin_credit{credit.job, credit.bytes}));
 }
 
 void bridge_daemon::on_need_binary(const std::string& hash) {

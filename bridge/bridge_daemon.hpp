@@ -15,6 +15,13 @@
 // its answers come back in the same order. A query the bridge cannot pass on (no master) is
 // answered with job_finished{0, why}, which constellation-deploy shows as an error.
 //
+// Stdin and output flow under the windows of wire/cluster_messages.hpp ("Flow control"): the bridge
+// passes stdin_credit from the master to the client, and credits the master with each output
+// event's data once written to the client's socket, so that what it holds for a client that does
+// not read is at most output_window per node running the job. A client that sends stdin beyond
+// its window (stdin_window) is a protocol error; so stdin held before the job started is bounded
+// too.
+//
 // Peers' mistakes (a failed handshake, garbage, an oversized or unexpected frame) cost only that
 // connection: one line in the log, naming the peer, and the daemon goes on.
 
@@ -48,8 +55,6 @@ namespace constellation::bridge {
 inline constexpr auto default_master_wait = std::chrono::seconds(10);
 // After a client left, how long its job gets to end before it is ended at once.
 inline constexpr auto orphan_grace = std::chrono::seconds(3);
-// Stdin that arrives before the job started waits in the bridge, up to this.
-inline constexpr std::size_t held_stdin_limit = 64 * 1024 * 1024;
 
 struct bridge_settings {
   cluster::endpoint listen;  // port 0: any free port (see local_endpoint)
@@ -90,7 +95,8 @@ class bridge_daemon {
     resources needs;
     std::shared_ptr<recce_process> recce;
     std::vector<std::string> held;  // the client's messages for the master, before job_start
-    std::size_t held_bytes = 0;
+    std::uint64_t stdin_in_flight = 0;   // stdin from the client the node has not credited yet
+    std::uint64_t output_unwritten = 0;  // output queued for the client, not yet credited
     std::shared_ptr<boost::asio::steady_timer>
         timer;  // the wait for the master, or the orphan's end
   };
@@ -123,6 +129,7 @@ class bridge_daemon {
   void on_master_message(std::uint8_t type, std::string_view payload);
   void on_master_lost(const std::string& why);
   void on_job_event(std::uint8_t type, std::string_view payload);
+  void on_stdin_credit(const wire::stdin_credit& credit);
   void on_need_binary(const std::string& hash);
   void fail_queries(const std::string& problem);
 

@@ -5,6 +5,7 @@
 #include "cluster/binary_cache.hpp"
 #include "cluster/bridge_exit.hpp"
 #include "cluster/endpoint.hpp"
+#include "cluster/large_buffers.hpp"
 #include "cluster/secret.hpp"
 
 #include <boost/asio/signal_set.hpp>
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
 
   // A client that vanishes mid-write must cost a failed write, not the daemon.
   ::signal(SIGPIPE, SIG_IGN);
+  cluster::return_large_buffers();
   boost::asio::io_context io;
   const cluster::daemon_log log("bridge", options->json_log, options->log_level);
   bridge::bridge_daemon daemon(io, {*listen, *master, secret->bytes}, std::move(*cache), log);

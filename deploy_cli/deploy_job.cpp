@@ -77,7 +77,10 @@ class deploy_session {
     stdin_ = forward_stdin(
         io_, 0,
         [this](std::string bytes) {
+          stdin_in_flight_ += bytes.size();
           send(wire::stdin_data{0, std::move(bytes)});
+          // The next chunk must fit the window (wire/cluster_messages.hpp, "Flow control").
+          if (stdin_in_flight_ + stdin_chunk > wire::stdin_window) stdin_->pause();
         },
         [this](const std::string& problem) {
           // A stdin that cannot be read ends there for the program, as at end of file; say why.
@@ -111,6 +114,14 @@ class deploy_session {
         // Moved into the message: a binary may be large, and it is uploaded at most once.
         send(wire::binary_upload{program_.binary_hash, std::move(*binary_)});
         binary_.reset();
+        return;
+      }
+      case wire::cluster_type::stdin_credit: {
+        auto credit = wire::decode_message<wire::stdin_credit>(payload);
+        if (!credit || credit->bytes > stdin_in_flight_)
+          return fail("the bridge sent a stdin_credit for stdin it was not sent");
+        stdin_in_flight_ -= credit->bytes;
+        if (stdin_ && stdin_in_flight_ + stdin_chunk <= wire::stdin_window) stdin_->resume();
         return;
       }
       case wire::cluster_type::job_finished: {
@@ -174,6 +185,7 @@ class deploy_session {
   wire::program_description program_;
   std::shared_ptr<agent::frame_connection> connection_;
   std::shared_ptr<stdin_forwarder> stdin_;
+  std::uint64_t stdin_in_flight_ = 0;  // sent, and not yet credited by the top process's node
   int interrupts_ = 0;
   bool done_ = false;
   int exit_code_ = 1;

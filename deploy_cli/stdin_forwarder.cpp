@@ -18,8 +18,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::size_t chunk_size = 64 * 1024;
-
 class reader final : public stdin_forwarder, public std::enable_shared_from_this<reader> {
  public:
   reader(asio::io_context& io, data_handler on_data, end_handler on_end)
@@ -51,9 +49,16 @@ class reader final : public stdin_forwarder, public std::enable_shared_from_this
     // epoll refuses regular files and some devices: they never make a read wait.
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || !pollable()) {
       ::fcntl(own, F_SETFL, ::fcntl(own, F_GETFL) & ~O_NONBLOCK);
-      return read_chunk();
+      never_waits_ = true;
     }
-    read_async();
+    next();
+  }
+
+  void pause() override { paused_ = true; }
+
+  void resume() override {
+    paused_ = false;
+    if (!reading_ && on_data_) next();
   }
 
   void stop() override {
@@ -77,28 +82,34 @@ class reader final : public stdin_forwarder, public std::enable_shared_from_this
     return ok;
   }
 
-  void read_async() {
+  // The next read, unless paused (resume() makes it then).
+  void next() {
+    if (paused_) return;
+    reading_ = true;
+    if (never_waits_) return read_chunk();
     descriptor_.async_read_some(
         asio::buffer(buffer_),
         [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          self->reading_ = false;
           if (!self->on_data_) return;
           if (ec == asio::error::eof) return self->end({});
           if (ec) return self->end("cannot read stdin: " + ec.message());
           self->on_data_(std::string(self->buffer_.data(), n));
-          self->read_async();
+          if (self->on_data_) self->next();
         });
   }
 
   void read_chunk() {
     asio::post(io_, [self = shared_from_this()] {
+      self->reading_ = false;
       if (!self->on_data_) return;
       const ssize_t n =
           ::read(self->descriptor_.native_handle(), self->buffer_.data(), self->buffer_.size());
-      if (n < 0 && errno == EINTR) return self->read_chunk();
+      if (n < 0 && errno == EINTR) return self->next();
       if (n < 0) return self->end(std::string("cannot read stdin: ") + std::strerror(errno));
       if (n == 0) return self->end({});
       self->on_data_(std::string(self->buffer_.data(), static_cast<std::size_t>(n)));
-      self->read_chunk();
+      if (self->on_data_) self->next();
     });
   }
 
@@ -121,7 +132,10 @@ class reader final : public stdin_forwarder, public std::enable_shared_from_this
   asio::posix::stream_descriptor descriptor_;
   data_handler on_data_;
   end_handler on_end_;
-  std::array<char, chunk_size> buffer_{};
+  std::array<char, stdin_chunk> buffer_{};
+  bool never_waits_ = false;  // a regular file or the like: read one chunk per turn of the loop
+  bool paused_ = false;
+  bool reading_ = false;  // a read is asked for and has not completed
   int shared_fd_ = -1;  // our duplicate of a descriptor whose open file others share
   int shared_flags_ = -1;
 };

@@ -6,7 +6,7 @@
 //   - a regular file, /dev/null, or anything else epoll cannot watch: read in chunks, one per turn
 //     of the loop, since such reads do not wait;
 //   - closed: at its end at once.
-// No thread: the loop stays the only one.
+// No thread: the loop stays the only one. Chunks are at most stdin_chunk bytes.
 
 #include <boost/asio/io_context.hpp>
 
@@ -15,6 +15,8 @@
 #include <string>
 
 namespace constellation::deploy {
+
+inline constexpr std::size_t stdin_chunk = 64 * 1024;
 
 class stdin_forwarder {
  public:
@@ -25,6 +27,10 @@ class stdin_forwarder {
   virtual ~stdin_forwarder() = default;
   // Stops reading; no handler is called after this.
   virtual void stop() = 0;
+  // Reads no more until resume(): stdin then waits where it comes from (a pipe's writer blocks).
+  // The chunk being read, if any, is still handed over.
+  virtual void pause() = 0;
+  virtual void resume() = 0;
 };
 
 // Starts reading fd (0 in the program; another in tests). Handlers run on io's loop.

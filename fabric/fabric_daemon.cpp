@@ -14,6 +14,7 @@
 #include "cluster/authenticated_link.hpp"
 #include "cluster/binary_cache.hpp"
 #include "cluster/endpoint.hpp"
+#include "cluster/large_buffers.hpp"
 #include "cluster/log.hpp"
 #include "cluster/repeat_limiter.hpp"
 #include "cluster/secret.hpp"
@@ -133,6 +134,7 @@ std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::st
 }
 
 int run_daemon(const daemon_arguments& arguments) {
+  cluster::return_large_buffers();
   cluster::daemon_log log("fabric", arguments.json_log, arguments.log_level);
   auto listen = cluster::parse_endpoint(arguments.listen);
   if (!listen) {

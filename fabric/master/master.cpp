@@ -104,6 +104,10 @@ struct master::state {
     std::size_t launching = 0;      // launches placed or waiting, not yet started or failed
     std::optional<pid> top;
     std::vector<std::string> early_stdin;  // framed stdin_data / stdin_eof, until the top runs
+    // Output forwarded to the bridge and not yet credited by it, in the order forwarded: which
+    // node it came from and how many bytes (runs from one node merged), so that the bridge's
+    // credit goes back to the nodes it belongs to (wire/cluster_messages.hpp, "Flow control").
+    std::deque<std::pair<std::size_t, std::uint64_t>> output_in_flight;
     bool ending = false;
     int end_signal = SIGTERM;
     bool awaiting_binary = false;
@@ -279,7 +283,15 @@ struct master::state {
       case wire::cluster_type::job_event:
         if (auto m = wire::decode_message<wire::job_event>(payload)) {
           const pid subject = std::visit([](const auto& e) { return subject_of(e); }, m->event);
+          if (const auto* output = std::get_if<report::output_event>(&m->event))
+            output_sent(pid_access::job(subject), index, output->data.size());
           return on_event(pid_access::job(subject), std::move(m->event));
+        }
+        break;
+      case wire::cluster_type::stdin_credit:
+        if (auto m = wire::decode_message<wire::stdin_credit>(payload)) {
+          if (auto job = jobs.find(m->job); job != jobs.end()) send(job->second.bridge, *m);
+          return;
         }
         break;
       case wire::cluster_type::process_request:
@@ -479,6 +491,43 @@ struct master::state {
                                                                             : wire::peer_status::exited;
   }
 
+  // ---- flow control ----
+
+  // A node sent bytes of the job's output: the bridge credits them once its client has them; with
+  // no bridge to pass them to, they are credited at once.
+  void output_sent(std::uint64_t job_id, std::size_t node, std::uint64_t bytes) {
+    if (bytes == 0) return;
+    auto job = jobs.find(job_id);
+    if (job == jobs.end() || !job->second.bridge)
+      return send(nodes[node].connection, wire::output_credit{job_id, bytes});
+    auto& in_flight = job->second.output_in_flight;
+    if (!in_flight.empty() && in_flight.back().first == node)
+      in_flight.back().second += bytes;
+    else
+      in_flight.emplace_back(node, bytes);
+  }
+
+  // The bridge's credit for the job's output, passed to the nodes it came from.
+  void on_output_credit(const wire::output_credit& credit) {
+    auto job = jobs.find(credit.job);
+    if (job == jobs.end()) return;
+    auto& in_flight = job->second.output_in_flight;
+    for (auto bytes = credit.bytes; bytes > 0 && !in_flight.empty();) {
+      auto& [node, held] = in_flight.front();
+      const auto part = std::min(bytes, held);
+      send(nodes[node].connection, wire::output_credit{credit.job, part});
+      bytes -= part;
+      held -= part;
+      if (held == 0) in_flight.pop_front();
+    }
+  }
+
+  // Everything the job's bridge was sent and will never credit (it is gone), credited now.
+  void release_output(std::uint64_t job_id, job_record& job) {
+    for (auto& [node, bytes] : std::exchange(job.output_in_flight, {}))
+      send(nodes[node].connection, wire::output_credit{job_id, bytes});
+  }
+
   // ---- events ----
 
   void on_event(std::uint64_t job_id, report::process_event event) {
@@ -557,6 +606,10 @@ struct master::state {
         break;
       case wire::cluster_type::end_job:
         if (auto m = wire::decode_message<wire::end_job>(payload)) return end_job(m->job, m->immediately, m->signal);
+        break;
+      case wire::cluster_type::output_credit:
+        if (auto m = wire::decode_message<wire::output_credit>(payload))
+          return on_output_credit(*m);
         break;
       case wire::cluster_type::status_request:
         return send(bridge, status());
@@ -652,6 +705,7 @@ struct master::state {
     for (auto id : orphaned) {
       log.info("job " + job_name(id) + ": its bridge is gone, ending it");
       jobs.at(id).bridge.reset();
+      release_output(id, jobs.at(id));
       end_job(id, false, SIGHUP);  // as when a terminal goes away
       // A process that ignores SIGTERM is killed after the monitors' grace period.
     }

@@ -19,7 +19,9 @@
 
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <map>
+#include <variant>
 
 namespace constellation::fabric {
 
@@ -35,10 +37,13 @@ std::expected<Message, std::string> decode(std::string_view payload) {
 
 constexpr std::uint8_t type_of(wire::cluster_type t) { return static_cast<std::uint8_t>(t); }
 
-// The write end of a top process's stdin, fed from the deploy client's terminal.
+// The write end of a top process's stdin, fed from the deploy client's terminal. What it holds is
+// bounded by the client's window (wire::stdin_window): each chunk written into the pipe is
+// credited back (written), so a process that does not read holds the client up, not this daemon.
 class stdin_feed : public std::enable_shared_from_this<stdin_feed> {
  public:
-  stdin_feed(asio::io_context& io, int fd) : pipe_(io, fd) {}
+  stdin_feed(asio::io_context& io, int fd, std::function<void(std::uint64_t bytes)> written)
+      : pipe_(io, fd), written_(std::move(written)) {}
   void write(std::string bytes) {
     queue_.push_back(std::move(bytes));
     if (queue_.size() == 1) next();
@@ -50,19 +55,24 @@ class stdin_feed : public std::enable_shared_from_this<stdin_feed> {
 
  private:
   void next() {
-    asio::async_write(pipe_, asio::buffer(queue_.front()), [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-      if (ec) return self->close();  // the process closed its stdin or ended
-      self->queue_.pop_front();
-      if (!self->queue_.empty()) return self->next();
-      if (self->closing_) self->close();
-    });
+    asio::async_write(
+        pipe_, asio::buffer(queue_.front()),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          if (ec) return self->close();  // the process closed its stdin or ended
+          if (self->written_) self->written_(n);
+          self->queue_.pop_front();
+          if (!self->queue_.empty()) return self->next();
+          if (self->closing_) self->close();
+        });
   }
   void close() {
     boost::system::error_code ignored;
     pipe_.close(ignored);
     queue_.clear();
+    written_ = nullptr;
   }
   asio::posix::stream_descriptor pipe_;
+  std::function<void(std::uint64_t bytes)> written_;
   std::deque<std::string> queue_;
   bool closing_ = false;
 };
@@ -82,17 +92,23 @@ struct fabric_node::state {
   agent::node_processes processes;
   std::map<pid, std::uint64_t> pending_launches;  // process -> the master's request id
   std::map<std::uint64_t, std::shared_ptr<stdin_feed>> stdin_feeds;  // by job
+  // Each job's output sent to the master and not yet credited (wire/cluster_messages.hpp, "Flow
+  // control"); at output_window its monitors' reports are held.
+  std::map<std::uint64_t, std::uint64_t> output_in_flight;
   // Each job's fork server on this node, started with the job's first process here and stopped
   // when the master ends the job.
   std::map<std::uint64_t, std::shared_ptr<agent::monitor_starter>> starters;
 
-  state(asio::io_context& i, node_options o, const cluster::daemon_log& l, metrics::daemon_counters& m)
+  state(asio::io_context& i, node_options o, const cluster::daemon_log& l,
+        metrics::daemon_counters& m)
       : io(i),
         options(std::move(o)),
         log(l),
         counters(m),
-        processes(io, {[this](const report::process_event& e) { to_master(wire::job_event{e}); },
-                       [this](const pid& p, std::expected<void, std::string> started) { on_started(p, std::move(started)); },
+        processes(io, {[this](const report::process_event& e) { on_event(e); },
+                       [this](const pid& p, std::expected<void, std::string> started) {
+                         on_started(p, std::move(started));
+                       },
                        [this](const pid& p, std::uint8_t type, std::string_view payload) {
                          to_master(wire::process_request{p, type, std::string(payload)});
                        }}) {}
@@ -100,6 +116,24 @@ struct fabric_node::state {
   template <class Message>
   void to_master(const Message& m) {
     if (master) master->send(wire::encode_message(m));
+  }
+
+  void on_event(const report::process_event& e) {
+    to_master(wire::job_event{e});
+    const auto* output = std::get_if<report::output_event>(&e);
+    if (!output || !master) return;
+    const auto job = pid_access::job(output->process);
+    auto& in_flight = output_in_flight[job];
+    in_flight += output->data.size();
+    if (in_flight >= wire::output_window) processes.hold_output(job, true);
+  }
+
+  void on_output_credit(const wire::output_credit& credit) {
+    auto it = output_in_flight.find(credit.job);
+    if (it == output_in_flight.end()) return;
+    it->second -= std::min(it->second, credit.bytes);
+    if (it->second < wire::output_window) processes.hold_output(credit.job, false);
+    if (it->second == 0 && processes.live_processes(credit.job) == 0) output_in_flight.erase(it);
   }
 
   void on_master_frame(std::uint8_t type, std::string_view payload) {
@@ -133,10 +167,18 @@ struct fabric_node::state {
           return;
         }
         break;
+      case wire::cluster_type::output_credit:
+        if (auto m = decode<wire::output_credit>(payload)) return on_output_credit(*m);
+        break;
       case wire::cluster_type::end_job:
         if (auto m = decode<wire::end_job>(payload)) {
           processes.terminate(m->job, m->immediately, m->signal);
           stdin_feeds.erase(m->job);
+          // The master ends a job on every node once it is over: nothing of it is left to credit.
+          if (processes.live_processes(m->job) == 0) {
+            output_in_flight.erase(m->job);
+            processes.hold_output(m->job, false);
+          }
           stop_starter(m->job);
           return;
         }
@@ -171,7 +213,10 @@ struct fabric_node::state {
       int fds[2];
       if (::pipe2(fds, O_CLOEXEC) == 0) {
         stdin_fd = fds[0];
-        stdin_feeds[job] = std::make_shared<stdin_feed>(io, fds[1]);
+        stdin_feeds[job] =
+            std::make_shared<stdin_feed>(io, fds[1], [this, job](std::uint64_t bytes) {
+              to_master(wire::stdin_credit{job, bytes});
+            });
       }
     }
     pending_launches[spec.self] = order.request_id;
@@ -221,6 +266,9 @@ struct fabric_node::state {
              "): ending every process on this node");
     processes.terminate(0, false);
     stdin_feeds.clear();
+    // Nobody will credit what was sent: the monitors must be read to their end.
+    output_in_flight.clear();
+    processes.hold_output(0, false);
     for (auto& [job, starter] : starters) starter->stop();
     starters.clear();
   }

@@ -244,19 +244,26 @@ TEST_CASE(
   CHECK(events[4].status == 3);
 }
 
-TEST_CASE("stdin goes to the master under the bridge's job id, to its end") {
+TEST_CASE("stdin goes to the master under the bridge's job id, to its end, as it is credited") {
   master_view view;
   bridge_under_test bridge([&](fake_master& m, std::uint8_t type, std::string_view payload) {
     record(view, type, payload);
     if (type == type_of<wire::job_start>)
       m.send(wire::need_binary{view.with([&] { return view.start.program.binary_hash; })});
+    // As the top process's node would once the bytes are in the process's pipe: without it, the
+    // client stops after stdin_window bytes.
+    if (type == type_of<wire::stdin_data>) {
+      const auto data = *wire::decode_message<wire::stdin_data>(payload);
+      m.send(wire::stdin_credit{data.job, data.bytes.size()});
+    }
     if (type == type_of<wire::stdin_eof>) {
       const auto [job, echoed] = view.with([&] { return std::pair{view.job, view.stdin_bytes}; });
       run_top(m, job, echoed, 0);
     }
   });
   std::string input;
-  for (int i = 0; i < 20000; ++i) input += "line " + std::to_string(i) + "\n";
+  for (int i = 0; i < 100000; ++i) input += "line " + std::to_string(i) + "\n";
+  REQUIRE(input.size() > 4 * wire::stdin_window);
   const auto r = bridge.deploy("json", input);
   CHECK(r.exit_code == 0);
   view.with([&] {

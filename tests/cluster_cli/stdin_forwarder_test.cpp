@@ -93,3 +93,43 @@ TEST_CASE("a stopped forwarder calls nobody") {
   CHECK_FALSE(called);
   ::close(p[0]);
 }
+
+TEST_CASE("a paused forwarder reads nothing more until resumed, from a file or a pipe") {
+  temporary_directory tmp;
+  const std::string path = tmp.path() + "/input";
+  std::ofstream(path) << std::string(3 * stdin_chunk, 'z');
+  const int file = ::open(path.c_str(), O_RDONLY);
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  const std::string some(8 * 1024, 'p');  // well within a pipe's buffer
+  (void)!::write(p[1], some.data(), some.size());
+
+  for (const int fd : {file, p[0]}) {
+    CAPTURE(fd == file ? "file" : "pipe");
+    boost::asio::io_context io;
+    forwarded out;
+    std::shared_ptr<stdin_forwarder> f;
+    f = forward_stdin(
+        io, fd,
+        [&](std::string b) {
+          out.bytes += b;
+          f->pause();
+        },
+        [&](const std::string& problem) { out.end = problem; });
+    // Paused after its first chunk, it asks for nothing more: the loop runs out of work.
+    io.run();
+    CHECK(!out.bytes.empty());
+    CHECK(out.bytes.size() <= stdin_chunk);
+    CHECK(!out.end);
+    const auto first = out.bytes.size();
+    if (fd == p[0]) (void)!::write(p[1], some.data(), some.size());
+    f->resume();
+    io.restart();
+    io.run_one();
+    CHECK(out.bytes.size() > first);
+    f->stop();
+  }
+  ::close(file);
+  ::close(p[0]);
+  ::close(p[1]);
+}

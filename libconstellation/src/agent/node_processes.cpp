@@ -151,6 +151,9 @@ void node_processes::on_report(const pid& process, std::uint8_t type, std::strin
                                                    std::move(early->figures)});
       for (auto& [request_type, request] : std::exchange(e.early_requests, {}))
         if (callbacks_.on_request) callbacks_.on_request(process, request_type, request);
+      // Its reports from now on are output, or come after it.
+      if (held_jobs_.contains(detail::pid_access::job(process)) && e.report)
+        e.report->pause_reading();
       return;
     }
     case wire::message_type::launch_failed: {
@@ -228,6 +231,18 @@ void node_processes::kill_everything() {
     if (e->done()) continue;
     if (e->os_pid > 0) ::kill(e->os_pid, SIGKILL);
     if (e->monitor > 0) ::kill(e->monitor, SIGKILL);
+  }
+}
+
+void node_processes::hold_output(std::uint64_t job, bool hold) {
+  if (hold ? !held_jobs_.insert(job).second : (job != 0 && held_jobs_.erase(job) == 0)) return;
+  if (!hold && job == 0) held_jobs_.clear();
+  for (auto& [p, e] : processes_) {
+    if ((job != 0 && detail::pid_access::job(p) != job) || !e->started || !e->report) continue;
+    if (hold)
+      e->report->pause_reading();
+    else
+      e->report->resume_reading();
   }
 }
 

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,10 @@ class node_processes {
   void terminate(std::uint64_t job, bool immediately, int signal = 15);
   // SIGKILL to every live process and monitor: the last resort.
   void kill_everything();
+  // Stops (hold true) or resumes reading the reports of job's started processes (job 0: every
+  // job's, on resuming only): their output then waits in their monitors and pipes, and so does
+  // what follows it (end of file, exit). Spawn events and control requests are not held.
+  void hold_output(std::uint64_t job, bool hold);
 
   bool all_done() const;
   wire::peer_status status_of(const pid& process) const;
@@ -75,6 +80,7 @@ class node_processes {
   boost::asio::io_context& io_;
   callbacks callbacks_;
   std::map<pid, std::unique_ptr<entry>> processes_;
+  std::set<std::uint64_t> held_jobs_;
 };
 
 }  // namespace constellation::agent

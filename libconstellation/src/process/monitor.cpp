@@ -60,13 +60,17 @@ class monitor {
       pollfd fds[4];
       int n = 0;
       int pipe_slot[2] = {-1, -1};
+      // While the agent has not taken the last output, the pipes wait: the process blocks
+      // writing to a full pipe, as on a terminal nobody reads, and the monitor holds at most one
+      // read's worth. Orders (terminate) are read all the same.
+      const bool held = !pending_.empty();
       for (int i = 0; i < 2; ++i)
-        if (pipes_[i] >= 0) {
+        if (pipes_[i] >= 0 && !held) {
           pipe_slot[i] = n;
           fds[n++] = {pipes_[i], POLLIN, 0};
         }
       const int report_slot = report_ >= 0 ? n : -1;
-      if (report_ >= 0) fds[n++] = {report_, POLLIN, 0};
+      if (report_ >= 0) fds[n++] = {report_, static_cast<short>(POLLIN | (held ? POLLOUT : 0)), 0};
       const int pid_slot = !status_ && pidfd_ >= 0 ? n : -1;
       if (pid_slot >= 0) fds[n++] = {pidfd_, POLLIN, 0};
 
@@ -74,7 +78,9 @@ class monitor {
       if (ready < 0 && errno != EINTR) break;
       for (int i = 0; i < 2; ++i)
         if (pipe_slot[i] >= 0 && fds[pipe_slot[i]].revents) forward_output(i);
-      if (report_slot >= 0 && fds[report_slot].revents) read_orders();
+      if (report_slot >= 0 && (fds[report_slot].revents & POLLOUT)) flush();
+      if (report_slot >= 0 && (fds[report_slot].revents & (POLLIN | POLLHUP | POLLERR)))
+        read_orders();
       if (pid_slot >= 0 && fds[pid_slot].revents) reap();
       if (pidfd_ < 0 && !status_) reap();  // no pidfd: poll with a timeout instead
       on_timers();
@@ -85,6 +91,7 @@ class monitor {
  private:
   bool finished() const {
     if (!status_) return false;
+    if (!pending_.empty() && report_ >= 0) return false;  // the agent has not taken it all yet
     return (pipes_[0] < 0 && pipes_[1] < 0) || clock::now() >= drain_deadline_;
   }
 
@@ -92,7 +99,7 @@ class monitor {
     auto next = clock::time_point::max();
     if (auto interval = watch_interval(); interval && !status_) next = std::min(next, last_check_ + *interval);
     if (kill_deadline_ && !status_) next = std::min(next, *kill_deadline_);
-    if (status_) next = std::min(next, drain_deadline_);
+    if (status_ && pending_.empty()) next = std::min(next, drain_deadline_);
     if (pidfd_ < 0 && !status_) next = std::min(next, clock::now() + std::chrono::milliseconds(20));
     if (next == clock::time_point::max()) return -1;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - clock::now()).count();
@@ -114,6 +121,7 @@ class monitor {
   }
 
   void read_orders() {
+    if (report_ < 0) return;
     char buffer[4096];
     ssize_t n = ::read(report_, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) return;
@@ -211,13 +219,39 @@ class monitor {
       exit.reason = "memory limit of " + format_bytes(spec_.needs.mem) + " exceeded";
     limits_.reset();  // removes the process's cgroups: _exit() runs no destructors
     send(exit);
+    // The output before the exit report waits for the agent as long as the agent holds it.
+    while (!pending_.empty() && report_ >= 0) {
+      pollfd room{report_, POLLOUT, 0};
+      if (::poll(&room, 1, -1) < 0 && errno != EINTR) break;
+      flush();
+    }
     ::_exit(0);
   }
 
+  // Reports go out without blocking: a monitor whose agent does not read (it holds the job's
+  // output for a client that does not read) still takes its orders and watches its process.
   template <class Message>
   void send(const Message& m) {
     if (report_ < 0) return;
-    if (!write_all(report_, wire::encode_message(m))) agent_lost();
+    pending_ += wire::encode_message(m);
+    flush();
+  }
+
+  void flush() {
+    std::size_t written = 0;
+    while (written < pending_.size() && report_ >= 0) {
+      const ssize_t n = ::send(report_, pending_.data() + written, pending_.size() - written,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n <= 0) return agent_lost();
+      written += static_cast<std::size_t>(n);
+    }
+    pending_.erase(0, written);
+    // Output held up after the process ended is not a grandchild holding the pipes: the drain
+    // grace starts again once it moves.
+    if (written > 0 && status_)
+      drain_deadline_ = std::max(drain_deadline_, clock::now() + drain_grace);
   }
 
   const launch_spec& spec_;
@@ -227,6 +261,8 @@ class monitor {
   int pidfd_ = -1;
   std::optional<process_limits> limits_;  // none unless limits are enforced
   std::string orders_;
+  // Reports not yet written to the agent: at most a read of output per pipe and a few small ones.
+  std::string pending_;
   std::optional<int> status_;
   clock::time_point drain_deadline_{};
   std::optional<clock::time_point> kill_deadline_;

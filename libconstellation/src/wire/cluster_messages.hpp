@@ -7,16 +7,31 @@
 //   deploy  -> bridge   purpose "deploy":  deploy_request, binary_upload, stdin_data, stdin_eof,
 //                                          end_job, and a query: status_request, jobs_request,
 //                                          kill_job_request
-//   bridge  -> deploy                      need_binary, job_event, job_finished, and a query's
-//                                          answer: status_reply, jobs_reply, kill_job_reply
-//   bridge  -> master   purpose "bridge":  job_start, binary_upload, stdin_data, stdin_eof, end_job,
-//                                          the queries
-//   master  -> bridge                      need_binary, job_event, job_finished, the answers (in
-//                                          the order of the queries)
+//   bridge  -> deploy                      need_binary, job_event, job_finished, stdin_credit, and
+//                                          a query's answer: status_reply, jobs_reply,
+//                                          kill_job_reply
+//   bridge  -> master   purpose "bridge":  job_start, binary_upload, stdin_data, stdin_eof,
+//                                          end_job, output_credit, the queries
+//   master  -> bridge                      need_binary, job_event, job_finished, stdin_credit, the
+//                                          answers (in the order of the queries)
 //   master  -> fabric   purpose "fabric":  launch_order, binary_upload, process_reply, stdin_data,
-//                                          stdin_eof, end_job
+//                                          stdin_eof, end_job, output_credit
 //   fabric  -> master                      master_verdict (first, once), launch_result, job_event,
-//                                          process_request
+//                                          process_request, stdin_credit
+//
+// Flow control. One link between two daemons carries every job, so no daemon stops reading a link
+// for one job's sake: each job's streams have windows of credit instead, as SSH channels and HTTP/2
+// streams do, and a daemon forwards what it reads at once, never holding more than the windows.
+//   stdin:  the deploy client may have at most stdin_window bytes of stdin_data sent and not yet
+//           credited; the node of the top process credits them (stdin_credit, passed back by the
+//           master and the bridge) once written into the process's stdin pipe. A full pipe (a
+//           process that reads slowly, or never) thus stops the client reading its own stdin.
+//   output: a node may have at most output_window bytes of a job's output_event data sent and not
+//           yet credited; the bridge credits the master with what it wrote to the job's client
+//           (or dropped, the client gone), and the master credits each node with its part, in the
+//           order it forwarded them. A node out of credit stops reading the job's monitors, whose
+//           processes then block writing their stdout, as they would on a terminal nobody reads.
+// Control messages (launches, exits of processes whose output was passed, end_job) use no credit.
 
 #include "process/launch_spec.hpp"
 #include "report/process_event.hpp"
@@ -51,6 +66,8 @@ enum class cluster_type : std::uint8_t {
   jobs_reply = 52,
   kill_job_request = 53,
   kill_job_reply = 54,
+  stdin_credit = 55,
+  output_credit = 56,
   launch_order = 60,
   launch_result = 61,
   process_request = 62,
@@ -137,6 +154,37 @@ struct stdin_eof {
   template <class Archive>
   void serialize(Archive& a) {
     a(job);
+  }
+};
+
+// The most stdin a job has in flight between the deploy client and its top process's pipe (see
+// "Flow control" above): a few round trips' worth at loopback and LAN speeds, and what a daemon
+// holds at most for the job's stdin.
+inline constexpr std::uint64_t stdin_window = 256 * 1024;
+// The most output of a job a node has in flight to the bridge; the bridge holds at most this much
+// per node for each client that does not read.
+inline constexpr std::uint64_t output_window = 256 * 1024;
+
+// bytes more of the job's stdin reached its top process's pipe: the sender may send that many more.
+struct stdin_credit {
+  static constexpr auto type = static_cast<message_type>(cluster_type::stdin_credit);
+  std::uint64_t job = 0;
+  std::uint64_t bytes = 0;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(job, bytes);
+  }
+};
+
+// bytes more of the job's output (the data of output events) reached its client, or were dropped
+// for a client that left: the node may send that many more.
+struct output_credit {
+  static constexpr auto type = static_cast<message_type>(cluster_type::output_credit);
+  std::uint64_t job = 0;
+  std::uint64_t bytes = 0;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(job, bytes);
   }
 };
 

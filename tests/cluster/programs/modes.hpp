@@ -9,6 +9,11 @@
 
 #include <constellation/constellation.hpp>
 
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
 namespace cluster_programs {
 
 // Three children that fit only on different nodes of the test cluster; each holds its resources
@@ -32,6 +37,30 @@ int memory_hog();
 int abandoned_helpers();
 // One child says hello. Exits 0.
 int hello();
+
+// Prints "ready", then never reads stdin; runs until the job is ended.
+int stdin_ignored();
+// Prints "ready", reads stdin to its end slowly (a pause after each read), then prints
+// "read N bytes, fnv1a HASH" (hash: fnv1a over every byte, 16 hex digits). Exits 0.
+int stdin_checksum();
+// Writes lines flood_line(0) ... flood_line(lines - 1) to stdout as fast as stdout takes them.
+// Exits 0.
+int output_flood(std::uint64_t lines);
+
+// FNV-1a, 64 bits: the checksum stdin_checksum prints, for the test to compute the same.
+inline constexpr std::uint64_t fnv1a_basis = 14695981039346656037ull;
+inline std::uint64_t fnv1a(std::uint64_t hash, std::string_view bytes) {
+  for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ull;
+  return hash;
+}
+// Line i of output_flood: 64 bytes, its number first, so that a line lost, doubled or out of
+// order shows.
+inline void flood_line(std::uint64_t i, std::string& line) {
+  char text[96];
+  std::snprintf(text, sizeof text, "%012llu the quick brown fox jumps over the lazy dog ......\n",
+                static_cast<unsigned long long>(i));
+  line.assign(text, 64);
+}
 
 // What each mode's top process asks for (init's argument).
 inline constexpr constellation::resources small_top{.mem = 64 * constellation::MiB, .cpu = 0.0625};

@@ -1,0 +1,79 @@
+// The daemons' framed connection, on a socket pair: a pause in reading holds frames back, and the
+// peer's end with them, until the reading resumes; a send's handler runs once it is written.
+#include "agent/frame_connection.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace constellation;
+namespace asio = boost::asio;
+
+namespace {
+
+std::shared_ptr<agent::frame_connection> connection_on(asio::io_context& io, int fd) {
+  return std::make_shared<agent::frame_connection>(agent::frame_connection::socket_type(
+      io, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fd));
+}
+
+}  // namespace
+
+TEST_CASE("a paused connection hands over nothing more, nor the peer's end, until resumed") {
+  int fds[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+  std::string frames;
+  for (std::uint8_t type : {1, 2, 3})
+    wire::append_frame(frames, type, std::string(100, char('a' + type)));
+  REQUIRE(::write(fds[1], frames.data(), frames.size()) == static_cast<ssize_t>(frames.size()));
+  ::close(fds[1]);
+
+  asio::io_context io;
+  auto c = connection_on(io, fds[0]);
+  std::vector<std::uint8_t> handed;
+  std::optional<std::string> closed;
+  c->start(
+      [&](std::uint8_t type, std::string_view payload) {
+        handed.push_back(type);
+        CHECK(payload == std::string(100, char('a' + type)));
+        if (type == 1) c->pause_reading();
+      },
+      [&](const std::string& why) { closed = why; });
+  io.run();
+  CHECK(handed == std::vector<std::uint8_t>{1});
+  CHECK(!closed);
+
+  c->resume_reading();
+  io.restart();
+  io.run();
+  CHECK(handed == std::vector<std::uint8_t>{1, 2, 3});
+  CHECK(closed == "closed by the peer");
+}
+
+TEST_CASE("a send's handler runs once its bytes are written, and what waits is counted") {
+  int fds[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+  asio::io_context io;
+  auto c = connection_on(io, fds[0]);
+  c->start([](std::uint8_t, std::string_view) {}, [](const std::string&) {});
+  int written = 0;
+  std::string frame;
+  wire::append_frame(frame, 7, "hello");
+  c->send(frame, [&] { ++written; });
+  c->send(frame, [&] { ++written; });
+  CHECK(c->queued_bytes() <= 2 * frame.size());
+  io.run_for(std::chrono::milliseconds(200));
+  CHECK(written == 2);
+  CHECK(c->queued_bytes() == 0);
+  std::string received(2 * frame.size(), '\0');
+  CHECK(::read(fds[1], received.data(), received.size()) == static_cast<ssize_t>(received.size()));
+  CHECK(received == frame + frame);
+  c->close();
+  ::close(fds[1]);
+}
