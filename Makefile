@@ -4,6 +4,9 @@
 
 BUILD_DIR    := build
 SANITIZE_DIR := build-sanitize
+FUZZ_DIR     := build-fuzz
+# Seconds each fuzzer runs in `make fuzz`; `make fuzz-short` (CI) runs each for 20.
+FUZZ_SECONDS ?= 600
 CTEST_ARGS   := --output-on-failure -j2 --timeout 300
 # Leak checking works where the process may ptrace its own threads; in a container that forbids it,
 # run `make sanitize-test DETECT_LEAKS=0`.
@@ -13,7 +16,7 @@ DETECT_LEAKS ?= 1
 SANITIZE_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=$(DETECT_LEAKS):quarantine_size_mb=16 \
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: demo test deps build clean sanitize-test package
+.PHONY: demo test deps build clean sanitize-test package fuzz fuzz-short fuzz-build fuzz-seeds
 
 deps:
 	bash scripts/install-deps.sh
@@ -25,6 +28,12 @@ $(BUILD_DIR)/build.ninja: | deps
 $(SANITIZE_DIR)/build.ninja: | deps
 	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" \
 	      -DCONSTELLATION_SANITIZE=ON \
+	      -DCONSTELLATION_BUILD_EXAMPLES=OFF -DCONSTELLATION_BUILD_BENCH=OFF
+
+# The fuzzers only (fuzz/CMakeLists.txt): libFuzzer, sanitizers, coverage of the code under test.
+$(FUZZ_DIR)/build.ninja: | deps
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" \
+	      -DCONSTELLATION_FUZZ=ON -DCONSTELLATION_BUILD_TESTS=OFF \
 	      -DCONSTELLATION_BUILD_EXAMPLES=OFF -DCONSTELLATION_BUILD_BENCH=OFF
 
 build: $(BUILD_DIR)/build.ninja
@@ -46,5 +55,21 @@ sanitize-test: $(SANITIZE_DIR)/build.ninja
 package: build
 	cd $(BUILD_DIR) && cpack -G DEB
 
+fuzz-build: $(FUZZ_DIR)/build.ninja
+	cmake --build $(FUZZ_DIR) --target fuzzers
+
+# Each fuzzer for FUZZ_SECONDS; what it learns stays in build-fuzz/corpus/, what it finds in
+# build-fuzz/crashes/ (fuzz/run.sh).
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) DETECT_LEAKS=$(DETECT_LEAKS) fuzz/run.sh
+
+fuzz-short: fuzz-build
+	FUZZ_SECONDS=20 DETECT_LEAKS=$(DETECT_LEAKS) fuzz/run.sh
+
+# Rewrites the seeds of fuzz/corpus/ (engine/write_seeds.cpp) after a message changed.
+fuzz-seeds: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) --target write_seeds
+	$(BUILD_DIR)/fuzz/write_seeds fuzz/corpus
+
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)

@@ -369,6 +369,20 @@ class reader {
 std::expected<cluster_config, std::string> parse_nodes_toml(std::string_view text,
                                                             const std::string& path) {
   reader r(path);
+  // toml++ 3.3.0, Debian 12's, reaches __builtin_unreachable() on many non-ASCII characters where
+  // it expects whitespace (its is_non_ascii_horizontal_whitespace), and what follows is undefined;
+  // a cluster description needs nothing beyond ASCII, so such bytes are refused before it parses.
+  if (const auto at = std::ranges::find_if(text, [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+      at != text.end()) {
+    const auto before = text.substr(0, static_cast<std::size_t>(at - text.begin()));
+    const auto newline = before.rfind('\n');
+    const auto line = static_cast<std::uint32_t>(std::ranges::count(before, '\n') + 1);
+    const auto column = static_cast<std::uint32_t>(
+        newline == std::string_view::npos ? before.size() + 1 : before.size() - newline);
+    return std::unexpected(r.at({line, column}) +
+                           "a non-ASCII character; write the cluster description in ASCII only, "
+                           "comments included");
+  }
   toml::table root;
   try {
     root = toml::parse(text, std::string_view(path));

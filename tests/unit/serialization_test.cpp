@@ -72,3 +72,21 @@ TEST_CASE("serialization: a nested serialization copies, and the borrowing sink 
   const std::string plain = detail::serialize_value(std::vector<char>(100'000, 'p'));
   CHECK(plain.size() == 8 + 100'000);
 }
+
+// Found by fuzz/control_messages: ten bytes stating a vector of 2^30 strings made cereal allocate
+// them all before reading one.
+TEST_CASE("deserialization: a length beyond the bytes left is refused before anything is allocated") {
+  std::string bytes = detail::serialize_value(std::uint64_t{1} << 30);
+  bytes += "xy";
+  CHECK_THROWS_AS((void)detail::deserialize_value<std::vector<std::string>>(bytes), cereal::Exception);
+  CHECK_THROWS_AS((void)detail::deserialize_value<std::string>(bytes), cereal::Exception);
+  CHECK_THROWS_AS((void)detail::deserialize_value<std::vector<std::uint64_t>>(bytes), cereal::Exception);
+  const std::vector<std::string> strings{"a", "", "bc"};
+  CHECK(detail::deserialize_value<std::vector<std::string>>(detail::serialize_value(strings)) == strings);
+}
+
+TEST_CASE("deserialization: a bool is 0 or 1") {
+  CHECK(detail::deserialize_value<bool>(std::string(1, '\1')));
+  CHECK_FALSE(detail::deserialize_value<bool>(std::string(1, '\0')));
+  CHECK_THROWS_AS((void)detail::deserialize_value<bool>(std::string(1, '\2')), cereal::Exception);
+}

@@ -1,6 +1,7 @@
 #pragma once
 // cereal binary encoding of values, with the standard types most programs send.
 
+#include <constellation/detail/bytes_input_archive.hpp>
 #include <constellation/detail/message_parts.hpp>
 
 #include <cereal/archives/binary.hpp>
@@ -18,8 +19,6 @@
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
 
-#include <cstring>
-#include <istream>
 #include <ostream>
 #include <streambuf>
 #include <string>
@@ -30,7 +29,7 @@ namespace constellation::detail {
 template <class T>
 inline constexpr bool is_serializable =
     cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
-    cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value;
+    cereal::traits::is_input_serializable<T, bytes_input_archive>::value;
 
 // A stream buffer that appends to a string: serializing into it copies each byte once. Given a
 // message to fill, it leaves blocks of borrow_threshold bytes or more where they are (cereal
@@ -67,32 +66,12 @@ class string_sink : public std::streambuf {
   outgoing_message* message_ = nullptr;
 };
 
-// A stream buffer reading a span of bytes, that can be pointed at the next one.
-class bytes_source : public std::streambuf {
- public:
-  void retarget(std::string_view bytes) {
-    char* begin = const_cast<char*>(bytes.data());  // read only: never written through
-    setg(begin, begin, begin + bytes.size());
-  }
-
- protected:
-  std::streamsize xsgetn(char* s, std::streamsize n) override {
-    const std::streamsize available = egptr() - gptr();
-    const std::streamsize taken = n < available ? n : available;
-    if (taken > 0) std::memcpy(s, gptr(), static_cast<std::size_t>(taken));
-    gbump(static_cast<int>(taken));
-    return taken;
-  }
-};
-
-// One stream per thread for each direction: constructing a std::ostream copies a std::locale,
-// which costs more than serializing a small message.
+// One output stream per thread: constructing a std::ostream copies a std::locale, which costs more
+// than serializing a small message. (Decoding needs no stream: bytes_input_archive reads memory.)
 struct thread_streams {
   string_sink sink;
   std::ostream out{&sink};
-  bytes_source source;
-  std::istream in{&source};
-  bool busy = false;  // a serialize() inside a serialize() gets fresh streams
+  bool busy = false;  // a serialize() inside a serialize() gets a fresh stream
 };
 inline thread_streams& streams_of_this_thread() {
   thread_local thread_streams streams;
@@ -135,30 +114,13 @@ std::string serialize_value(const T& value) {
   return bytes;
 }
 
-// Throws cereal::Exception when the bytes end early.
+// Throws cereal::Exception when the bytes end early or state a length they do not hold
+// (bytes_input_archive.hpp); bytes left over after the value are ignored.
 template <class T>
 T deserialize_value(std::string_view bytes) {
-  auto& streams = streams_of_this_thread();
   T value{};
-  if (streams.busy) {
-    bytes_source source;
-    source.retarget(bytes);
-    std::istream in(&source);
-    cereal::BinaryInputArchive archive(in);
-    archive(value);
-    return value;
-  }
-  streams.busy = true;
-  streams.source.retarget(bytes);
-  streams.in.clear();
-  try {
-    cereal::BinaryInputArchive archive(streams.in);
-    archive(value);
-  } catch (...) {
-    streams.busy = false;
-    throw;
-  }
-  streams.busy = false;
+  bytes_input_archive archive(bytes);
+  archive(value);
   return value;
 }
 
