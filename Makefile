@@ -5,7 +5,7 @@
 BUILD_DIR    := build
 SANITIZE_DIR := build-sanitize
 FUZZ_DIR     := build-fuzz
-# Seconds each fuzzer runs in `make fuzz`; `make fuzz-short` (CI) runs each for 20.
+# Seconds each fuzzer runs in `make fuzz`; `make fuzz-short` (CI) runs each for 10.
 FUZZ_SECONDS ?= 600
 CTEST_ARGS   := --output-on-failure -j2 --timeout 300
 # Leak checking works where the process may ptrace its own threads; in a container that forbids it,
@@ -64,7 +64,7 @@ fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) DETECT_LEAKS=$(DETECT_LEAKS) fuzz/run.sh
 
 fuzz-short: fuzz-build
-	FUZZ_SECONDS=20 DETECT_LEAKS=$(DETECT_LEAKS) fuzz/run.sh
+	FUZZ_SECONDS=10 DETECT_LEAKS=$(DETECT_LEAKS) fuzz/run.sh
 
 # Rewrites the seeds of fuzz/corpus/ (engine/write_seeds.cpp) after a message changed.
 fuzz-seeds: $(BUILD_DIR)/build.ninja
