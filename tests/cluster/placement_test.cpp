@@ -152,9 +152,9 @@ TEST_CASE("a job spreads over fifty fabric daemons under one master") {
   // Fifty daemons on 127.0.0.21-70, each with one core to spare (the first has two: the top
   // process takes a sixteenth of one), so that the job's fifty one-core children land one per node.
   // Under the sanitizers the program is a 40 MB binary that every node receives, hashes and
-  // stores, about 1.7 s each on two cores: sixteen nodes there.
+  // stores, about 1.7 s each on two cores: eight nodes there.
 #ifdef CONSTELLATION_SANITIZED
-  constexpr std::size_t nodes = 16;
+  constexpr std::size_t nodes = 8;
 #else
   constexpr std::size_t nodes = 50;
 #endif
