@@ -23,6 +23,16 @@ bool top_says(child_process& deploy, const std::string& prefix,
                                 limit);
 }
 
+// A held child (programs/placement_modes.cpp) named name said who it was and exited 0.
+void check_held_child_finished(const std::string& deploy_out, const job_events& done, const std::string& name) {
+  const auto pid = spawned_pid(deploy_out, name);
+  CAPTURE(name);
+  CHECK(done.output_of(pid) == name + " " + pid + "\n");
+  const auto exit = done.exit_of(pid);
+  REQUIRE(exit);
+  CHECK(exit->status == 0);
+}
+
 }  // namespace
 
 TEST_CASE("placement spreads processes that only fit on different nodes") {
@@ -51,14 +61,7 @@ TEST_CASE("placement spreads processes that only fit on different nodes") {
   CHECK(deploy.wait_exit(milliseconds(15000)) == 0);
   const job_events done(deploy.out());
   CHECK(done.processes().size() == 4);
-  for (const auto& [name, node] : expected_node) {
-    const auto pid = spawned_pid(deploy.out(), name);
-    CAPTURE(name);
-    CHECK(done.output_of(pid) == name + " " + pid + "\n");
-    const auto exit = done.exit_of(pid);
-    REQUIRE(exit);
-    CHECK(exit->status == 0);
-  }
+  for (const auto& [name, node] : expected_node) check_held_child_finished(deploy.out(), done, name);
   // Everything the job held is given back.
   CHECK(cluster.wait_for_status(
       [](const cluster_status& s) {
@@ -188,15 +191,7 @@ TEST_CASE("a job spreads over fifty fabric daemons under one master") {
   CHECK(deploy.wait_exit(milliseconds(20000)) == 0);
   const job_events done(deploy.out());
   CHECK(done.processes().size() == nodes + 1);
-  for (std::size_t i = 0; i < nodes; ++i) {
-    const std::string name = "W" + std::to_string(i);
-    const auto pid = spawned_pid(deploy.out(), name);
-    CAPTURE(name);
-    CHECK(done.output_of(pid) == name + " " + pid + "\n");
-    const auto exit = done.exit_of(pid);
-    REQUIRE(exit);
-    CHECK(exit->status == 0);
-  }
+  for (std::size_t i = 0; i < nodes; ++i) check_held_child_finished(deploy.out(), done, "W" + std::to_string(i));
   CHECK(cluster.wait_for_status(
       [](const cluster_status& s) { return s.process_count() == 0 && s.jobs == 0; },
       milliseconds(10000)));
