@@ -1,6 +1,5 @@
 #include "fabric_daemon.hpp"
 
-#include "supervision/bridge_supervisor.hpp"
 #include "config/nodes_config.hpp"
 #include "http/http_server.hpp"
 #include "master/master.hpp"
@@ -9,6 +8,7 @@
 #include "node/fabric_node.hpp"
 #include "status/status_json.hpp"
 #include "status/status_page.hpp"
+#include "supervision/bridge_supervisor.hpp"
 
 #include "cluster/accept_pause.hpp"
 #include "cluster/authenticated_link.hpp"

@@ -61,14 +61,18 @@ bridge_supervisor::~bridge_supervisor() {
 }
 
 void bridge_supervisor::start() {
-  launch();
-  log_.info("started the bridge at " + bind_);
+  launch("started");
 }
 
-void bridge_supervisor::launch() {
-  pid_ = fork_bridge(program_, args_);
+void bridge_supervisor::launch(const char* verb) {
   started_at_ = std::chrono::steady_clock::now();
-  if (pid_ < 0) log_.warn("cannot start the bridge at " + bind_ + ": fork: " + std::strerror(errno));
+  pid_ = fork_bridge(program_, args_);
+  if (pid_ > 0) {
+    log_.info(std::string(verb) + " the bridge at " + bind_);
+    return;
+  }
+  restart_later("cannot start the bridge at " + bind_ + ": fork: " + std::strerror(errno),
+                std::chrono::milliseconds(0));
 }
 
 bool bridge_supervisor::on_child_exit(pid_t pid, int wait_status) {
@@ -76,23 +80,26 @@ bool bridge_supervisor::on_child_exit(pid_t pid, int wait_status) {
   pid_ = -1;
   if (stopped_) return true;
   const auto ran = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at_);
-  delay_ = policy_.next_delay(delay_, ran);
-  const std::string restart = "; restarting it in " + seconds_text(delay_);
   if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == cluster::bridge_cannot_listen_status) {
-    log_.warn("the bridge cannot listen on " + bind_ +
-              ": no deploy client can reach this cluster until it can (the address is taken, or is not one of "
-              "this machine's: free it, or change bridge_bind in the cluster file)" + restart);
+    restart_later("the bridge cannot listen on " + bind_ +
+                      ": no deploy client can reach this cluster until it can (the address is taken, or is not "
+                      "one of this machine's: free it, or change bridge_bind in the cluster file)",
+                  ran);
   } else {
-    log_.warn("the bridge at " + bind_ + " " + describe_end(wait_status) + " after " + seconds_text(ran) +
-              "; its deploy clients lost their connections" + restart);
+    restart_later("the bridge at " + bind_ + " " + describe_end(wait_status) + " after " + seconds_text(ran) +
+                      "; its deploy clients lost their connections",
+                  ran);
   }
+  return true;
+}
+
+void bridge_supervisor::restart_later(const std::string& problem, std::chrono::milliseconds ran) {
+  delay_ = policy_.next_delay(delay_, ran);
+  log_.warn(problem + "; restarting it in " + seconds_text(delay_));
   restart_timer_.expires_after(delay_);
   restart_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    launch();
-    log_.info("restarted the bridge at " + bind_);
+    if (!ec && !stopped_) launch("restarted");
   });
-  return true;
 }
 
 void bridge_supervisor::stop() {

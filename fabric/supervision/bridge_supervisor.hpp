@@ -34,7 +34,9 @@ class bridge_supervisor {
   void stop();
 
  private:
-  void launch();
+  // Forks the bridge; verb ("started", "restarted") for the log. A failed fork is retried later.
+  void launch(const char* verb);
+  void restart_later(const std::string& problem, std::chrono::milliseconds ran);
 
   boost::asio::steady_timer restart_timer_;
   const cluster::daemon_log& log_;
