@@ -129,7 +129,20 @@ TEST_CASE("a node makes its processes' cgroups inside the group the daemon was s
                     deploy.out() << deploy.err());
 
     // Every deployed process (monitors and the job's four processes) sits in its node's group;
-    // the job's processes each in a group of their own under it, where their limits are.
+    // the job's processes each in a group of their own under it, where their limits are. A spawn
+    // returns once the monitor has forked, and the forked process enters its group before it runs
+    // anything of the job's, so a process may still be on its way in: it is given a moment.
+    const auto own_group_depth = [&](const std::string& group) {
+      // nodeK/constellation/NAME (v1) or nodeK/processes/NAME (v2): the process's own group.
+      const auto within = fs::path(group).lexically_relative(base_in_hierarchy);
+      return std::distance(within.begin(), within.end()) == 3;
+    };
+    const auto count_limited = [&] {
+      std::size_t n = 0;
+      for (pid_t p : cluster.deployed_processes()) n += own_group_depth(group_of(p, *h)) ? 1 : 0;
+      return n;
+    };
+    eventually([&] { return count_limited() == 4; }, milliseconds(5000));
     std::size_t limited = 0;
     for (pid_t p : cluster.deployed_processes()) {
       const auto group = group_of(p, *h);
@@ -137,9 +150,7 @@ TEST_CASE("a node makes its processes' cgroups inside the group the daemon was s
       CAPTURE(describe_process(p));
       CAPTURE(group);
       CHECK(group.starts_with(base_in_hierarchy + "/node"));
-      const auto within = fs::path(group).lexically_relative(base_in_hierarchy);
-      // nodeK/constellation/NAME (v1) or nodeK/processes/NAME (v2): the process's own group.
-      if (std::distance(within.begin(), within.end()) == 3) {
+      if (own_group_depth(group)) {
         ++limited;
         const auto limit = read_text(h->mount / fs::path(group).relative_path() /
                                      (h->v2 ? "memory.max" : "memory.limit_in_bytes"));
