@@ -7,6 +7,7 @@
 // partition), which orders all elements strictly. Splitters are such triples, so a key that fills
 // half the input is cut across partitions like any other run of elements.
 
+#include <constellation/dataflow/radix_sort.hpp>
 #include <constellation/dataflow/shuffle.hpp>
 #include <constellation/dataflow/spill.hpp>
 
@@ -47,6 +48,15 @@ struct user_key {
   void save(std::string& out) const { f.save(out); }
   void load(reader& in) { f.load(in); }
 };
+
+// Whether a key is computed by the user's function, which a radix sort would call once per pass.
+template <class KeyOf>
+inline constexpr bool calls_user_function = false;
+template <class F>
+inline constexpr bool calls_user_function<user_key<F>> = true;
+
+// Below this many elements a comparison sort is as quick, without the radix sort's tables.
+inline constexpr std::size_t radix_sort_from = 4096;
 
 template <class T, class KeyOf>
 class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
@@ -197,13 +207,20 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
   // writes sorted runs to a spill file and merges them (with what is left in memory) as it emits.
   void compute(task_context& tc, std::size_t r, batch_sink<T> sink) const override {
     const auto less = [this](const T& a, const T& b) { return key_of_(a) < key_of_(b); };
+    const auto sort_items = [&](std::vector<T>& items) {
+      // A key that is a number, read without a user function: a radix sort (radix_sort.hpp).
+      if constexpr (radix_key<K> && !calls_user_function<KeyOf>) {
+        if (items.size() >= radix_sort_from) return radix_sort(items, key_of_);
+      }
+      std::sort(items.begin(), items.end(), less);
+    };
     const std::size_t limit = std::max<std::size_t>(tc.memory_budget() / 8, 1 << 20);
     std::vector<T> items;
     std::size_t held = 0;
     std::unique_ptr<spill_file> spill;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
     const auto write_run = [&] {
-      std::sort(items.begin(), items.end(), less);
+      sort_items(items);
       if (!spill) spill = std::make_unique<spill_file>();
       run_writer run(*spill);
       for (const auto& item : items) {
@@ -238,7 +255,7 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
         tc.count_records_in(n);
       }
     });
-    std::sort(items.begin(), items.end(), less);
+    sort_items(items);
     if (runs.empty()) {
       emit_all(std::span<T>(items), sink, tc);
       return;
