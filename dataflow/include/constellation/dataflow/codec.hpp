@@ -151,15 +151,42 @@ auto decode_view(reader& in) {
   return decode_in_place<T>::read(in);
 }
 
+// Whether a type's encoding is its object representation (numbers and enums, arrays of them, and
+// pairs of them without padding, whose encoding is the first's bytes then the second's): a run of
+// them encodes and decodes with one copy.
+template <class T>
+inline constexpr bool raw_encoding = (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T>;
+template <class T, std::size_t N>
+inline constexpr bool raw_encoding<std::array<T, N>> = raw_encoding<T>;
+template <class A, class B>
+inline constexpr bool raw_encoding<std::pair<A, B>> =
+    raw_encoding<A> && raw_encoding<B> && sizeof(std::pair<A, B>) == sizeof(A) + sizeof(B);
+
+// Copies n raw-encoded elements from bytes (memcpy through void*: a std::pair is not trivially
+// copyable to the compiler, though its bytes are all it holds when raw_encoding says so).
+template <class T>
+void copy_raw(T* to, const char* bytes, std::size_t n) {
+  static_assert(raw_encoding<T>);
+  if (n > 0) std::memcpy(static_cast<void*>(to), bytes, n * sizeof(T));
+}
+
 template <class A, class B>
 struct codec<std::pair<A, B>> {
   static void encode(std::string& out, const std::pair<A, B>& value) {
-    codec<std::remove_const_t<A>>::encode(out, value.first);  // a map's pair<const K, V> too
-    codec<std::remove_const_t<B>>::encode(out, value.second);
+    if constexpr (raw_encoding<std::pair<std::remove_const_t<A>, B>>) {
+      out.append(reinterpret_cast<const char*>(&value), sizeof value);
+    } else {
+      codec<std::remove_const_t<A>>::encode(out, value.first);  // a map's pair<const K, V> too
+      codec<std::remove_const_t<B>>::encode(out, value.second);
+    }
   }
   static void decode(reader& in, std::pair<A, B>& value) {
-    codec<A>::decode(in, value.first);
-    codec<B>::decode(in, value.second);
+    if constexpr (raw_encoding<std::pair<A, B>>) {
+      copy_raw(&value, in.take(sizeof value), 1);
+    } else {
+      codec<A>::decode(in, value.first);
+      codec<B>::decode(in, value.second);
+    }
   }
 };
 
@@ -208,18 +235,17 @@ template <class T>
 struct codec<std::vector<T>> {
   static void encode(std::string& out, const std::vector<T>& value) {
     put_varint(out, value.size());
-    if constexpr (std::is_arithmetic_v<T>) {
+    if constexpr (raw_encoding<T>) {
       if (!value.empty()) out.append(reinterpret_cast<const char*>(value.data()), value.size() * sizeof(T));
     } else
       for (const auto& e : value) codec<T>::encode(out, e);
   }
   static void decode(reader& in, std::vector<T>& value) {
     const auto n = in.varint();
-    if constexpr (std::is_arithmetic_v<T>) {
+    if constexpr (raw_encoding<T>) {
       if (n > in.left() / sizeof(T)) throw decode_error("dataflow: a vector is longer than its message");
       value.resize(n);
-      const char* bytes = in.take(n * sizeof(T));
-      if (n > 0) std::memcpy(value.data(), bytes, n * sizeof(T));
+      copy_raw(value.data(), in.take(n * sizeof(T)), n);
     } else {
       // Each element takes a byte at least, unless its type is empty (std::tuple<>).
       if (!std::is_empty_v<T> && n > in.left()) throw decode_error("dataflow: a vector is longer than its message");
@@ -229,13 +255,6 @@ struct codec<std::vector<T>> {
     }
   }
 };
-
-// Whether a type's encoding is its object representation (numbers and enums, and arrays of them):
-// a run of them encodes and decodes with one copy.
-template <class T>
-inline constexpr bool raw_encoding = (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T>;
-template <class T, std::size_t N>
-inline constexpr bool raw_encoding<std::array<T, N>> = raw_encoding<T>;
 
 // Encodes every element of items, one after another.
 template <class T>
@@ -255,7 +274,7 @@ void decode_all(reader& in, std::vector<T>& items) {
     if (n * sizeof(T) != in.left()) throw decode_error("dataflow: a run of elements ends inside an element");
     const auto at = items.size();
     items.resize(at + n);
-    if (n > 0) std::memcpy(items.data() + at, in.take(n * sizeof(T)), n * sizeof(T));
+    copy_raw(items.data() + at, in.take(n * sizeof(T)), n);
   } else {
     while (!in.done()) codec<T>::decode(in, items.emplace_back());
   }
