@@ -9,6 +9,7 @@
 #include "status/status_json.hpp"
 #include "status/status_page.hpp"
 #include "supervision/bridge_supervisor.hpp"
+#include "supervision/ordered_bridge.hpp"
 
 #include "cluster/accept_pause.hpp"
 #include "cluster/authenticated_link.hpp"
@@ -41,7 +42,8 @@ const char* const daemon_help =
     "usage: constellation-fabric [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D]\n"
     "                            [--advertise IPV4] [--http HTTP_LISTEN] LISTEN [NODES_TOML]\n"
     "Runs the processes of deployed programs on this node; with NODES_TOML, is also the cluster's\n"
-    "master: places processes on the nodes the file lists and starts the bridge at its bridge_bind.\n"
+    "master: places processes on the nodes the file lists and starts the bridge at its bridge_bind;\n"
+    "every other node runs the bridge at its own entry's bridge_bind when the master asks it to.\n"
     "  LISTEN            IPv4:port this daemon listens on, e.g. 10.0.0.2:7001 (0.0.0.0 needs --advertise)\n"
     "  NODES_TOML        the cluster file, its first entry this daemon (see nodes.example.toml)\n"
     "  --secret-file F   the cluster's secret, 32+ random bytes, mode 600 (default: CONSTELLATION_SECRET_FILE,\n"
@@ -78,6 +80,18 @@ std::optional<std::string> find_bridge_program() {
   for (const auto& candidate : {dir / "constellation-bridge", dir.parent_path() / "bridge" / "constellation-bridge"})
     if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
   return std::nullopt;
+}
+
+// constellation-bridge's arguments, for the master's own bridge and for one a node runs: this
+// daemon's secret and logging, the bridge's address and the master's.
+std::vector<std::string> bridge_arguments(const daemon_arguments& arguments, const std::string& secret_file,
+                                          const std::string& bind, const std::string& master) {
+  std::vector<std::string> args{"--secret-file", secret_file};
+  if (arguments.json_log) args.insert(args.end(), {"--log-format", "json"});
+  if (arguments.log_level == cluster::log_level::debug) args.push_back("-v");
+  if (arguments.log_level == cluster::log_level::warn) args.push_back("-q");
+  args.insert(args.end(), {bind, master});
+  return args;
 }
 
 }  // namespace
@@ -255,7 +269,15 @@ int run_daemon(const daemon_arguments& arguments) {
   }
   metrics::daemon_counters counters;
   const cluster::binary_cache node_cache = *binaries;
-  fabric_node node(io, {*listen, advertised.ipv4, secret->bytes, std::move(*binaries)}, log, counters);
+  const auto bridge_program = find_bridge_program();
+  const auto bridge_args = [&](const std::string& bind, const std::string& master) {
+    return bridge_arguments(arguments, secret->path, bind, master);
+  };
+  ordered_bridge node_bridge(io.get_executor(), log, bridge_program, bridge_args, secret->chosen);
+  fabric_node node(io,
+                   {*listen, advertised.ipv4, secret->bytes, std::move(*binaries),
+                    [&](const std::string& bind, const std::string& master) { node_bridge.order(bind, master); }},
+                   log, counters);
   std::optional<cluster::binary_cache> master_cache = jobs_cache;
   std::unique_ptr<master> the_master;
   std::vector<std::string> purposes{wire::purpose::fabric};
@@ -264,24 +286,13 @@ int run_daemon(const daemon_arguments& arguments) {
     the_master = std::make_unique<master>(io, *config, secret->bytes, std::move(*jobs_cache), log, counters);
     purposes.push_back(wire::purpose::bridge);
     if (const auto& bind = config->nodes.front().bridge) {
-      auto program = find_bridge_program();
-      if (!program) {
+      if (!bridge_program) {
         log.warn("cannot start the bridge at " + bind->text + ": constellation-bridge is not beside this program");
       } else {
-        std::vector<std::string> args{"--secret-file", secret->path};
-        if (arguments.json_log) args.insert(args.end(), {"--log-format", "json"});
-        if (arguments.log_level == cluster::log_level::debug) args.push_back("-v");
-        if (arguments.log_level == cluster::log_level::warn) args.push_back("-q");
-        args.insert(args.end(), {bind->text, advertised.text});
-        bridge.emplace(io.get_executor(), log, *program, std::move(args), bind->text);
+        bridge.emplace(io.get_executor(), log, *bridge_program, bridge_args(bind->text, advertised.text), bind->text);
         bridge->start();
       }
     }
-    for (std::size_t i = 1; i < config->nodes.size(); ++i)
-      if (config->nodes[i].bridge)
-        log.info("bridge_bind of " + config->nodes[i].fabric.text +
-                 " is for a bridge started there by hand: constellation-bridge " +
-                 config->nodes[i].bridge->text + " " + advertised.text);
   }
 
   cluster::repeat_limiter refusals(refusal_log_interval);
@@ -363,7 +374,7 @@ int run_daemon(const daemon_arguments& arguments) {
       int status;
       pid_t done;
       while ((done = ::waitpid(-1, &status, WNOHANG)) > 0)
-        if (bridge) bridge->on_child_exit(done, status);
+        if (!(bridge && bridge->on_child_exit(done, status))) node_bridge.on_child_exit(done, status);
       reap();
     });
   };
@@ -392,6 +403,7 @@ int run_daemon(const daemon_arguments& arguments) {
       if (the_master) the_master->end_all_jobs(stops > 1);
       node.stop_all(stops > 1);
       if (bridge) bridge->stop();
+      node_bridge.stop();
       if (stops == 1) {
         deadline.expires_after(std::chrono::seconds(5));
         deadline.async_wait([&](const boost::system::error_code& timer_ec) {

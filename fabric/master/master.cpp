@@ -210,6 +210,9 @@ struct master::state {
     node.binaries.clear();
     slots.set_up(index, true);
     log.info("node " + node.config.fabric.text + " is up");
+    // The master runs its own entry's bridge; any other entry's bridge_bind is served by its node.
+    const auto& bind = node.config.bridge;
+    c->send(wire::encode_message(wire::bridge_order{index > 0 && bind ? bind->text : std::string(), identity()}));
     admit_waiting();
   }
 

@@ -170,6 +170,12 @@ struct fabric_node::state {
       case wire::cluster_type::output_credit:
         if (auto m = decode<wire::output_credit>(payload)) return on_output_credit(*m);
         break;
+      case wire::cluster_type::bridge_order:
+        if (auto m = decode<wire::bridge_order>(payload)) {
+          if (options.run_bridge) options.run_bridge(m->bind, m->master);
+          return;
+        }
+        break;
       case wire::cluster_type::end_job:
         if (auto m = decode<wire::end_job>(payload)) {
           processes.terminate(m->job, m->immediately, m->signal);

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,8 @@ struct node_options {
   std::uint32_t advertise = 0;  // the address in the pids of this node's processes (host order)
   std::string secret;           // the cluster's
   cluster::binary_cache cache;  // the binaries the master sent
+  // The master's bridge_order: run a bridge at bind linked to master, or none (bind empty).
+  std::function<void(const std::string& bind, const std::string& master)> run_bridge;
 };
 
 class fabric_node {

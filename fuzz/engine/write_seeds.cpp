@@ -74,7 +74,9 @@ void wire_seeds() {
   order.spec.arguments = "args";
   write("cluster_messages", "fabric",
         frames(order, wire::process_reply{pid{}, "frame"}, wire::master_verdict{true, ""},
-               wire::launch_result{5, pid{}, false, ""}, wire::process_request{pid{}, 1, "payload"}));
+               wire::launch_result{5, pid{}, false, ""}, wire::process_request{pid{}, 1, "payload"},
+               wire::bridge_order{"127.0.0.12:7000", "127.0.0.11:9999"}, wire::stdin_credit{1, 4096},
+               wire::output_credit{1, 65536}));
   wire::status_reply status;
   status.nodes.push_back({"127.0.0.1:9999", true, 1 << 30, 1 << 20, 4, 1.5, {"p1"}});
   wire::jobs_reply jobs;

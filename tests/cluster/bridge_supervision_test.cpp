@@ -1,6 +1,7 @@
 // The master keeps its bridge running: a bridge that dies is restarted, one that cannot bind its
 // address is retried with growing delays and said so in the master's log, and deploy clients are
-// served again once it is back, without restarting the master.
+// served again once it is back, without restarting the master. Every other bridge_bind of the
+// cluster file is served by its node's daemon, on the master's word, and kept running alike.
 #include "fixture/local_cluster.hpp"
 #include "fixture/process_scan.hpp"
 
@@ -24,8 +25,8 @@ std::size_t count(const std::string& text, const std::string& what) {
   return n;
 }
 
-pid_t bridge_of(const local_cluster& cluster) {
-  for (pid_t p : descendants_of(cluster.daemon_pid(0)))
+pid_t bridge_of(const local_cluster& cluster, std::size_t node = 0) {
+  for (pid_t p : descendants_of(cluster.daemon_pid(node)))
     if (exe_of(p).ends_with("/constellation-bridge")) return p;
   return -1;
 }
@@ -81,4 +82,36 @@ TEST_CASE("the master restarts a bridge that died, retries one that cannot bind,
   CHECK(cluster.node_log(0).find("restarted the bridge at " + cluster.bridge_address()) != std::string::npos);
   auto deploy = cluster.deploy({"hello"});
   CHECK(deploy.wait_exit(milliseconds(15000)) == 0);
+}
+
+TEST_CASE("a node serves its own bridge_bind: deploy clients reach the cluster through it, and it is restarted") {
+  auto layout = loopback_layout();
+  layout.nodes[1].bridge = true;
+  local_cluster cluster(layout);
+  INFO(cluster.diagnostics());
+  deploy_options through_node_1;
+  through_node_1.bridge_node = 1;
+  // The node starts it once the master took the node, told by the master: no hand-started process.
+  const auto answers = [&] { return cluster.status_run(through_node_1).exit_code == 0; };
+  REQUIRE(eventually(answers, milliseconds(15000)));
+  const pid_t first = bridge_of(cluster, 1);
+  REQUIRE(first > 0);
+  CHECK(cluster.node_log(1).find("started the bridge at " + cluster.bridge_address(1)) != std::string::npos);
+  // Only the first entry's bridge is the master's own; the third entry has none.
+  CHECK(bridge_of(cluster, 2) == -1);
+
+  auto deploy = cluster.deploy({"hello"}, through_node_1);
+  REQUIRE(deploy.wait_exit(milliseconds(15000)) == 0);
+  // The top process and its child, both run and both reported through this bridge.
+  CHECK_MESSAGE(count(deploy.out(), "\"event\":\"exit\"") == 2, deploy.out());
+  CHECK_MESSAGE(count(deploy.out(), "\"status\":0") == 2, deploy.out());
+
+  // Killed, it comes back, and serves again.
+  ::kill(first, SIGKILL);
+  CHECK(eventually([&] { return cluster.node_log(1).find("restarted the bridge at " + cluster.bridge_address(1)) != std::string::npos; },
+                   milliseconds(15000)));
+  CHECK(eventually(answers, milliseconds(15000)));
+  CHECK(bridge_of(cluster, 1) != first);
+  auto again = cluster.deploy({"hello"}, through_node_1);
+  CHECK(again.wait_exit(milliseconds(15000)) == 0);
 }

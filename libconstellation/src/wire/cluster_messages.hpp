@@ -14,8 +14,9 @@
 //                                          end_job, output_credit, the queries
 //   master  -> bridge                      need_binary, job_event, job_finished, stdin_credit, the
 //                                          answers (in the order of the queries)
-//   master  -> fabric   purpose "fabric":  launch_order, binary_upload, process_reply, stdin_data,
-//                                          stdin_eof, end_job, output_credit
+//   master  -> fabric   purpose "fabric":  bridge_order (first, once accepted), launch_order,
+//                                          binary_upload, process_reply, stdin_data, stdin_eof,
+//                                          end_job, output_credit
 //   fabric  -> master                      master_verdict (first, once), launch_result, job_event,
 //                                          process_request, stdin_credit
 //
@@ -73,6 +74,7 @@ enum class cluster_type : std::uint8_t {
   process_request = 62,
   process_reply = 63,
   master_verdict = 64,
+  bridge_order = 65,
 };
 
 // The program to run, as the user started it on their machine.
@@ -358,6 +360,19 @@ struct master_verdict {
   template <class Archive>
   void serialize(Archive& a) {
     a(accepted, problem);
+  }
+};
+
+// The master's word to a node that took it: run a bridge at bind, linked to the master at master
+// (the node's bridge_bind in nodes.toml), or none (bind empty). The node keeps that bridge running,
+// restarting it as the master restarts its own, until another order or its own stop.
+struct bridge_order {
+  static constexpr auto type = static_cast<message_type>(cluster_type::bridge_order);
+  std::string bind;
+  std::string master;
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(bind, master);
   }
 };
 
