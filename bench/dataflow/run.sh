@@ -26,9 +26,8 @@ fi
 
 status=0
 "$build/bench/dataflow/dataflow_baselines/dataflow_baselines" --scale "$dask_scale" --dask || status=1
-# One process per workload and worker count: each figure starts from a fresh job (its peak
-# memory is its own), and a second dataflow::context in one process can hang at the time of
-# writing (its worker never receives a command), which would stop the rest of the run.
+# One process per workload and worker count: each figure starts from a fresh job, and its peak
+# memory is its own.
 if [[ $have_framework == 1 ]]; then
   for workload in empty_job word_count sort join page_rank k_means narrow_chain; do
     for workers in 2 1; do
