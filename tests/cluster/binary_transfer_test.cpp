@@ -3,6 +3,7 @@
 // cache folder of its own, so "once per node" shows in each node's log and cache.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 
 #include <doctest/doctest.h>
 
@@ -32,10 +33,10 @@ void run_spread(const local_cluster& cluster) {
   auto deploy = cluster.deploy({"spread"});
   REQUIRE_MESSAGE(
       deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
-                             milliseconds(20000)),
+                             patience(milliseconds(20000))),
       deploy.out() << deploy.err());
   deploy.write_stdin("go\n");
-  REQUIRE(deploy.wait_exit(milliseconds(15000)) == 0);
+  REQUIRE(deploy.wait_exit(patience(milliseconds(15000))) == 0);
 }
 
 }  // namespace

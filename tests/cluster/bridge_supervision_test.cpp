@@ -3,6 +3,7 @@
 // served again once it is back, without restarting the master. Every other bridge_bind of the
 // cluster file is served by its node's daemon, on the master's word, and kept running alike.
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 #include "fixture/process_scan.hpp"
 
 #include <doctest/doctest.h>
@@ -75,13 +76,13 @@ TEST_CASE("the master restarts a bridge that died, retries one that cannot bind,
 
   // Given its address back, the bridge returns at the next try, and clients are served.
   ::close(taken);
-  CHECK(cluster.wait_for_status([](const cluster_status& s) { return s.nodes.size() == 3; }, milliseconds(15000)));
+  CHECK(cluster.wait_for_status([](const cluster_status& s) { return s.nodes.size() == 3; }, patience(milliseconds(15000))));
   const pid_t restarted = bridge_of(cluster);
   CHECK(restarted > 0);
   CHECK(restarted != first);
   CHECK(cluster.node_log(0).find("restarted the bridge at " + cluster.bridge_address()) != std::string::npos);
   auto deploy = cluster.deploy({"hello"});
-  CHECK(deploy.wait_exit(milliseconds(15000)) == 0);
+  CHECK(deploy.wait_exit(patience(milliseconds(15000))) == 0);
 }
 
 TEST_CASE("a node serves its own bridge_bind: deploy clients reach the cluster through it, and it is restarted") {
@@ -93,7 +94,7 @@ TEST_CASE("a node serves its own bridge_bind: deploy clients reach the cluster t
   through_node_1.bridge_node = 1;
   // The node starts it once the master took the node, told by the master: no hand-started process.
   const auto answers = [&] { return cluster.status_run(through_node_1).exit_code == 0; };
-  REQUIRE(eventually(answers, milliseconds(15000)));
+  REQUIRE(eventually(answers, patience(milliseconds(15000))));
   const pid_t first = bridge_of(cluster, 1);
   REQUIRE(first > 0);
   CHECK(cluster.node_log(1).find("started the bridge at " + cluster.bridge_address(1)) != std::string::npos);
@@ -101,7 +102,7 @@ TEST_CASE("a node serves its own bridge_bind: deploy clients reach the cluster t
   CHECK(bridge_of(cluster, 2) == -1);
 
   auto deploy = cluster.deploy({"hello"}, through_node_1);
-  REQUIRE(deploy.wait_exit(milliseconds(15000)) == 0);
+  REQUIRE(deploy.wait_exit(patience(milliseconds(15000))) == 0);
   // The top process and its child, both run and both reported through this bridge.
   CHECK_MESSAGE(count(deploy.out(), "\"event\":\"exit\"") == 2, deploy.out());
   CHECK_MESSAGE(count(deploy.out(), "\"status\":0") == 2, deploy.out());
@@ -109,9 +110,9 @@ TEST_CASE("a node serves its own bridge_bind: deploy clients reach the cluster t
   // Killed, it comes back, and serves again.
   ::kill(first, SIGKILL);
   CHECK(eventually([&] { return cluster.node_log(1).find("restarted the bridge at " + cluster.bridge_address(1)) != std::string::npos; },
-                   milliseconds(15000)));
-  CHECK(eventually(answers, milliseconds(15000)));
+                   patience(milliseconds(15000))));
+  CHECK(eventually(answers, patience(milliseconds(15000))));
   CHECK(bridge_of(cluster, 1) != first);
   auto again = cluster.deploy({"hello"}, through_node_1);
-  CHECK(again.wait_exit(milliseconds(15000)) == 0);
+  CHECK(again.wait_exit(patience(milliseconds(15000))) == 0);
 }

@@ -4,6 +4,7 @@
 // a group of the test's own, as systemd starts each service in its own group.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 #include "fixture/process_scan.hpp"
 
 #include <doctest/doctest.h>
@@ -125,7 +126,7 @@ TEST_CASE("a node makes its processes' cgroups inside the group the daemon was s
     INFO(cluster.diagnostics());
     auto deploy = cluster.deploy({"spread"});
     REQUIRE_MESSAGE(deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
-                                           milliseconds(20000)),
+                                           patience(milliseconds(20000))),
                     deploy.out() << deploy.err());
 
     // Every deployed process (monitors and the job's four processes) sits in its node's group;
@@ -163,7 +164,7 @@ TEST_CASE("a node makes its processes' cgroups inside the group the daemon was s
     CHECK(limited == 4);
 
     deploy.write_stdin("go\n");
-    CHECK(deploy.wait_exit(milliseconds(15000)) == 0);
+    CHECK(deploy.wait_exit(patience(milliseconds(15000))) == 0);
     // The monitors removed their processes' groups.
     const auto groups_left = [&] {
       std::string left;

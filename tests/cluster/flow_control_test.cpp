@@ -7,6 +7,7 @@
 // checks that every byte arrived, in order.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 #include "fixture/process_scan.hpp"
 #include "programs/modes.hpp"
 
@@ -102,7 +103,7 @@ child_process deploy_ready(const local_cluster& cluster, const std::string& mode
   auto deploy = cluster.deploy({mode});
   REQUIRE_MESSAGE(
       deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
-                             milliseconds(20000)),
+                             patience(milliseconds(20000))),
       deploy.out() << deploy.err());
   return deploy;
 }
@@ -159,7 +160,7 @@ TEST_CASE("a huge stdin nobody reads waits in the client, not in a daemon") {
 
   // Ended as Ctrl-C ends it, with its stdin still held up: nothing of it is left anywhere.
   deploy.signal(SIGINT);
-  const auto code = deploy.wait_exit(milliseconds(15000));
+  const auto code = deploy.wait_exit(patience(milliseconds(15000)));
   CHECK(code == 128 + SIGINT);
   check_nothing_left(cluster);
 }
@@ -210,12 +211,12 @@ TEST_CASE("output its client reads late waits in the process, and arrives whole 
 
   // Meanwhile another job on the same daemons and links runs to its end.
   auto other = cluster.deploy({"hello"});
-  CHECK(other.wait_exit(milliseconds(20000)) == 0);
+  CHECK(other.wait_exit(patience(milliseconds(20000))) == 0);
   CHECK(top_printed(other.out(), "top done"));
   memory.sample();
   memory.check_growth(16 * MiB);
 
-  const auto code = flood.wait_exit(milliseconds(40000));
+  const auto code = flood.wait_exit(patience(milliseconds(40000)));
   CHECK(code == 0);
   const job_events events(flood.out());
   const auto output = events.output_of(events.top());
@@ -264,7 +265,7 @@ TEST_CASE("a large binary passes through every daemon and leaves none of its siz
   auto command = cluster.deploy_command({"hello"});
   std::replace(command.argv.begin(), command.argv.end(), std::string(programs_binary()), binary);
   child_process deploy(command);
-  CHECK(deploy.wait_exit(milliseconds(40000)) == 0);
+  CHECK(deploy.wait_exit(patience(milliseconds(40000))) == 0);
   CHECK(top_printed(deploy.out(), "top done"));
   // Uploaded to the bridge, sent to the master, then to the node: each held it whole once.
   memory.sample();

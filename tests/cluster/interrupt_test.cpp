@@ -5,6 +5,7 @@
 // again. `constellation-deploy jobs` lists the job while it runs and after.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 #include "fixture/process_scan.hpp"
 
 #include <doctest/doctest.h>
@@ -22,7 +23,7 @@ namespace {
 // Starts mode (spread or stubborn: a process held on every node) and waits until all run.
 child_process start_held_job(const local_cluster& cluster, const std::string& mode) {
   auto deploy = cluster.deploy({mode});
-  REQUIRE_MESSAGE(deploy.wait_for_output(spread_job_holding, milliseconds(20000)), deploy.out()
+  REQUIRE_MESSAGE(deploy.wait_for_output(spread_job_holding, patience(milliseconds(20000))), deploy.out()
                                                                                 << deploy.err());
   const auto status = cluster.status();
   REQUIRE(status);
@@ -88,7 +89,7 @@ TEST_CASE("Ctrl-C on deploy leaves no process on any node") {
   SUBCASE("processes that ignore the gentle signals are killed after the grace period") {
     auto deploy = start_held_job(cluster, "stubborn");
     deploy.signal(SIGINT);
-    const auto code = deploy.wait_exit(milliseconds(15000));
+    const auto code = deploy.wait_exit(patience(milliseconds(15000)));
     INFO("deploy printed:\n" << deploy.out() << deploy.err());
     REQUIRE(code);
     CHECK(*code == 128 + SIGKILL);
@@ -102,7 +103,7 @@ TEST_CASE("Ctrl-C on deploy leaves no process on any node") {
     deploy.signal(SIGINT);
     std::this_thread::sleep_for(milliseconds(300));
     deploy.signal(SIGINT);
-    const auto code = deploy.wait_exit(milliseconds(15000));
+    const auto code = deploy.wait_exit(patience(milliseconds(15000)));
     const auto took = std::chrono::duration_cast<milliseconds>(clock::now() - interrupted);
     INFO("deploy printed:\n" << deploy.out() << deploy.err());
     REQUIRE(code);

@@ -4,6 +4,7 @@
 // (fixture/network_namespaces.hpp); needs root, and is skipped otherwise.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 #include "fixture/network_namespaces.hpp"
 #include "fixture/process_scan.hpp"
 
@@ -65,7 +66,7 @@ TEST_CASE(
   INFO(cluster.diagnostics());
 
   auto deploy = cluster.deploy({"spread"});
-  REQUIRE_MESSAGE(deploy.wait_for_output(top_ready, milliseconds(20000)), deploy.out()
+  REQUIRE_MESSAGE(deploy.wait_for_output(top_ready, patience(milliseconds(20000))), deploy.out()
                                                                               << deploy.err());
   const auto c = spawned_pid(deploy.out(), "C");
   REQUIRE(!c.empty());
@@ -77,7 +78,7 @@ TEST_CASE(
   network.cut(2);
   const bool reported = deploy.wait_for_output(
       [&](const std::string& out) { return job_events(out).exit_of(c).has_value(); },
-      milliseconds(20000));
+      patience(milliseconds(20000)));
   const auto after = since(cut);
   INFO("deploy printed:\n" << deploy.out() << deploy.err());
   REQUIRE(reported);
@@ -113,7 +114,7 @@ TEST_CASE(
   network.restore(2);
   const auto restored = clock::now();
   CHECK(cluster.wait_for_status([](const cluster_status& s) { return s.nodes.at(2).up; },
-                                milliseconds(15000)));
+                                patience(milliseconds(15000))));
   MESSAGE("the node was back up after " << since(restored).count() << " ms");
 }
 
@@ -159,9 +160,9 @@ TEST_CASE(
   // The link comes back: the node is taken back, and serves the next job, binary and all.
   network.restore(2);
   REQUIRE(cluster.wait_for_status([](const cluster_status& s) { return s.nodes.at(2).up; },
-                                  milliseconds(15000)));
+                                  patience(milliseconds(15000))));
   auto again = cluster.deploy({"spread"});
-  REQUIRE_MESSAGE(again.wait_for_output(top_ready, milliseconds(15000)), again.out()
+  REQUIRE_MESSAGE(again.wait_for_output(top_ready, patience(milliseconds(15000))), again.out()
                                                                              << again.err());
   again.write_stdin("go\n");
   CHECK(again.wait_exit(milliseconds(10000)) == 0);

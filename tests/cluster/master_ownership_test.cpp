@@ -3,6 +3,7 @@
 // node from each other every second, each time ending every process on it.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 
 #include <doctest/doctest.h>
 
@@ -57,7 +58,7 @@ TEST_CASE("a second master is refused by a node that has one, and both sides log
   // The first master kept the node all along, and it still runs a job there.
   CHECK(cluster.node_log(0).find("lost node " + node) == std::string::npos);
   auto deploy = cluster.deploy({"hello"});
-  CHECK(deploy.wait_exit(milliseconds(15000)) == 0);
+  CHECK(deploy.wait_exit(patience(milliseconds(15000))) == 0);
   CHECK(cluster.node_log(0).find("lost node " + node) == std::string::npos);
 
   other.signal(SIGTERM);

@@ -2,6 +2,7 @@
 // where there is none): the hog is killed, its neighbours on the same node are not.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 
 #include <doctest/doctest.h>
 
@@ -51,5 +52,5 @@ TEST_CASE("a memory hog is stopped while its neighbours finish") {
       [](const cluster_status& s) { return s.nodes.at(0).mem_used == 0 && s.process_count() == 0; },
       milliseconds(5000)));
   auto next = cluster.deploy({"hello"});
-  CHECK(next.wait_exit(milliseconds(15000)) == 0);
+  CHECK(next.wait_exit(patience(milliseconds(15000))) == 0);
 }

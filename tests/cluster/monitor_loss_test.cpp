@@ -2,6 +2,7 @@
 // not the helpers the process started, even one that left its process group, nor its cgroups.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 
 #include <doctest/doctest.h>
 
@@ -53,7 +54,7 @@ TEST_CASE("a killed monitor takes its process's helpers and cgroups along") {
                         std::string helpers, word;
                         return static_cast<bool>(line >> helpers >> in_group >> own_session >> word >> monitor);
                       },
-                      milliseconds(20000)),
+                      patience(milliseconds(20000))),
                   deploy.out() << deploy.err());
   REQUIRE(alive(in_group));
   REQUIRE(alive(own_session));
@@ -75,5 +76,5 @@ TEST_CASE("a killed monitor takes its process's helpers and cgroups along") {
     CHECK(eventually([&] { return !std::filesystem::exists(group); }, milliseconds(5000)));
   }
   deploy.write_stdin("done\n");
-  CHECK(deploy.wait_exit(milliseconds(15000)).has_value());
+  CHECK(deploy.wait_exit(patience(milliseconds(15000))).has_value());
 }

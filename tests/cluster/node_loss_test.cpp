@@ -2,6 +2,7 @@
 // goes. The deploy must say so within seconds, naming the node, and end with a failure.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 
 #include <doctest/doctest.h>
 
@@ -15,7 +16,7 @@ TEST_CASE("a node killed mid-job gives a clear failure within seconds") {
   auto deploy = cluster.deploy({"spread"});
   REQUIRE_MESSAGE(
       deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
-                             milliseconds(20000)),
+                             patience(milliseconds(20000))),
       deploy.out() << deploy.err());
   const auto c = spawned_pid(deploy.out(), "C");
   REQUIRE(!c.empty());
@@ -48,7 +49,7 @@ TEST_CASE("a node killed mid-job gives a clear failure within seconds") {
 
   // The job ends as a failure: the top process cannot reach C, and a process died.
   deploy.write_stdin("go\n");
-  const auto code = deploy.wait_exit(milliseconds(15000));
+  const auto code = deploy.wait_exit(patience(milliseconds(15000)));
   REQUIRE(code);
   CHECK(*code != 0);
   const job_events done(deploy.out());

@@ -2,6 +2,7 @@
 // what can never fit. The programs are in programs/placement_modes.cpp.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 
 #include <doctest/doctest.h>
 
@@ -18,7 +19,7 @@ constexpr std::uint64_t MiB = 1024 * 1024;
 
 // Waits until the top process printed a line that is, or starts with, prefix.
 bool top_says(child_process& deploy, const std::string& prefix,
-              milliseconds limit = milliseconds(20000)) {
+              milliseconds limit = patience(milliseconds(20000))) {
   return deploy.wait_for_output([&](const std::string& out) { return top_printed(out, prefix); },
                                 limit);
 }
@@ -58,7 +59,7 @@ TEST_CASE("placement spreads processes that only fit on different nodes") {
   CHECK(status->nodes.at(2).mem_used == 450 * MiB);
 
   deploy.write_stdin("go\n");
-  CHECK(deploy.wait_exit(milliseconds(15000)) == 0);
+  CHECK(deploy.wait_exit(patience(milliseconds(15000))) == 0);
   const job_events done(deploy.out());
   CHECK(done.processes().size() == 4);
   for (const auto& [name, node] : expected_node) check_held_child_finished(deploy.out(), done, name);
@@ -96,7 +97,7 @@ TEST_CASE("try_spawn refuses while the cluster is full, and spawn waits for room
   deploy.write_stdin("free\n");
   REQUIRE_MESSAGE(top_says(deploy, "spawned waiter", milliseconds(10000)), deploy.out()
                                                                                << deploy.err());
-  CHECK(deploy.wait_exit(milliseconds(15000)) == 0);
+  CHECK(deploy.wait_exit(patience(milliseconds(15000))) == 0);
   const job_events done(deploy.out());
   const auto waiter = spawned_pid(deploy.out(), "waiter");
   REQUIRE(!waiter.empty());
@@ -119,7 +120,7 @@ TEST_CASE("a process larger than every node never fits: try_spawn and spawn refu
   INFO(cluster.diagnostics());
   SUBCASE("a spawned process") {
     auto deploy = cluster.deploy({"never_fits"});
-    const auto code = deploy.wait_exit(milliseconds(20000));
+    const auto code = deploy.wait_exit(patience(milliseconds(20000)));
     const auto out = top_output(deploy.out());
     INFO(out);
     CHECK(code == 0);
@@ -141,7 +142,7 @@ TEST_CASE("a process larger than every node never fits: try_spawn and spawn refu
   }
   SUBCASE("the top process itself") {
     auto deploy = cluster.deploy({"huge_top"});
-    const auto code = deploy.wait_exit(milliseconds(20000));
+    const auto code = deploy.wait_exit(patience(milliseconds(20000)));
     CHECK(code != 0);
     CHECK(code != std::nullopt);
     const job_events events(deploy.out());
@@ -167,7 +168,7 @@ TEST_CASE("a job spreads over fifty fabric daemons under one master") {
   local_cluster cluster(layout);
   INFO(cluster.diagnostics());
   auto deploy = cluster.deploy({"fan_out", std::to_string(nodes)});
-  REQUIRE_MESSAGE(top_says(deploy, "ready", milliseconds(40000)), deploy.out() << deploy.err());
+  REQUIRE_MESSAGE(top_says(deploy, "ready", patience(milliseconds(40000))), deploy.out() << deploy.err());
 
   const auto status = cluster.status();
   REQUIRE(status);
@@ -188,7 +189,7 @@ TEST_CASE("a job spreads over fifty fabric daemons under one master") {
   CHECK(status->process_count() == nodes + 1);
 
   deploy.write_stdin("go\n");
-  CHECK(deploy.wait_exit(milliseconds(20000)) == 0);
+  CHECK(deploy.wait_exit(patience(milliseconds(20000))) == 0);
   const job_events done(deploy.out());
   CHECK(done.processes().size() == nodes + 1);
   for (std::size_t i = 0; i < nodes; ++i) check_held_child_finished(deploy.out(), done, "W" + std::to_string(i));

@@ -3,6 +3,7 @@
 // handshake (wire/handshake.hpp), to the bridge and to every node's fabric.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 #include "fixture/raw_connection.hpp"
 
 #include <doctest/doctest.h>
@@ -103,8 +104,8 @@ TEST_CASE(
   auto deploy = cluster.deploy({"spread"});
   REQUIRE_MESSAGE(
       deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
-                             milliseconds(20000)),
+                             patience(milliseconds(20000))),
       deploy.out() << deploy.err());
   deploy.write_stdin("go\n");
-  CHECK(deploy.wait_exit(milliseconds(15000)) == 0);
+  CHECK(deploy.wait_exit(patience(milliseconds(15000))) == 0);
 }

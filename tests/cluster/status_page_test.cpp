@@ -6,6 +6,7 @@
 #include "fixture/http_get.hpp"
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 #include "fixture/raw_connection.hpp"
 
 #include <doctest/doctest.h>
@@ -77,7 +78,7 @@ TEST_CASE("the metrics and the status page show a running job on every node, the
   const auto master_http = cluster.http_address(0);
 
   auto deploy = cluster.deploy({"spread"});
-  REQUIRE_MESSAGE(deploy.wait_for_output(spread_job_holding, milliseconds(20000)), deploy.out() << deploy.err());
+  REQUIRE_MESSAGE(deploy.wait_for_output(spread_job_holding, patience(milliseconds(20000))), deploy.out() << deploy.err());
   const job_events events(deploy.out());
   const auto top = events.top();
   const auto a = spawned_pid(deploy.out(), "A"), b = spawned_pid(deploy.out(), "B"), c = spawned_pid(deploy.out(), "C");
@@ -194,7 +195,7 @@ TEST_CASE("the metrics and the status page show a running job on every node, the
 
   // The job ends: the page's document and the metrics show it ended, with its counters.
   deploy.write_stdin("go\n");
-  const auto code = deploy.wait_exit(milliseconds(15000));
+  const auto code = deploy.wait_exit(patience(milliseconds(15000)));
   REQUIRE(code);
   CHECK(*code == 0);
   nlohmann::json after;

@@ -3,6 +3,7 @@
 // other machine can connect to, so the wildcard alone is refused at start with the fix.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 
 #include <doctest/doctest.h>
 
@@ -44,11 +45,11 @@ TEST_CASE("a node on 0.0.0.0 with --advertise runs its share of a job spread ove
   auto deploy = cluster.deploy({"spread"});
   REQUIRE_MESSAGE(
       deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
-                             milliseconds(20000)),
+                             patience(milliseconds(20000))),
       deploy.out() << deploy.err());
   const auto status = cluster.status();
   REQUIRE(status);
   CHECK(status->nodes.at(1).processes.size() == 1);
   deploy.write_stdin("go\n");
-  CHECK(deploy.wait_exit(milliseconds(15000)) == 0);
+  CHECK(deploy.wait_exit(patience(milliseconds(15000))) == 0);
 }
