@@ -47,6 +47,8 @@ bridge_daemon::bridge_daemon(asio::io_context& io, bridge_settings settings,
       settings_(std::move(settings)),
       cache_(std::move(cache)),
       log_(log),
+      pruner_(io.get_executor(), cache_, settings_.cache_bounds, log, "the bridge's cache",
+              [this] { return binaries_in_use(); }),
       acceptor_(io),
       accept_pause_(io.get_executor(), log, "deploy clients"),
       master_(io, settings_.master, {settings_.secret, wire::purpose::bridge, "bridge"}, log,
@@ -71,7 +73,9 @@ std::expected<void, std::string> bridge_daemon::start() {
   if (ec) return std::unexpected("cannot listen on " + settings_.listen.text + ": " + ec.message());
   const auto bound = local_endpoint();
   log_.info("listening for deploy clients on " + bound.address().to_string() + ":" +
-            std::to_string(bound.port()) + ", binaries cached in " + cache_.dir());
+            std::to_string(bound.port()) + ", binaries cached in " + cache_.dir() + " (" +
+            cluster::describe(settings_.cache_bounds) + ")");
+  pruner_.start();
   accept_next();
   master_.start();
   return {};
@@ -224,6 +228,7 @@ void bridge_daemon::on_upload(std::uint64_t id, wire::binary_upload upload) {
   if (auto stored = cache_.store(upload.binary_hash, upload.bytes); !stored)
     return finish(job_id, "the bridge cannot take the binary: " + stored.error());
   log_.debug(job_name(job_id) + ": binary " + upload.binary_hash + " stored");
+  pruner_.stored(upload.binary_hash);
   run_recce(job_id);
 }
 
@@ -471,6 +476,12 @@ void bridge_daemon::on_master_lost(const std::string& why) {
 void bridge_daemon::fail_queries(const std::string& problem) {
   for (auto id : std::exchange(queries_at_master_, {}))
     send_to_client(id, wire::encode_message(wire::job_finished{0, problem}));
+}
+
+std::set<std::string> bridge_daemon::binaries_in_use() const {
+  std::set<std::string> in_use;
+  for (const auto& [job_id, j] : jobs_) in_use.insert(j.program.binary_hash);
+  return in_use;
 }
 
 std::uint64_t bridge_daemon::new_job_id() const {

@@ -30,6 +30,8 @@
 
 #include "cluster/accept_pause.hpp"
 #include "cluster/binary_cache.hpp"
+#include "cluster/cache_bounds.hpp"
+#include "cluster/cache_pruner.hpp"
 #include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
 #include "cluster/repeat_limiter.hpp"
@@ -45,6 +47,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +64,8 @@ struct bridge_settings {
   cluster::endpoint master;
   std::string secret;
   std::chrono::milliseconds master_wait = default_master_wait;
+  // What the cache may hold; the binaries of the jobs the bridge knows are kept whatever it holds.
+  cluster::cache_bounds cache_bounds;
 };
 
 class bridge_daemon {
@@ -133,6 +138,10 @@ class bridge_daemon {
   void on_need_binary(const std::string& hash);
   void fail_queries(const std::string& problem);
 
+  // The binaries of the jobs not yet finished: their client may be uploading one, and the master
+  // may ask for one (need_binary) until the job ends.
+  std::set<std::string> binaries_in_use() const;
+
   std::uint64_t new_job_id() const;
   std::string job_name(std::uint64_t job_id) const;
 
@@ -140,6 +149,7 @@ class bridge_daemon {
   bridge_settings settings_;
   cluster::binary_cache cache_;
   const cluster::daemon_log& log_;
+  cluster::cache_pruner pruner_;
   boost::asio::ip::tcp::acceptor acceptor_;
   cluster::accept_pause accept_pause_;
   master_link master_;

@@ -30,12 +30,16 @@ std::expected<bridge_options, std::string> parse_bridge_options(
     }
     bool matched = false;
     // --format: the older name of --log-format.
-    for (const char* name : {"--secret-file", "--log-format", "--format", "--cache-dir"}) {
+    for (const char* name : {"--secret-file", "--log-format", "--format", "--cache-dir",
+                             "--cache-max-bytes", "--cache-max-age"}) {
       auto value = value_of(name);
       if (!value) return std::unexpected(value.error());
       if (!*value) continue;
       matched = true;
       const std::string& v = **value;
+      auto bound = cluster::apply_cache_flag(name, v, options.cache_bounds);
+      if (!bound) return std::unexpected(bound.error());
+      if (*bound) break;
       if (std::string(name) == "--secret-file") {
         options.secret_file = v;
       } else if (std::string(name) == "--cache-dir") {

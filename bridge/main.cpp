@@ -56,7 +56,9 @@ int main(int argc, char** argv) {
   cluster::return_large_buffers();
   boost::asio::io_context io;
   const cluster::daemon_log log("bridge", options->json_log, options->log_level);
-  bridge::bridge_daemon daemon(io, {*listen, *master, secret->bytes}, std::move(*cache), log);
+  bridge::bridge_daemon daemon(
+      io, {*listen, *master, secret->bytes, bridge::default_master_wait, options->cache_bounds},
+      std::move(*cache), log);
   if (auto started = daemon.start(); !started) return fail(started.error(), cluster::bridge_cannot_listen_status);
 
   boost::asio::signal_set stop(io, SIGINT, SIGTERM);

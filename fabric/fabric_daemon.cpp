@@ -40,6 +40,7 @@ namespace constellation::fabric {
 
 const char* const daemon_help =
     "usage: constellation-fabric [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D]\n"
+    "                            [--cache-max-bytes SIZE] [--cache-max-age AGE]\n"
     "                            [--advertise IPV4] [--http HTTP_LISTEN] LISTEN [NODES_TOML]\n"
     "Runs the processes of deployed programs on this node; with NODES_TOML, is also the cluster's\n"
     "master: places processes on the nodes the file lists and starts the bridge at its bridge_bind;\n"
@@ -51,6 +52,11 @@ const char* const daemon_help =
     "  --log-format F    the log's format on stderr: human (default) or json (--format: the same)\n"
     "  -v, -q            log debug lines too, or warnings only\n"
     "  --cache-dir D     where binaries sent here are kept (default ${TMPDIR:-/tmp}/constellation-<uid>/fabric-<port>)\n"
+    "  --cache-max-bytes SIZE  what each cache of this daemon (and of a bridge it starts) may\n"
+    "                    hold: 512M, 2G, \"1.5 GiB\" or unlimited (default 2G); the least\n"
+    "                    recently used binaries go first, those of running jobs never\n"
+    "  --cache-max-age AGE  how long a binary nobody runs is kept: 7d, 12h, 30m or unlimited\n"
+    "                    (default 7d)\n"
     "  --advertise IPV4  the address other nodes reach this one at, when LISTEN is 0.0.0.0\n"
     "  --http HTTP_LISTEN  IPv4:port to serve, read-only, the status page (/), its data (/status.json)\n"
     "                    and Prometheus metrics (/metrics); off by default; beyond loopback only with a\n"
@@ -64,7 +70,8 @@ namespace {
 
 constexpr const char* usage =
     "usage: constellation-fabric [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D] "
-    "[--advertise IPV4] [--http HTTP_LISTEN] LISTEN [NODES_TOML]";
+    "[--cache-max-bytes SIZE] [--cache-max-age AGE] [--advertise IPV4] [--http HTTP_LISTEN] "
+    "LISTEN [NODES_TOML]";
 
 // A peer that fails the handshake again and again (another secret, a scanner) is logged once a
 // minute, with the count of attempts in between.
@@ -83,13 +90,14 @@ std::optional<std::string> find_bridge_program() {
 }
 
 // constellation-bridge's arguments, for the master's own bridge and for one a node runs: this
-// daemon's secret and logging, the bridge's address and the master's.
+// daemon's secret, logging and cache bounds, the bridge's address and the master's.
 std::vector<std::string> bridge_arguments(const daemon_arguments& arguments, const std::string& secret_file,
                                           const std::string& bind, const std::string& master) {
   std::vector<std::string> args{"--secret-file", secret_file};
   if (arguments.json_log) args.insert(args.end(), {"--log-format", "json"});
   if (arguments.log_level == cluster::log_level::debug) args.push_back("-v");
   if (arguments.log_level == cluster::log_level::warn) args.push_back("-q");
+  args.insert(args.end(), arguments.cache_flags.begin(), arguments.cache_flags.end());
   args.insert(args.end(), {bind, master});
   return args;
 }
@@ -124,6 +132,14 @@ std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::st
       if (!(parsed.http_listen = value("--http"))) return std::nullopt;
     } else if (a == "--cache-dir") {
       if (!(parsed.cache_folder = value("--cache-dir"))) return std::nullopt;
+    } else if (a == "--cache-max-bytes" || a == "--cache-max-age") {
+      const auto v = value(a.c_str());
+      if (!v) return std::nullopt;
+      if (auto applied = cluster::apply_cache_flag(a, *v, parsed.cache_bounds); !applied) {
+        error = applied.error() + "\n" + usage;
+        return std::nullopt;
+      }
+      parsed.cache_flags.insert(parsed.cache_flags.end(), {a, *v});
     } else if (a == "-v" || a == "--verbose") {
       parsed.log_level = cluster::log_level::debug;
     } else if (a == "-q" || a == "--quiet") {
@@ -274,8 +290,10 @@ int run_daemon(const daemon_arguments& arguments) {
     return bridge_arguments(arguments, secret->path, bind, master);
   };
   ordered_bridge node_bridge(io.get_executor(), log, bridge_program, bridge_args, secret->chosen);
+  log.info("binaries cached in " + cache_root + ": " + cluster::describe(arguments.cache_bounds) +
+           " per cache");
   fabric_node node(io,
-                   {*listen, advertised.ipv4, secret->bytes, std::move(*binaries),
+                   {*listen, advertised.ipv4, secret->bytes, std::move(*binaries), arguments.cache_bounds,
                     [&](const std::string& bind, const std::string& master) { node_bridge.order(bind, master); }},
                    log, counters);
   std::optional<cluster::binary_cache> master_cache = jobs_cache;
@@ -283,7 +301,8 @@ int run_daemon(const daemon_arguments& arguments) {
   std::vector<std::string> purposes{wire::purpose::fabric};
   std::optional<bridge_supervisor> bridge;
   if (config) {
-    the_master = std::make_unique<master>(io, *config, secret->bytes, std::move(*jobs_cache), log, counters);
+    the_master = std::make_unique<master>(io, *config, secret->bytes, std::move(*jobs_cache),
+                                          arguments.cache_bounds, log, counters);
     purposes.push_back(wire::purpose::bridge);
     if (const auto& bind = config->nodes.front().bridge) {
       if (!bridge_program) {
@@ -343,10 +362,10 @@ int run_daemon(const daemon_arguments& arguments) {
       if (r.path == "/metrics") {
         std::vector<cache_figures> caches;
         const auto n = node_cache.current_usage();
-        caches.push_back({"node", n.binaries, n.bytes});
+        caches.push_back({"node", n.binaries, n.bytes, node.binaries_evicted()});
         if (master_cache) {
           const auto m = master_cache->current_usage();
-          caches.push_back({"master", m.binaries, m.bytes});
+          caches.push_back({"master", m.binaries, m.bytes, the_master->binaries_evicted()});
         }
         return {200, metrics::exposition_content_type,
                 metrics::metrics_exposition(counters, node.figures(), caches, cluster ? &*cluster : nullptr), {}};

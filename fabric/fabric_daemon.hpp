@@ -2,6 +2,7 @@
 // constellation-fabric as a library: command-line parsing and the daemon's run loop, so that tests
 // can call them.
 
+#include "cluster/cache_bounds.hpp"
 #include "cluster/log.hpp"
 #include <optional>
 #include <string>
@@ -18,6 +19,10 @@ struct daemon_arguments {
   std::optional<std::string> advertise;
   std::optional<std::string> nodes_toml;
   std::optional<std::string> cache_folder;
+  // --cache-max-bytes, --cache-max-age: each of the daemon's caches (the node's, and the master's)
+  // is pruned to these; cache_flags holds them as given, for a bridge this daemon starts.
+  cluster::cache_bounds cache_bounds;
+  std::vector<std::string> cache_flags;
   // --http: IPv4:port of the read-only status page and /metrics; off when unset.
   std::optional<std::string> http_listen;
   bool help = false;  // -h or --help: print daemon_help and exit 0

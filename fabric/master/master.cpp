@@ -4,6 +4,7 @@
 #include "placement/placement.hpp"
 
 #include "cluster/authenticated_link.hpp"
+#include "cluster/cache_pruner.hpp"
 #include "cluster/repeat_limiter.hpp"
 #include "runtime/pid_access.hpp"
 #include "wire/cluster_messages.hpp"
@@ -137,14 +138,29 @@ struct master::state {
   std::uint64_t next_request = 1;
   std::deque<ended_job> ended_jobs;                  // the newest first
   cluster::repeat_limiter refusals{refusal_log_interval};
+  cluster::cache_pruner pruner;
 
   state(asio::io_context& i, cluster_config c, std::string s, cluster::binary_cache b,
-        const cluster::daemon_log& l, metrics::daemon_counters& m)
-      : io(i), config(std::move(c)), secret(std::move(s)), cache(std::move(b)), log(l), counters(m) {
+        cluster::cache_bounds bounds, const cluster::daemon_log& l, metrics::daemon_counters& m)
+      : io(i),
+        config(std::move(c)),
+        secret(std::move(s)),
+        cache(std::move(b)),
+        log(l),
+        counters(m),
+        pruner(io.get_executor(), cache, bounds, log, "the master's cache",
+               [this] { return binaries_in_use(); }) {
     for (const auto& n : config.nodes) {
       slots.add_node(to_capacity(resources{n.mem, n.cpu}), false);
       nodes.push_back(node_link{n, nullptr, false, std::make_unique<asio::steady_timer>(io), {}});
     }
+  }
+
+  // The binaries of the jobs not yet ended, awaiting theirs included: a node may ask for one again.
+  std::set<std::string> binaries_in_use() const {
+    std::set<std::string> in_use;
+    for (const auto& [id, job] : jobs) in_use.insert(job.program.binary_hash);
+    return in_use;
   }
 
   // ---- nodes ----
@@ -648,7 +664,10 @@ struct master::state {
 
   void on_binary(wire::binary_upload upload) {
     auto stored = cache.store(upload.binary_hash, upload.bytes);
-    if (!stored) log.warn("a bridge sent a binary that cannot be stored: " + stored.error());
+    if (stored)
+      pruner.stored(upload.binary_hash);
+    else
+      log.warn("a bridge sent a binary that cannot be stored: " + stored.error());
     for (auto& [id, job] : jobs) {
       if (!job.awaiting_binary || job.program.binary_hash != upload.binary_hash) continue;
       job.awaiting_binary = false;
@@ -827,15 +846,21 @@ struct master::state {
 };
 
 master::master(asio::io_context& io, cluster_config config, std::string secret,
-               cluster::binary_cache cache, const cluster::daemon_log& log, metrics::daemon_counters& counters)
+               cluster::binary_cache cache, cluster::cache_bounds cache_bounds,
+               const cluster::daemon_log& log, metrics::daemon_counters& counters)
     : state_(std::make_unique<state>(io, std::move(config), std::move(secret), std::move(cache),
-                                     log, counters)) {}
+                                     cache_bounds, log, counters)) {}
 
 cluster_snapshot master::snapshot() const { return state_->snapshot(); }
+
+std::uint64_t master::binaries_evicted() const {
+  return state_->pruner.evicted();
+}
 
 master::~master() = default;
 
 void master::start() {
+  state_->pruner.start();
   for (std::size_t i = 0; i < state_->nodes.size(); ++i) state_->connect(i);
 }
 

@@ -28,9 +28,17 @@ void add_node_state(prometheus::Registry& r, const node_figures& node, const std
       .Set(node.master_linked ? 1 : 0);
   auto& binaries = gauge(r, "constellation_binaries_cached", "Program binaries kept in this daemon's cache, by cache");
   auto& bytes = gauge(r, "constellation_binary_cache_bytes", "Bytes of the binaries kept in this daemon's cache, by cache");
+  // Counted by the daemon and read when scraped: a counter built afresh with the total so far.
+  auto& evicted = BuildCounter()
+                      .Name("constellation_binaries_evicted_total")
+                      .Help(
+                          "Binaries pruned from this daemon's cache (--cache-max-bytes, "
+                          "--cache-max-age), by cache")
+                      .Register(r);
   for (const auto& c : caches) {
     binaries.Add({{"cache", c.name}}).Set(static_cast<double>(c.binaries));
     bytes.Add({{"cache", c.name}}).Set(static_cast<double>(c.bytes));
+    evicted.Add({{"cache", c.name}}).Increment(static_cast<double>(c.evicted));
   }
 }
 

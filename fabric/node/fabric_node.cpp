@@ -6,6 +6,7 @@
 
 #include "agent/listener.hpp"
 #include "agent/node_processes.hpp"
+#include "cluster/cache_pruner.hpp"
 #include "cluster/repeat_limiter.hpp"
 #include "cluster/secret.hpp"
 #include "runtime/pid_access.hpp"
@@ -21,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <variant>
 
 namespace constellation::fabric {
@@ -98,6 +100,9 @@ struct fabric_node::state {
   // Each job's fork server on this node, started with the job's first process here and stopped
   // when the master ends the job.
   std::map<std::uint64_t, std::shared_ptr<agent::monitor_starter>> starters;
+  // The binary of each job with a fork server here: kept in the cache while the job runs.
+  std::map<std::uint64_t, std::string> job_binaries;
+  cluster::cache_pruner pruner;
 
   state(asio::io_context& i, node_options o, const cluster::daemon_log& l,
         metrics::daemon_counters& m)
@@ -111,7 +116,15 @@ struct fabric_node::state {
                        },
                        [this](const pid& p, std::uint8_t type, std::string_view payload) {
                          to_master(wire::process_request{p, type, std::string(payload)});
-                       }}) {}
+                       }}),
+        pruner(io.get_executor(), options.cache, options.cache_bounds, log, "the node's cache",
+               [this] { return binaries_in_use(); }) {}
+
+  std::set<std::string> binaries_in_use() const {
+    std::set<std::string> in_use;
+    for (const auto& [job, hash] : job_binaries) in_use.insert(hash);
+    return in_use;
+  }
 
   template <class Message>
   void to_master(const Message& m) {
@@ -144,8 +157,11 @@ struct fabric_node::state {
       case wire::cluster_type::binary_upload:
         if (auto m = decode<wire::binary_upload>(payload)) {
           auto stored = options.cache.store(m->binary_hash, m->bytes);
-          if (!stored) log.warn("cannot store a binary from the master: " + stored.error());
-          else log.info("received binary " + m->binary_hash.substr(0, 12) + " (" + std::to_string(m->bytes.size()) + " bytes)");
+          if (!stored) return log.warn("cannot store a binary from the master: " + stored.error());
+          log.info("received binary " + m->binary_hash.substr(0, 12) + " (" +
+                   std::to_string(m->bytes.size()) + " bytes)");
+          // The launch order it came for follows at once, and finds it kept.
+          pruner.stored(m->binary_hash);
           return;
         }
         break;
@@ -233,13 +249,15 @@ struct fabric_node::state {
   agent::monitor_starter& starter_of(std::uint64_t job, const wire::program_description& program,
                                      const std::string& binary) {
     auto& starter = starters[job];
-    if (!starter)
-      starter = agent::monitor_starter::create(io, process::program_image{binary, program.argv, program.env},
-                                               agent::spawn_method_of(program.env), [this, job](const std::string& why) {
-                                                 char name[24];
-                                                 std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(job));
-                                                 log.warn(std::string("job ") + name + ": " + why);
-                                               });
+    if (starter) return *starter;
+    job_binaries[job] = program.binary_hash;
+    starter = agent::monitor_starter::create(
+        io, process::program_image{binary, program.argv, program.env},
+        agent::spawn_method_of(program.env), [this, job](const std::string& why) {
+          char name[24];
+          std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(job));
+          log.warn(std::string("job ") + name + ": " + why);
+        });
     return *starter;
   }
 
@@ -248,6 +266,7 @@ struct fabric_node::state {
     if (it == starters.end()) return;
     it->second->stop();  // lives on until the requests sent to its server are answered
     starters.erase(it);
+    job_binaries.erase(job);
   }
 
   void on_started(const pid& process, std::expected<void, std::string> started) {
@@ -277,12 +296,15 @@ struct fabric_node::state {
     processes.hold_output(0, false);
     for (auto& [job, starter] : starters) starter->stop();
     starters.clear();
+    job_binaries.clear();
   }
 };
 
 fabric_node::fabric_node(asio::io_context& io, node_options options, const cluster::daemon_log& log,
                          metrics::daemon_counters& counters)
-    : state_(std::make_unique<state>(io, std::move(options), log, counters)) {}
+    : state_(std::make_unique<state>(io, std::move(options), log, counters)) {
+  state_->pruner.start();
+}
 
 node_figures fabric_node::figures() const {
   node_figures f;
@@ -291,6 +313,10 @@ node_figures fabric_node::figures() const {
   f.master_linked = state_->master != nullptr;
   f.processes_running = state_->processes.live_processes();
   return f;
+}
+
+std::uint64_t fabric_node::binaries_evicted() const {
+  return state_->pruner.evicted();
 }
 
 fabric_node::~fabric_node() = default;

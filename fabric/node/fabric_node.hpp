@@ -4,6 +4,7 @@
 
 #include "agent/frame_connection.hpp"
 #include "cluster/binary_cache.hpp"
+#include "cluster/cache_bounds.hpp"
 #include "cluster/endpoint.hpp"
 #include "cluster/log.hpp"
 #include "node/node_figures.hpp"
@@ -27,6 +28,9 @@ struct node_options {
   std::uint32_t advertise = 0;  // the address in the pids of this node's processes (host order)
   std::string secret;           // the cluster's
   cluster::binary_cache cache;  // the binaries the master sent
+  // What cache may hold: pruned at start, after each binary received and hourly; the binaries of
+  // the jobs with a fork server here are kept.
+  cluster::cache_bounds cache_bounds;
   // The master's bridge_order: run a bridge at bind linked to master, or none (bind empty).
   std::function<void(const std::string& bind, const std::string& master)> run_bridge;
 };
@@ -58,6 +62,8 @@ class fabric_node {
   bool idle() const;
   // This node now, for its /metrics and status page.
   node_figures figures() const;
+  // Binaries pruned from its cache since it started, for /metrics.
+  std::uint64_t binaries_evicted() const;
 
   struct state;
 

@@ -18,6 +18,7 @@ struct cache_figures {
   std::string name;  // "node": what this node runs; "master": what the master forwards
   std::uint64_t binaries = 0;
   std::uint64_t bytes = 0;
+  std::uint64_t evicted = 0;  // binaries pruned since the daemon started
 };
 
 }  // namespace constellation::fabric

@@ -24,6 +24,29 @@ TEST_CASE("bridge options: flags in any order, two addresses") {
   CHECK(quiet->json_log);
 }
 
+TEST_CASE("bridge options: the cache's bounds, 2 GiB and 7 days unless given") {
+  auto defaults = bridge::parse_bridge_options({"a:1", "b:2"});
+  REQUIRE(defaults.has_value());
+  CHECK(defaults->cache_bounds.max_bytes == 2ull << 30);
+  CHECK(defaults->cache_bounds.max_age == std::chrono::days(7));
+  auto given = bridge::parse_bridge_options(
+      {"--cache-max-bytes", "512M", "--cache-max-age=12h", "a:1", "b:2"});
+  REQUIRE(given.has_value());
+  CHECK(given->cache_bounds.max_bytes == 512ull << 20);
+  CHECK(given->cache_bounds.max_age == std::chrono::hours(12));
+  auto unlimited = bridge::parse_bridge_options(
+      {"--cache-max-bytes=unlimited", "--cache-max-age", "unlimited", "a:1", "b:2"});
+  REQUIRE(unlimited.has_value());
+  CHECK_FALSE(unlimited->cache_bounds.max_bytes.has_value());
+  CHECK_FALSE(unlimited->cache_bounds.max_age.has_value());
+  const auto refused = bridge::parse_bridge_options({"--cache-max-bytes", "lots", "a:1", "b:2"});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().starts_with("--cache-max-bytes \"lots\": expected a size"));
+  CHECK(bridge::parse_bridge_options({"--cache-max-age", "7", "a:1", "b:2"})
+            .error()
+            .find("7d, 12h") != std::string::npos);
+}
+
 TEST_CASE("bridge options: mistakes are named") {
   CHECK(bridge::parse_bridge_options({"a:1"}).error().find("MASTER_ADDR") != std::string::npos);
   CHECK(bridge::parse_bridge_options({"a:1", "b:2", "c:3"}).error().find("\"c:3\"") !=

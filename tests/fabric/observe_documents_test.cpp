@@ -61,7 +61,8 @@ double series(const std::string& text, const std::string& name_and_labels) {
 TEST_CASE("metrics: the master's exposition has the cluster's state, by node and job") {
   metrics::daemon_counters counters;
   const auto snapshot = example();
-  const auto text = metrics::metrics_exposition(counters, this_node(), {{"node", 3, 3000}, {"master", 1, 1000}}, &snapshot);
+  const auto text = metrics::metrics_exposition(
+      counters, this_node(), {{"node", 3, 3000, 2}, {"master", 1, 1000, 0}}, &snapshot);
   CHECK(series(text, "constellation_nodes{state=\"up\"}") == 1);
   CHECK(series(text, "constellation_nodes{state=\"down\"}") == 1);
   CHECK(series(text, "constellation_node_up{node=\"127.0.0.12:7001\"}") == 0);
@@ -80,6 +81,9 @@ TEST_CASE("metrics: the master's exposition has the cluster's state, by node and
   CHECK(text.find("# TYPE constellation_job_dataflow_tasks_total counter") != std::string::npos);
   CHECK(series(text, "constellation_binaries_cached{cache=\"node\"}") == 3);
   CHECK(series(text, "constellation_binary_cache_bytes{cache=\"master\"}") == 1000);
+  CHECK(series(text, "constellation_binaries_evicted_total{cache=\"node\"}") == 2);
+  CHECK(series(text, "constellation_binaries_evicted_total{cache=\"master\"}") == 0);
+  CHECK(text.find("# TYPE constellation_binaries_evicted_total counter") != std::string::npos);
   CHECK(series(text, "constellation_node_processes") == 2);
 }
 

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +21,9 @@ namespace {
 std::string errno_text(int error) {
   return std::strerror(error);
 }
+
+// The name store gives a binary while it is being written.
+constexpr std::string_view upload_prefix = ".upload-";
 
 std::string not_a_hash(std::string_view hash) {
   return "\"" + std::string(hash.substr(0, 80)) + "\" is not a SHA-256 hash";
@@ -72,6 +77,34 @@ std::expected<void, std::string> write_fully(int fd, std::string_view bytes) {
   return {};
 }
 
+// A lookup that found the binary: its modification time becomes now, its last use (see the
+// header). A failure only makes the binary look older than it is.
+void mark_used(const std::string& path) {
+  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+}
+
+std::chrono::system_clock::time_point modified(const struct stat& st) {
+  const auto since_epoch =
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
+}
+
+// Calls visit(name, stat) for each regular file in dir.
+template <class Visit>
+void each_file(const std::string& dir, Visit visit) {
+  DIR* listing = ::opendir(dir.c_str());
+  if (!listing) return;
+  while (const dirent* entry = ::readdir(listing)) {
+    struct stat st {};
+    if (::fstatat(::dirfd(listing), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode))
+      continue;
+    visit(std::string_view(entry->d_name), st);
+  }
+  ::closedir(listing);
+}
+
 }  // namespace
 
 std::string binary_cache::default_dir(std::string_view name) {
@@ -107,14 +140,19 @@ std::string binary_cache::path_of(std::string_view hash) const {
 bool binary_cache::contains(std::string_view hash, std::uint64_t size) const {
   if (!wire::is_sha256_hex(hash)) return false;
   struct stat st {};
-  return ::stat(path_of(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-         static_cast<std::uint64_t>(st.st_size) == size;
+  const std::string path = path_of(hash);
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<std::uint64_t>(st.st_size) != size)
+    return false;
+  mark_used(path);
+  return true;
 }
 
 std::optional<std::string> binary_cache::find(std::string_view hash) const {
   if (!wire::is_sha256_hex(hash)) return std::nullopt;
   std::string path = path_of(hash);
   if (::access(path.c_str(), X_OK) != 0) return std::nullopt;
+  mark_used(path);
   return path;
 }
 
@@ -123,7 +161,7 @@ std::expected<void, std::string> binary_cache::store(std::string_view hash,
   if (!wire::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
   if (wire::sha256_hex(bytes) != hash)
     return std::unexpected("the uploaded bytes do not have the hash " + std::string(hash));
-  std::string temporary = dir_ + "/.upload-XXXXXX";
+  std::string temporary = dir_ + "/" + std::string(upload_prefix) + "XXXXXX";
   const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
   if (fd < 0) return std::unexpected("cannot create a file in " + dir_ + ": " + errno_text(errno));
   auto written = write_fully(fd, bytes);
@@ -142,21 +180,45 @@ std::expected<void, std::string> binary_cache::store(std::string_view hash,
 
 std::expected<std::string, std::string> binary_cache::load(std::string_view hash) const {
   if (!wire::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
-  return read_whole_file(path_of(hash));
+  auto bytes = read_whole_file(path_of(hash));
+  if (bytes) mark_used(path_of(hash));
+  return bytes;
+}
+
+std::expected<void, std::string> binary_cache::remove(std::string_view hash) const {
+  if (!wire::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
+  if (::unlink(path_of(hash).c_str()) != 0 && errno != ENOENT)
+    return std::unexpected("cannot remove " + path_of(hash) + ": " + errno_text(errno));
+  return {};
+}
+
+std::size_t binary_cache::remove_leftover_uploads(
+    std::chrono::system_clock::time_point cutoff) const {
+  std::vector<std::string> leftovers;
+  each_file(dir_, [&](std::string_view name, const struct stat& st) {
+    if (name.starts_with(upload_prefix) && modified(st) < cutoff) leftovers.emplace_back(name);
+  });
+  std::size_t removed = 0;
+  for (const auto& name : leftovers) removed += ::unlink((dir_ + "/" + name).c_str()) == 0;
+  return removed;
+}
+
+std::vector<binary_cache::stored_binary> binary_cache::list() const {
+  std::vector<stored_binary> binaries;
+  each_file(dir_, [&](std::string_view name, const struct stat& st) {
+    // Temporary files are named otherwise.
+    if (wire::is_sha256_hex(name))
+      binaries.push_back({std::string(name), static_cast<std::uint64_t>(st.st_size), modified(st)});
+  });
+  return binaries;
 }
 
 binary_cache::usage binary_cache::current_usage() const {
   usage u;
-  DIR* dir = ::opendir(dir_.c_str());
-  if (!dir) return u;
-  while (const dirent* entry = ::readdir(dir)) {
-    if (!wire::is_sha256_hex(entry->d_name)) continue;  // temporary files are named otherwise
-    struct stat st {};
-    if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+  for (const auto& binary : list()) {
     ++u.binaries;
-    u.bytes += static_cast<std::uint64_t>(st.st_size);
+    u.bytes += binary.bytes;
   }
-  ::closedir(dir);
   return u;
 }
 

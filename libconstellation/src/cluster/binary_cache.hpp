@@ -8,12 +8,18 @@
 // A file appears under its name only complete and verified: it is written to a temporary file in
 // the same directory, checked against its hash, and renamed into place. Directories and files are
 // private to the user (0700): whoever could write there could make the daemon run their code.
+//
+// A binary's file's modification time is its last use: storing it and each lookup that finds it
+// (contains, find, load) set it to now, so that it survives a restart of the daemon. Pruning
+// (cache_pruner.hpp) reads it to remove the binaries unused the longest.
 
+#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace constellation::cluster {
 
@@ -32,22 +38,38 @@ class binary_cache {
   const std::string& dir() const { return dir_; }
   // Where the binary with this hash is (or would be) stored. hash must satisfy is_sha256_hex.
   std::string path_of(std::string_view hash) const;
-  // Whether the binary with this hash and size is stored.
+  // Whether the binary with this hash and size is stored; if so, counts as a use of it.
   bool contains(std::string_view hash, std::uint64_t size) const;
-  // The path of the binary with this hash, when it is stored and executable.
+  // The path of the binary with this hash, when it is stored and executable; counts as a use.
   std::optional<std::string> find(std::string_view hash) const;
   // Stores bytes as the binary with this hash, after checking that they are; atomically, so that
   // a crash leaves no half-written binary under its name. Blocks on the disk.
   std::expected<void, std::string> store(std::string_view hash, std::string_view bytes) const;
-  // The stored bytes of a binary; an error when missing or unreadable. Blocks on the disk.
+  // The stored bytes of a binary, a use of it; an error when missing or unreadable. Blocks on the
+  // disk.
   std::expected<std::string, std::string> load(std::string_view hash) const;
+  // Removes the binary with this hash; a process running it goes on (the file lives on until it
+  // ends), but it cannot be started again from here. An error when it cannot be removed; none when
+  // it is not there.
+  std::expected<void, std::string> remove(std::string_view hash) const;
+  // Removes what a store interrupted by a crash left behind: temporary files last written before
+  // cutoff. Temporary files of a store under way are younger. Returns how many were removed.
+  std::size_t remove_leftover_uploads(std::chrono::system_clock::time_point cutoff) const;
+
+  struct stored_binary {
+    std::string hash;
+    std::uint64_t bytes = 0;
+    std::chrono::system_clock::time_point last_used;
+  };
+  // Every binary stored now (files being written not included). Reads the directory: blocks on
+  // the disk.
+  std::vector<stored_binary> list() const;
 
   struct usage {
     std::uint64_t binaries = 0;
     std::uint64_t bytes = 0;
   };
-  // The binaries stored now and their size (files being written not counted). Reads the
-  // directory: blocks on the disk.
+  // The binaries stored now and their size, as list() finds them.
   usage current_usage() const;
 
  private:
