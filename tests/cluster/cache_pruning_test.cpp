@@ -6,6 +6,7 @@
 #include "fixture/child_process.hpp"
 #include "fixture/http_get.hpp"
 #include "fixture/local_cluster.hpp"
+#include "fixture/patience.hpp"
 
 #include <doctest/doctest.h>
 
@@ -50,7 +51,7 @@ void deploy_hello(const local_cluster& cluster, const std::string& binary) {
   deploy_options options;
   options.binary = binary;
   auto deploy = cluster.deploy({"hello"}, options);
-  const auto status = deploy.wait_exit(milliseconds(20000));
+  const auto status = deploy.wait_exit(patience(milliseconds(20000)));
   REQUIRE_MESSAGE(status == 0, deploy.out() << deploy.err());
 }
 
