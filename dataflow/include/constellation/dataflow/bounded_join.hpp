@@ -55,6 +55,24 @@ class bounded_join {
     table_.add(std::move(key), std::move(row));
     if (held_ + table_.table_bytes() > limit_ && level_ < hash_split::max_level) split();
   }
+  // add_right() for every row of a batch, which it moves from: the table fetches the slots of the
+  // next keys ahead (join_table::add_all). The limit is checked after the batch, which overshoots
+  // it by a batch at most.
+  void add_right_all(std::span<std::pair<K, W>> batch) {
+    if (right_) {
+      for (auto& [key, row] : batch) write(*right_, key, row);
+      return;
+    }
+    if constexpr (!std::is_trivially_copyable_v<K> || !std::is_trivially_copyable_v<W>)
+      for (const auto& [key, row] : batch) held_ += heap_bytes(key) + heap_bytes(row);
+    table_.add_all(batch);
+    if (held_ + table_.table_bytes() > limit_ && level_ < hash_split::max_level) split();
+  }
+  // Room for about n keys, when their table fits the limit.
+  void reserve(std::size_t n) {
+    if (n * (sizeof(K) + sizeof(W) + 16) * 2 <= limit_) table_.reserve(n);
+  }
+
   void seal() {
     if (right_) tc_.count_spilled(right_->finish());
     else

@@ -58,10 +58,17 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
   // left side's stream through it.
   void compute(task_context& tc, std::size_t r, batch_sink<Out> sink) const override {
     bounded_join<K, V, W, Outer> join(tc, reduce_side_limit(tc));
+    std::vector<std::pair<K, W>> right;
+    right.reserve(batch_size);
+    const auto add_right = [&] {
+      join.add_right_all(std::span<std::pair<K, W>>(right));
+      right.clear();
+    };
     this->read_encoded(tc, r, right_side, [&](reader& in) {
-      auto key = decode<K>(in);
-      join.add_right(std::move(key), decode<W>(in));
+      right.push_back(decode<std::pair<K, W>>(in));
+      if (right.size() == batch_size) add_right();
     });
+    add_right();
     join.seal();
     batch_buffer<Out> out(sink);
     std::vector<std::pair<K, V>> left;
@@ -122,9 +129,16 @@ class local_join_node final : public node<join_output<K, V, W, Outer>> {
 
   void compute(task_context& tc, std::size_t p, batch_sink<Out> sink) const override {
     bounded_join<K, V, W, Outer> join(tc, reduce_side_limit(tc));
+    // The keys this join's last partition had (in this worker) are a guess at this one's: the
+    // next partition alike, or the next iteration of a loop.
+    static thread_local std::size_t keys_seen = 0;
+    join.reserve(keys_seen);
+    std::size_t rows = 0;
     right_->compute(tc, p, [&](std::span<std::pair<K, W>> batch) {
-      for (auto& entry : batch) join.add_right(std::move(entry.first), std::move(entry.second));
+      rows += batch.size();
+      join.add_right_all(batch);
     });
+    keys_seen = rows;
     join.seal();
     // A left side that keeps its elements (a cache) lends them: each row copies what it needs.
     batch_buffer<Out> out(sink);

@@ -9,6 +9,7 @@
 #include <constellation/dataflow/flat_table.hpp>
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -27,17 +28,25 @@ class join_table {
            counts_.capacity() * sizeof(std::uint32_t);
   }
 
-  void add(K&& key, W&& row) {
-    ++rows_;
-    auto [e, inserted] = index_.find_or_insert(key, index_.hash_of(key), [&] {
-      const auto number = static_cast<std::uint32_t>(counts_.size());
-      counts_.push_back(0);
-      return std::pair<K, head>(std::move(key), head{std::move(row), number, 0});
-    });
-    if (inserted) return;
-    ++counts_[e->second.begin];
-    pending_.push_back({e->second.begin, std::move(row)});
+  void add(K&& key, W&& row) { add_hashed(std::move(key), std::move(row), index_.hash_of(key)); }
+
+  // add() for every row of a batch (which it moves from), the slots of the next few keys fetched
+  // while the current one is placed, as flat_table::add_all does: a table beyond the processor's
+  // caches would otherwise wait for memory at every row.
+  void add_all(std::span<std::pair<K, W>> batch) {
+    constexpr std::size_t ahead = 16;
+    std::uint64_t hashes[ahead];
+    const std::size_t n = batch.size();
+    for (std::size_t i = 0; i < std::min(ahead, n); ++i) index_.prefetch(hashes[i] = index_.hash_of(batch[i].first));
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t h = hashes[i % ahead];
+      if (i + ahead < n) index_.prefetch(hashes[i % ahead] = index_.hash_of(batch[i + ahead].first));
+      add_hashed(std::move(batch[i].first), std::move(batch[i].second), h);
+    }
   }
+
+  // Room for n keys at once (join_table grows as flat_table does otherwise).
+  void reserve(std::size_t n) { index_.reserve(n); }
 
   // Hands every row to each(key, row) (which may move from both), then is empty. Before seal().
   template <class Each>
@@ -101,6 +110,18 @@ class join_table {
     std::uint32_t key;
     W row;
   };
+
+  void add_hashed(K&& key, W&& row, std::uint64_t h) {
+    ++rows_;
+    auto [e, inserted] = index_.find_or_insert(key, h, [&] {
+      const auto number = static_cast<std::uint32_t>(counts_.size());
+      counts_.push_back(0);
+      return std::pair<K, head>(std::move(key), head{std::move(row), number, 0});
+    });
+    if (inserted) return;
+    ++counts_[e->second.begin];
+    pending_.push_back({e->second.begin, std::move(row)});
+  }
 
   template <class Q, class Each>
   bool probe_hashed(const Q& key, std::uint64_t h, Each&& each) const {
