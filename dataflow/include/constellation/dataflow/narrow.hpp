@@ -7,6 +7,7 @@
 #include <constellation/dataflow/node.hpp>
 #include <constellation/dataflow/sources.hpp>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -229,8 +230,30 @@ class fused_node final : public node<chain_output<In, Steps...>> {
   }
 
   void compute(task_context& tc, std::size_t p, batch_sink<Out> out) const override {
-    batch_buffer<Out> buffer(out);
-    auto run = compose<0>(steps_, [&buffer](auto&& x) { buffer.push(std::forward<decltype(x)>(x)); }, p);
+    if constexpr (std::is_arithmetic_v<Out>) {
+      // Numbers are collected in an array whose fill count is of another type than the numbers:
+      // a store of a number then cannot alias the count, which stays in a register through the
+      // fused loop (a vector's end pointer would be reloaded after every element stored).
+      std::array<Out, batch_size> batch;
+      std::uint32_t n = 0;
+      auto run = compose<0>(steps_, [&](Out x) {
+        batch[n++] = x;
+        if (n == batch_size) out(std::span<Out>(batch.data(), std::exchange(n, 0)));
+      }, p);
+      feed(tc, p, run);
+      if (n > 0) out(std::span<Out>(batch.data(), n));
+    } else {
+      batch_buffer<Out> buffer(out);
+      auto run = compose<0>(steps_, [&buffer](auto&& x) { buffer.push(std::forward<decltype(x)>(x)); }, p);
+      feed(tc, p, run);
+      buffer.flush();
+    }
+  }
+
+ private:
+  // Runs every element of the parent's partition p through the fused chain run.
+  template <class Run>
+  void feed(task_context& tc, std::size_t p, Run& run) const {
     // A chain over a range loops over the numbers themselves; a first step that only reads its
     // input reads a cached parent's elements where they are kept.
     using first = typename std::tuple_element_t<0, std::tuple<Steps...>>::operation;
@@ -246,8 +269,9 @@ class fused_node final : public node<chain_output<In, Steps...>> {
         for (auto& x : batch) run(std::move(x));
       });
     }
-    buffer.flush();
   }
+
+ public:
 
   void save(std::string& out, std::size_t p) const override {
     save_loader<fused_node>(out);
