@@ -23,11 +23,13 @@ inline void die(const char* what) {
   std::exit(1);
 }
 
-inline int listen_loopback(std::uint16_t& port) {
+// A listener on ip (an IPv4 address in text; "0.0.0.0" for every address) at a port the kernel
+// picks, returned in port.
+inline int listen_on(const char* ip, std::uint16_t& port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, ip, &a.sin_addr) != 1) die("listen: not an IPv4 address");
   socklen_t n = sizeof a;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) || ::listen(fd, 4) ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n))
@@ -36,21 +38,25 @@ inline int listen_loopback(std::uint16_t& port) {
   return fd;
 }
 
+inline int listen_loopback(std::uint16_t& port) { return listen_on("127.0.0.1", port); }
+
 inline void no_delay(int fd) {
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-inline int connect_loopback(std::uint16_t port) {
+inline int connect_to(const char* ip, std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, ip, &a.sin_addr) != 1) die("connect: not an IPv4 address");
   a.sin_port = htons(port);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a)) die("connect");
   no_delay(fd);
   return fd;
 }
+
+inline int connect_loopback(std::uint16_t port) { return connect_to("127.0.0.1", port); }
 
 inline void write_all(int fd, const char* p, std::size_t n) {
   while (n) {

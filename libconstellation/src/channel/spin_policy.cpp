@@ -49,14 +49,21 @@ bool crowded() {
 // Of the last waits of this thread, the share (in 1/256) that the full bound's spin would have ended.
 thread_local int paid_share = 256;
 
+// Set once at start, before any channel waits, for a process whose CPU time is limited below a core.
+std::atomic<bool> below_one_core{false};
+
 }  // namespace
 
 std::chrono::microseconds spin_policy::bound() {
   auto bound = configured_bound();
-  if (bound.count() == 0) return bound;
+  if (bound.count() == 0 || below_one_core.load(std::memory_order_relaxed)) return std::chrono::microseconds(0);
   if (paid_share < 32) bound /= 8;
   if (crowded()) bound /= 8;
   return bound;
+}
+
+void spin_policy::limit_to_cpu_share(double cores) {
+  below_one_core.store(cores > 0 && cores < 1.0, std::memory_order_relaxed);
 }
 
 void spin_policy::record(std::chrono::nanoseconds waited) {

@@ -8,6 +8,10 @@
 //   never grow back, however short the waits became;
 // - to how many threads are runnable on the machine (more than its cores and one: an eighth as
 //   long; the one is a waiting pair's own second thread).
+// - to the process's share of the machine: a process held to less than one core (a cgroup CPU
+//   quota) never spins. Every microsecond spun comes out of its quota, and once that is spent the
+//   kernel stops the process for the rest of the period (up to 100 ms), so spinning there turns a
+//   round trip of tens of microseconds into one of milliseconds.
 // CONSTELLATION_SPIN_US sets the full bound (default 50 us; 0 never spins).
 
 #include <chrono>
@@ -20,6 +24,8 @@ class spin_policy {
   static std::chrono::microseconds bound();
   // A wait for data ended, after `waited`.
   static void record(std::chrono::nanoseconds waited);
+  // The process runs within a limit of `cores` (its spawn's resources.cpu, enforced).
+  static void limit_to_cpu_share(double cores);
 };
 
 }  // namespace constellation::channel

@@ -6,6 +6,7 @@
 #include <constellation/init.hpp>
 
 #include "agent/listener.hpp"
+#include "channel/spin_policy.hpp"
 #include "channel/transport.hpp"
 #include "agent/local_job.hpp"
 #include "identity/code_identity.hpp"
@@ -103,6 +104,7 @@ void install(const process::launch_spec& spec, const process::monitor_fds& kept)
   state->job_secret = spec.job_secret;
   state->listener_fd = kept.listener;
   state->control = std::make_unique<runtime::control_client>(kept.control);
+  if (spec.enforce_limits) channel::spin_policy::limit_to_cpu_share(spec.needs.cpu);
   channel::transport::start(*state);
   auto* control = state->control.get();
   state->progress = std::make_unique<runtime::progress_reporter>(runtime::progress_reporter::hooks{
