@@ -10,7 +10,8 @@
 
 namespace soak {
 
-// Every process group there is now under a hierarchy's "constellation" group, as full paths.
+// Every process group there is now under a "constellation" group of a hierarchy, at its root or
+// beside this process's own group, as full paths.
 std::set<std::string> process_groups();
 
 // Those of `now` not in `before` whose name starts with one of `pids` and a '-'.
