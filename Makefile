@@ -7,6 +7,8 @@ SANITIZE_DIR := build-sanitize
 FUZZ_DIR     := build-fuzz
 # Seconds each fuzzer runs in `make fuzz`; `make fuzz-short` (CI) runs each for 10.
 FUZZ_SECONDS ?= 600
+# Seconds of random jobs in `make soak`, after a warm-up of 30 (tests/soak/README.md). Not in CI.
+SOAK_SECONDS ?= 600
 CTEST_ARGS   := --output-on-failure -j2 --timeout 300
 # Leak checking works where the process may ptrace its own threads; in a container that forbids it,
 # run `make sanitize-test DETECT_LEAKS=0`.
@@ -22,7 +24,7 @@ SANITIZE_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=$(DETECT_LEAKS):quaran
 # daemons under the sanitizers. `make sanitize-test SANITIZE_EXCLUDE=` runs every test.
 SANITIZE_EXCLUDE ?= ^e2e[.]cluster[.]
 
-.PHONY: demo test deps build clean sanitize-test package fuzz fuzz-short fuzz-build fuzz-seeds
+.PHONY: demo test deps build clean sanitize-test package fuzz fuzz-short fuzz-build fuzz-seeds soak
 
 deps:
 	bash scripts/install-deps.sh
@@ -71,6 +73,12 @@ fuzz: fuzz-build
 
 fuzz-short: fuzz-build
 	FUZZ_SECONDS=10 DETECT_LEAKS=$(DETECT_LEAKS) fuzz/run.sh
+
+# A three-node loopback cluster under random spawns, messages, exits and kills for SOAK_SECONDS,
+# then a report; exits non-zero on a violation. Builds only what it runs.
+soak: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) --target soak_driver
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD_DIR)/tests/soak/soak_driver
 
 # Rewrites the seeds of fuzz/corpus/ (engine/write_seeds.cpp) after a message changed.
 fuzz-seeds: $(BUILD_DIR)/build.ninja

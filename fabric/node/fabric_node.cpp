@@ -202,6 +202,9 @@ struct fabric_node::state {
             processes.hold_output(m->job, false);
           }
           stop_starter(m->job);
+          // Its records answered status() while it ran; kept longer, they would pile up job
+          // after job.
+          processes.forget_job(m->job);
           return;
         }
         break;

@@ -8,6 +8,7 @@
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
 #include "fixture/patience.hpp"
+#include "fixture/process_footprint.hpp"
 #include "fixture/process_scan.hpp"
 #include "programs/modes.hpp"
 
@@ -31,25 +32,14 @@ namespace {
 
 constexpr std::uint64_t MiB = 1024 * 1024;
 
-// VmRSS of /proc/PID/status, in bytes; 0 when the process is gone.
-std::uint64_t resident_bytes(pid_t p) {
-  std::ifstream status("/proc/" + std::to_string(p) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.starts_with("VmRSS:")) return std::stoull(line.substr(6)) * 1024;
-  return 0;
-}
-
 // The resident memory of the cluster's daemons (every constellation-fabric and the bridge) and of
 // a deploy client: measured once at the start, then sampled; each one's growth is checked.
 class memory_watch {
  public:
   // client: a deploy client to watch too, or 0.
   memory_watch(const local_cluster& cluster, pid_t client) {
-    for (pid_t p : processes_with_env(cluster.marker())) {
-      const auto exe = exe_of(p);
-      if (exe.ends_with("/constellation-fabric") || exe.ends_with("/constellation-bridge"))
-        watched_[p] = {describe_process(p), resident_bytes(p), 0};
-    }
+    for (pid_t p : cluster.daemon_processes())
+      watched_[p] = {describe_process(p), resident_bytes(p), 0};
     if (client > 0) watched_[client] = {describe_process(client), resident_bytes(client), 0};
     REQUIRE(watched_.size() == cluster.node_count() + 1 + (client > 0));  // fabrics, bridge, client
   }

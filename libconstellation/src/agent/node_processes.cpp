@@ -5,6 +5,7 @@
 #include "process/process_limits.hpp"
 #include "runtime/pid_access.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <signal.h>
@@ -82,7 +83,9 @@ void node_processes::launch(monitor_starter& starter, const process::launch_spec
 }
 
 void node_processes::on_monitor(const pid& process, std::expected<pid_t, std::string> monitor) {
-  auto& e = *processes_.at(process);
+  auto* found = find(process);
+  if (!found) return;
+  auto& e = *found;
   if (monitor) {
     e.monitor = *monitor;
     return;
@@ -92,6 +95,7 @@ void node_processes::on_monitor(const pid& process, std::expected<pid_t, std::st
   if (e.report) e.report->close();
   if (e.control) e.control->close();
   if (callbacks_.on_started) callbacks_.on_started(process, std::unexpected(monitor.error()));
+  ended(process);
 }
 
 void node_processes::adopt(const process::launch_spec& spec, pid_t monitor, int report_fd, int control_fd) {
@@ -110,8 +114,11 @@ void node_processes::watch(entry& e, int report_fd, int control_fd) {
   e.control = std::make_shared<frame_connection>(unix_socket(io_, control_fd));
   e.control->start(
       [this, self](std::uint8_t type, std::string_view payload) {
-        auto& process = *processes_.at(self);
-        if (type == static_cast<std::uint8_t>(wire::message_type::progress)) return on_progress(process, payload);
+        auto* found = find(self);
+        if (!found) return;
+        auto& process = *found;
+        if (type == static_cast<std::uint8_t>(wire::message_type::progress))
+          return on_progress(process, payload);
         if (!process.started) {
           process.early_requests.emplace_back(type, std::string(payload));
           return;
@@ -137,7 +144,9 @@ void node_processes::reply(const pid& process, std::string frame) {
 }
 
 void node_processes::on_report(const pid& process, std::uint8_t type, std::string_view payload) {
-  auto& e = *processes_.at(process);
+  auto* found = find(process);
+  if (!found) return;
+  auto& e = *found;
   switch (static_cast<wire::message_type>(type)) {
     case wire::message_type::started: {
       auto m = wire::decode_message<wire::started_report>(payload);
@@ -162,6 +171,7 @@ void node_processes::on_report(const pid& process, std::uint8_t type, std::strin
       e.failed = true;
       if (callbacks_.on_started)
         callbacks_.on_started(process, std::unexpected(m ? m->message : std::string("the process could not start")));
+      ended(process);
       return;
     }
     case wire::message_type::output: {
@@ -198,13 +208,17 @@ void node_processes::finish(entry& e, report::exit_status status, std::string re
   e.status = status;
   if (e.control) e.control->close();
   callbacks_.on_event(report::exit_event{e.spec.self, status, std::move(reason)});
+  ended(e.spec.self);
 }
 
 void node_processes::on_report_closed(const pid& process) {
-  auto& e = *processes_.at(process);
+  auto* found = find(process);
+  if (!found) return;
+  auto& e = *found;
   if (!e.started && !e.failed) {
     e.failed = true;
     if (callbacks_.on_started) callbacks_.on_started(process, std::unexpected("the new process's monitor exited before starting it"));
+    ended(process);
   } else if (e.started && !e.exited) {
     // The monitor died without reporting (the OOM killer, kill -9): its process was killed with it
     // (PR_SET_PDEATHSIG), but not the helpers the process started, nor the cgroups the monitor
@@ -244,6 +258,40 @@ void node_processes::hold_output(std::uint64_t job, bool hold) {
     else
       e->report->resume_reading();
   }
+}
+
+node_processes::entry* node_processes::find(const pid& process) {
+  auto it = processes_.find(process);
+  return it == processes_.end() ? nullptr : it->second.get();
+}
+
+void node_processes::forget_job(std::uint64_t job) {
+  forgotten_jobs_.insert(job);
+  forget_ended(job);
+}
+
+void node_processes::ended(const pid& process) {
+  if (forgotten_jobs_.contains(detail::pid_access::job(process)))
+    forget_ended(detail::pid_access::job(process));
+}
+
+void node_processes::forget_ended(std::uint64_t job) {
+  boost::asio::post(io_, [this, job] {
+    bool live = false;
+    for (auto it = processes_.begin(); it != processes_.end();) {
+      auto& e = *it->second;
+      if (detail::pid_access::job(it->first) != job || !e.done()) {
+        live = live || detail::pid_access::job(it->first) == job;
+        ++it;
+        continue;
+      }
+      // Closed, so that no handler of theirs looks for the record once it is gone.
+      if (e.report) e.report->close();
+      if (e.control) e.control->close();
+      it = processes_.erase(it);
+    }
+    if (!live) forgotten_jobs_.erase(job);
+  });
 }
 
 bool node_processes::all_done() const {

@@ -63,6 +63,11 @@ class node_processes {
   // what follows it (end of file, exit). Spawn events and control requests are not held.
   void hold_output(std::uint64_t job, bool hold);
 
+  // Forgets job's processes once each has ended (those that have, at once): their records answer
+  // status_of() while the job runs, and hold its processes' connections. The fabric calls it when
+  // the master ends the job on this node, once the job is over or to stop it.
+  void forget_job(std::uint64_t job);
+
   bool all_done() const;
   wire::peer_status status_of(const pid& process) const;
   std::size_t live_processes(std::uint64_t job = 0) const;
@@ -76,11 +81,18 @@ class node_processes {
   void on_progress(entry& e, std::string_view payload);
   void close_output(entry& e, int fd);
   void finish(entry& e, report::exit_status status, std::string reason);
+  // The process's record, or nullptr once its job was forgotten.
+  entry* find(const pid& process);
+  // After a process of a forgotten job ended: its record goes, later on the loop, since the caller
+  // may be a handler of the connections it holds.
+  void ended(const pid& process);
+  void forget_ended(std::uint64_t job);
 
   boost::asio::io_context& io_;
   callbacks callbacks_;
   std::map<pid, std::unique_ptr<entry>> processes_;
   std::set<std::uint64_t> held_jobs_;
+  std::set<std::uint64_t> forgotten_jobs_;  // jobs to forget, while processes of theirs still run
 };
 
 }  // namespace constellation::agent

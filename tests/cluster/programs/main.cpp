@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   if (mode == "never_fits") return cluster_programs::never_fits();
   if (mode == "memory_hog") return cluster_programs::memory_hog();
   if (mode == "hello" || mode == "huge_top") return cluster_programs::hello();
+  if (mode == "short_lived" && argc > 2) return cluster_programs::short_lived(std::stoul(argv[2]));
   if (mode == "stdin_ignored") return cluster_programs::stdin_ignored();
   if (mode == "stdin_checksum") return cluster_programs::stdin_checksum();
   if (mode == "output_flood" && argc > 2)
@@ -26,8 +27,8 @@ int main(int argc, char** argv) {
   std::fprintf(
       stderr,
       "cluster_programs: unknown mode \"%.*s\": spread, spread_on_cue, stubborn, fan_out N, "
-      "capacity, never_fits, abandoned_helpers, memory_hog, hello, huge_top, stdin_ignored, "
-      "stdin_checksum, output_flood LINES\n",
+      "capacity, never_fits, abandoned_helpers, memory_hog, hello, huge_top, short_lived N, "
+      "stdin_ignored, stdin_checksum, output_flood LINES\n",
       static_cast<int>(mode.size()), mode.data());
   return 2;
 }

@@ -37,6 +37,8 @@ int memory_hog();
 int abandoned_helpers();
 // One child says hello. Exits 0.
 int hello();
+// count children, one after another, each ending as soon as it started. Exits 0.
+int short_lived(std::size_t count);
 
 // Prints "ready", then never reads stdin; runs until the job is ended.
 int stdin_ignored();

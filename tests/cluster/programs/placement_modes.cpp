@@ -198,4 +198,16 @@ int hello() {
   return 0;
 }
 
+int short_lived(std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const pid child = constellation::spawn({.mem = 32_MiB, .cpu = 0.0625}, [](pid parent) {
+      constellation::sender<int>(parent).send(1);
+    });
+    // Its word before the next: about one process at a time, all on the first node.
+    constellation::receiver<int>(child).recv();
+  }
+  std::cout << "spawned " << count << std::endl;
+  return 0;
+}
+
 }  // namespace cluster_programs
