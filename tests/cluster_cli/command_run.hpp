@@ -9,9 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 extern char** environ;
@@ -66,7 +68,17 @@ class running_command {
       if (fd >= 0) ::close(fd);
   }
 
-  void write_stdin(std::string_view bytes) { (void)!::write(in_, bytes.data(), bytes.size()); }
+  // All of bytes, as a shell's redirection would: a write into a pipe that a signal interrupts
+  // (a child of the test ending) returns what it wrote so far, so it is repeated for the rest.
+  // Stops early only when the command stopped reading (EPIPE).
+  void write_stdin(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::write(in_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
   void close_stdin() {
     ::close(in_);
     in_ = -1;
