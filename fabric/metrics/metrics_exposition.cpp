@@ -23,6 +23,10 @@ prometheus::Family<prometheus::Gauge>& gauge(prometheus::Registry& r, const std:
 
 void add_node_state(prometheus::Registry& r, const node_figures& node, const std::vector<cache_figures>& caches) {
   gauge(r, "constellation_node_processes", "Processes running on this node").Add({}).Set(static_cast<double>(node.processes_running));
+  gauge(r, "constellation_node_process_records",
+        "Processes this node keeps a record of: those running and those ended in jobs not yet over")
+      .Add({})
+      .Set(static_cast<double>(node.processes_recorded));
   gauge(r, "constellation_node_master_linked", "1 while this node is linked to the master it belongs to")
       .Add({})
       .Set(node.master_linked ? 1 : 0);

@@ -315,6 +315,7 @@ node_figures fabric_node::figures() const {
   f.master = state_->ownership.owner();
   f.master_linked = state_->master != nullptr;
   f.processes_running = state_->processes.live_processes();
+  f.processes_recorded = state_->processes.recorded_processes();
   return f;
 }
 

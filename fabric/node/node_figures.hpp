@@ -11,6 +11,7 @@ struct node_figures {
   std::string master;   // the master it belongs to, empty before one took it
   bool master_linked = false;
   std::size_t processes_running = 0;
+  std::size_t processes_recorded = 0;  // running, or ended in a job not yet over
 };
 
 // A binary cache's content, read when scraped.

@@ -71,6 +71,8 @@ class node_processes {
   bool all_done() const;
   wire::peer_status status_of(const pid& process) const;
   std::size_t live_processes(std::uint64_t job = 0) const;
+  // Processes this node holds a record of: those running, and those ended in jobs not yet over.
+  std::size_t recorded_processes() const { return processes_.size(); }
 
  private:
   struct entry;
