@@ -5,6 +5,7 @@
 BUILD_DIR    := build
 SANITIZE_DIR := build-sanitize
 FUZZ_DIR     := build-fuzz
+TSAN_DIR     := build-tsan
 # Seconds each fuzzer runs in `make fuzz`; `make fuzz-short` (CI) runs each for 5.
 FUZZ_SECONDS ?= 600
 # Seconds of random jobs in `make soak`, after a warm-up of 30 (tests/soak/README.md). Not in CI.
@@ -27,7 +28,15 @@ SANITIZE_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=$(DETECT_LEAKS):quaran
 # not read, whose client once ended early there, not understood yet; 450 short processes).
 SANITIZE_EXCLUDE ?= ^e2e[.]cluster[.]|^cluster[.]output its client reads late|^cluster[.]a node forgets the processes
 
-.PHONY: demo test deps build clean sanitize-test package fuzz fuzz-short fuzz-build fuzz-seeds soak
+# What `make tsan-test` runs under ThreadSanitizer: the e2e scenarios its build has (the code that
+# hands work between threads, tests/e2e/CMakeLists.txt), run as local programs, also with every
+# link on TCP, and the unit tests of the rings and the spin policy.
+TSAN_TESTS := ^e2e[.](tcp[.])?[a-z]|^shm_ring:|^spin policy:
+TSAN_TARGETS := e2e_programs e2e_runner unit_tests
+# second_deadlock_stack: a lock-order report shows where both locks were taken.
+TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+.PHONY: demo test deps build clean sanitize-test tsan-test package fuzz fuzz-short fuzz-build fuzz-seeds soak
 
 deps:
 	bash scripts/install-deps.sh
@@ -40,6 +49,10 @@ $(SANITIZE_DIR)/build.ninja: | deps
 	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" \
 	      -DCONSTELLATION_SANITIZE=ON \
 	      -DCONSTELLATION_BUILD_EXAMPLES=OFF -DCONSTELLATION_BUILD_BENCH=OFF
+
+$(TSAN_DIR)/build.ninja: | deps
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" \
+	      -DCONSTELLATION_TSAN=ON -DCONSTELLATION_BUILD_EXAMPLES=OFF -DCONSTELLATION_BUILD_BENCH=OFF
 
 # The fuzzers only (fuzz/CMakeLists.txt): libFuzzer, sanitizers, coverage of the code under test.
 $(FUZZ_DIR)/build.ninja: | deps
@@ -61,6 +74,11 @@ test: build
 sanitize-test: $(SANITIZE_DIR)/build.ninja
 	cmake --build $(SANITIZE_DIR)
 	$(SANITIZE_ENV) ctest --test-dir $(SANITIZE_DIR) $(CTEST_ARGS) $(if $(SANITIZE_EXCLUDE),-E '$(SANITIZE_EXCLUDE)')
+
+# Builds only what TSAN_TESTS run.
+tsan-test: $(TSAN_DIR)/build.ninja
+	cmake --build $(TSAN_DIR) --target $(TSAN_TARGETS)
+	$(TSAN_ENV) ctest --test-dir $(TSAN_DIR) $(CTEST_ARGS) -R '$(TSAN_TESTS)' -E '^e2e[.]cluster[.]'
 
 # The Debian package of everything `cmake --install` installs (build/constellation_*.deb).
 package: build
@@ -89,4 +107,4 @@ fuzz-seeds: $(BUILD_DIR)/build.ninja
 	$(BUILD_DIR)/fuzz/write_seeds fuzz/corpus
 
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR) $(TSAN_DIR)

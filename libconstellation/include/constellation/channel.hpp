@@ -56,19 +56,20 @@ T decode_message(const receiving_end& end, received_message&& message) {
 }
 
 // Runs handler on its own executor, holding that executor's work count until then, as Asio's
-// sockets do, so that io_context::run() does not return while an operation is pending. The work
-// guard travels with the posted handler: once post() has returned, the completing thread touches
-// the executor no more, so the handler may run and its owner tear the io_context down at once.
+// sockets do, so that io_context::run() does not return while an operation is pending. The
+// completing thread keeps its work guard until post() has returned: post() wakes the handler's
+// thread and then signals the io_context's condition variable, so had the guard travelled with the
+// handler, the handler could run and its owner tear the io_context down inside that call.
 template <class Handler, class... Args>
 auto bind_completion(Handler handler, auto&& convert) {
   auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
   return [handler = std::move(handler), work = std::move(work), convert = std::move(convert)](
              boost::system::error_code ec, auto&&... raw) mutable {
-    auto executor = work.get_executor();
-    boost::asio::post(executor, [handler = std::move(handler), work = std::move(work),
-                                 result = convert(ec, std::move(raw)...)]() mutable {
+    boost::asio::post(work.get_executor(), [handler = std::move(handler),
+                                            result = convert(ec, std::move(raw)...)]() mutable {
       std::apply(std::move(handler), std::move(result));
     });
+    work.reset();
   };
 }
 
@@ -82,8 +83,11 @@ class sender {
   explicit sender(pid remote) : end_(remote) {}
 
   // Returns once the runtime holds the message within the receiver's window: from then on it
-  // reaches the receiver, even if this process exits. Blocks while the window is full
-  // (backpressure). Throws channel_error when the remote has exited or died.
+  // reaches the receiver, even if this process exits (returns from main or the spawned
+  // function, or calls exit()). A process killed outright (SIGKILL, the OOM killer) takes with it
+  // what its runtime had not yet written, as any process loses its unflushed buffers. Blocks
+  // while the window is full (backpressure). Throws channel_error when the remote has exited or
+  // died.
   void send(const T& value) {
     // value outlives the call: its large blocks go to the socket from where they are.
     end_.send(detail::type_tag_of<T>(), detail::serialize_message<detail::outgoing_message>(value));

@@ -58,6 +58,18 @@ std::size_t thread_count() {
   return field ? static_cast<std::size_t>(std::strtoul(field + 1, nullptr, 10)) : 0;
 }
 
+// Whether threads besides the calling one run: forking then would copy a process whose other
+// threads' locks may be held. ThreadSanitizer runs a thread of its own in every process from
+// before main(), which holds none of the program's locks and is stopped around a fork.
+bool other_threads_running() {
+#if defined(__SANITIZE_THREAD__)
+  constexpr std::size_t own_threads = 2;
+#else
+  constexpr std::size_t own_threads = 1;
+#endif
+  return thread_count() > own_threads;
+}
+
 constexpr const char* late_init_message =
     "constellation::init() was called after this process started threads: call init() as the "
     "first statement of main(), before anything starts a thread";
@@ -159,7 +171,7 @@ void start_as_monitor() {
   auto taken = process::take_launch_spec();
   if (!taken) refuse_launch(4, taken.error());
   auto& [spec, fds] = *taken;
-  if (thread_count() > 1)
+  if (other_threads_running())
     refuse_launch(fds.report, "the program starts threads before main() calls constellation::init(); "
                               "constellation cannot start processes of it safely");
   resolved_entry target;
@@ -278,7 +290,7 @@ void init(resources initial) {
   if (process::started_as_fork_server()) {
     // A server that cannot fork safely leaves at once: its agent then executes every process,
     // whose monitor refuses to start it and says why.
-    if (thread_count() > 1) ::_exit(0);
+    if (other_threads_running()) ::_exit(0);
     wire::prepare_for_forks();
     process::serve_forks();  // returns in a forked child, which goes on as an executed monitor
     start_as_monitor();
@@ -289,7 +301,7 @@ void init(resources initial) {
     std::fflush(stdout);
     std::exit(0);
   }
-  if (thread_count() > 1) throw std::logic_error(late_init_message);
+  if (other_threads_running()) throw std::logic_error(late_init_message);
   start_job(initial);
 }
 

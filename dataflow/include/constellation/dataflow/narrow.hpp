@@ -250,7 +250,25 @@ class fused_node final : public node<chain_output<In, Steps...>> {
     }
   }
 
+  void save(std::string& out, std::size_t p) const override {
+    save_loader<fused_node>(out);
+    encode(out, std::uint64_t(this->partitions()));
+    std::apply([&](const auto&... s) { (s.op.save(out), ...); }, steps_);
+    parent_->save(out, p);
+  }
+
+  static node_ptr<Out> load(reader& in) {
+    const auto partitions = decode<std::uint64_t>(in);
+    std::tuple<Steps...> steps;
+    std::apply([&](auto&... s) { (s.op.load(in), ...); }, steps);
+    auto parent = load_node<In>(in);
+    return std::shared_ptr<fused_node>(new fused_node(partitions, std::move(parent), std::move(steps)));
+  }
+
  private:
+  fused_node(std::size_t partitions, node_ptr<In> parent, std::tuple<Steps...> steps)
+      : node<Out>(partitions), parent_(std::move(parent)), steps_(std::move(steps)) {}
+
   // Runs every element of the parent's partition p through the fused chain run.
   template <class Run>
   void feed(task_context& tc, std::size_t p, Run& run) const {
@@ -270,27 +288,6 @@ class fused_node final : public node<chain_output<In, Steps...>> {
       });
     }
   }
-
- public:
-
-  void save(std::string& out, std::size_t p) const override {
-    save_loader<fused_node>(out);
-    encode(out, std::uint64_t(this->partitions()));
-    std::apply([&](const auto&... s) { (s.op.save(out), ...); }, steps_);
-    parent_->save(out, p);
-  }
-
-  static node_ptr<Out> load(reader& in) {
-    const auto partitions = decode<std::uint64_t>(in);
-    std::tuple<Steps...> steps;
-    std::apply([&](auto&... s) { (s.op.load(in), ...); }, steps);
-    auto parent = load_node<In>(in);
-    return std::shared_ptr<fused_node>(new fused_node(partitions, std::move(parent), std::move(steps)));
-  }
-
- private:
-  fused_node(std::size_t partitions, node_ptr<In> parent, std::tuple<Steps...> steps)
-      : node<Out>(partitions), parent_(std::move(parent)), steps_(std::move(steps)) {}
 
   node_ptr<In> parent_;
   std::tuple<Steps...> steps_;
