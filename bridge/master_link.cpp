@@ -37,8 +37,8 @@ void master_link::connect() {
         log_.info("connected to the master at " + master_.text);
         connection->start([this](std::uint8_t type,
                                  std::string_view payload) { handlers_.message(type, payload); },
-                          [this, attempt](const std::string& why) {
-                            if (attempt == attempt_) on_lost(why);
+                          [this, attempt](const agent::connection_end& end) {
+                            if (attempt == attempt_) on_lost(end.text);
                           },
                           std::move(already_received));
         if (connection_ == connection) handlers_.connected();

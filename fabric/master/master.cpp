@@ -180,10 +180,10 @@ struct master::state {
               [this, index, weak = std::weak_ptr(c)](std::uint8_t type, std::string_view payload) {
                 on_node_frame(index, weak.lock(), type, payload);
               },
-              [this, index, weak = std::weak_ptr(c)](const std::string& why) {
-                if (nodes[index].connection == weak.lock()) return node_lost(index, why);
+              [this, index, weak = std::weak_ptr(c)](const agent::connection_end& end) {
+                if (nodes[index].connection == weak.lock()) return node_lost(index, end.text);
                 log.debug("node " + nodes[index].config.fabric.text +
-                          " closed the link before taking it: " + why);
+                          " closed the link before taking it: " + end.text);
                 retry(index);
               },
               std::move(rest));
@@ -870,7 +870,7 @@ void master::adopt_bridge(std::shared_ptr<agent::frame_connection> connection, s
       [this, weak = std::weak_ptr(connection)](std::uint8_t type, std::string_view payload) {
         if (auto c = weak.lock()) state_->on_bridge_frame(c, type, payload);
       },
-      [this, weak = std::weak_ptr(connection)](const std::string&) {
+      [this, weak = std::weak_ptr(connection)](const agent::connection_end&) {
         if (auto c = weak.lock()) state_->bridge_lost(c);
       },
       std::move(already_received));

@@ -491,7 +491,7 @@ TEST_CASE("the bridge lost mid-job: the client says so and exits 1, without hang
                     wire::job_event{report::process_event{report::spawn_event{pid{}, top_of(7)}}}));
                 client->close();
               },
-              [](const std::string&) {}, std::move(already));
+              [](const agent::connection_end&) {}, std::move(already));
         },
         [](const std::string&) {});
   });
