@@ -105,10 +105,10 @@ void bridge_daemon::accept_next() {
                 [this, id](const agent::connection_end& end) { on_client_closed(id, end); },
                 std::move(already));
           },
-          [this, peer, host](const std::string& why) {
+          [this, peer, host](const cluster::link_failure& failure) {
             const auto verdict = refusals_.occurred(host, std::chrono::steady_clock::now());
             if (verdict.log)
-              log_.warn("refused a connection from " + peer + ": " + why +
+              log_.warn("refused a connection from " + peer + ": " + failure.text() +
                         cluster::repeat_limiter::note(verdict));
           });
       accept_pause_.succeeded();

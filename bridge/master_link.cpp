@@ -43,9 +43,9 @@ void master_link::connect() {
                           std::move(already_received));
         if (connection_ == connection) handlers_.connected();
       },
-      [this, attempt](const std::string& why) {
+      [this, attempt](const cluster::link_failure& failure) {
         if (attempt != attempt_) return;
-        last_problem_ = "cannot reach the master at " + master_.text + ": " + why;
+        last_problem_ = "cannot reach the master at " + master_.text + ": " + failure.text();
         if (failures_++ == 0)
           log_.warn(last_problem_ + "; trying again");
         else

@@ -7,25 +7,25 @@
 
 namespace constellation::deploy {
 
-std::string describe_connect_failure(std::string_view address, std::string_view why,
+std::string describe_connect_failure(std::string_view address, const cluster::link_failure& failure,
                                      std::string_view secret_path) {
+  using cause = cluster::link_failure::cause;
   const std::string at = "the bridge at " + std::string(address);
-  // open_link says "cannot connect: ..." when TCP failed; anything else is the handshake's.
-  if (why.starts_with("cannot connect: "))
-    return "cannot connect to " + at + " (" + std::string(why.substr(16)) +
+  if (failure.why == cause::cannot_connect)
+    return "cannot connect to " + at + " (" + failure.detail +
            "): is constellation-bridge running there?";
   const std::string secret =
       "the secret in " + std::string(secret_path) + " (give another with --secret-file)";
   std::string hint;
-  if (why.find("another purpose") != std::string_view::npos)
+  if (failure.why == cause::refused && failure.refusal == wire::handshake_error::wrong_purpose)
     hint = "is " + std::string(address) + " a bridge's address, not a fabric daemon's?";
-  else if (why.find("closed by the peer") != std::string_view::npos)
+  else if (failure.why == cause::closed_by_peer)
     // A server that refuses says nothing: the secret, or a daemon of another kind.
     hint = "is " + std::string(address) + " a bridge (not a fabric daemon), and does it use " +
            secret + "?";
   else
     hint = "the bridge and this client must share the cluster's secret; this client used " + secret;
-  return "cannot authenticate with " + at + " (" + std::string(why) + "): " + hint;
+  return "cannot authenticate with " + at + " (" + failure.text() + "): " + hint;
 }
 
 void connect_to_bridge(boost::asio::io_context& io, const cluster::endpoint& address,
@@ -59,11 +59,11 @@ void connect_to_bridge(boost::asio::io_context& io, const cluster::endpoint& add
         state->deadline.cancel();
         state->on_connected(std::move(connection), std::move(already));
       },
-      [state, text = address.text, path = secret.path](const std::string& why) {
+      [state, text = address.text, path = secret.path](const cluster::link_failure& failure) {
         if (state->answered) return;
         state->answered = true;
         state->deadline.cancel();
-        state->on_failed(describe_connect_failure(text, why, path));
+        state->on_failed(describe_connect_failure(text, failure, path));
       });
 }
 

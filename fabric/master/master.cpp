@@ -189,21 +189,21 @@ struct master::state {
               std::move(rest));
           pending[index] = c;
         },
-        cluster::failure_handler([this, index](cluster::link_failure what, std::string why) {
+        [this, index](const cluster::link_failure& failure) {
           const auto& address = nodes[index].config.fabric.text;
-          if (what == cluster::link_failure::refused) {
+          if (failure.why == cluster::link_failure::cause::refused) {
             const auto verdict =
                 refusals.occurred("auth " + address, std::chrono::steady_clock::now());
             if (verdict.log)
-              log.warn("cannot authenticate with node " + address + " (" + why +
+              log.warn("cannot authenticate with node " + address + " (" + failure.text() +
                        "): it holds another cluster secret, or is not a constellation-fabric; give "
                        "every daemon the same --secret-file" +
                        cluster::repeat_limiter::note(verdict));
           } else {
-            log.debug("node " + address + " unreachable: " + why);
+            log.debug("node " + address + " unreachable: " + failure.text());
           }
           retry(index);
-        }));
+        });
   }
 
   // The node's answer to this master, the first message on its link.

@@ -493,7 +493,7 @@ TEST_CASE("the bridge lost mid-job: the client says so and exits 1, without hang
               },
               [](const agent::connection_end&) {}, std::move(already));
         },
-        [](const std::string&) {});
+        [](const cluster::link_failure&) {});
   });
   std::thread loop([&] { io.run(); });
   const std::string address = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());

@@ -75,7 +75,7 @@ class fake_master {
                     },
                     [](const constellation::agent::connection_end&) {}, std::move(already));
               },
-              [](const std::string&) {});
+              [](const constellation::cluster::link_failure&) {});
           accept();
         });
   }
