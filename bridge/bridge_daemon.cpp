@@ -15,9 +15,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr const char* peer_left =
-    "closed by the peer";  // frame_connection's word for an orderly close
-
 // A job forgotten by its client gets this long, after it was ended at once, for the master's
 // job_finished; then the bridge forgets it too.
 constexpr auto orphan_forget = std::chrono::seconds(30);
@@ -105,13 +102,13 @@ void bridge_daemon::accept_next() {
                 [this, id](std::uint8_t type, std::string_view payload) {
                   on_client_frame(id, type, payload);
                 },
-                [this, id](const std::string& why) { on_client_closed(id, why); },
+                [this, id](const agent::connection_end& end) { on_client_closed(id, end); },
                 std::move(already));
           },
-          [this, peer, host](const std::string& why) {
+          [this, peer, host](const cluster::link_failure& failure) {
             const auto verdict = refusals_.occurred(host, std::chrono::steady_clock::now());
             if (verdict.log)
-              log_.warn("refused a connection from " + peer + ": " + why +
+              log_.warn("refused a connection from " + peer + ": " + failure.text() +
                         cluster::repeat_limiter::note(verdict));
           });
       accept_pause_.succeeded();
@@ -152,13 +149,13 @@ void bridge_daemon::on_client_frame(std::uint64_t id, std::uint8_t type, std::st
   }
 }
 
-void bridge_daemon::on_client_closed(std::uint64_t id, const std::string& why) {
+void bridge_daemon::on_client_closed(std::uint64_t id, const agent::connection_end& end) {
   auto it = clients_.find(id);
   if (it == clients_.end()) return;
-  if (why == peer_left)
+  if (end.why == agent::connection_end::cause::peer_closed)
     log_.debug("client " + it->second.peer + " left");
   else
-    log_.warn("dropped the connection from " + it->second.peer + ": " + why);
+    log_.warn("dropped the connection from " + it->second.peer + ": " + end.text);
   client_gone(id);
 }
 

@@ -28,6 +28,7 @@
 #include "master_link.hpp"
 #include "recce_process.hpp"
 
+#include "agent/connection_end.hpp"
 #include "cluster/accept_pause.hpp"
 #include "cluster/binary_cache.hpp"
 #include "cluster/cache_bounds.hpp"
@@ -108,7 +109,7 @@ class bridge_daemon {
 
   void accept_next();
   void on_client_frame(std::uint64_t id, std::uint8_t type, std::string_view payload);
-  void on_client_closed(std::uint64_t id, const std::string& why);
+  void on_client_closed(std::uint64_t id, const agent::connection_end& end);
   void protocol_error(std::uint64_t id, const std::string& why);
   void client_gone(std::uint64_t id);
   void send_to_client(std::uint64_t id, std::string bytes);

@@ -37,15 +37,15 @@ void master_link::connect() {
         log_.info("connected to the master at " + master_.text);
         connection->start([this](std::uint8_t type,
                                  std::string_view payload) { handlers_.message(type, payload); },
-                          [this, attempt](const std::string& why) {
-                            if (attempt == attempt_) on_lost(why);
+                          [this, attempt](const agent::connection_end& end) {
+                            if (attempt == attempt_) on_lost(end.text);
                           },
                           std::move(already_received));
         if (connection_ == connection) handlers_.connected();
       },
-      [this, attempt](const std::string& why) {
+      [this, attempt](const cluster::link_failure& failure) {
         if (attempt != attempt_) return;
-        last_problem_ = "cannot reach the master at " + master_.text + ": " + why;
+        last_problem_ = "cannot reach the master at " + master_.text + ": " + failure.text();
         if (failures_++ == 0)
           log_.warn(last_problem_ + "; trying again");
         else

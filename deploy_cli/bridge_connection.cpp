@@ -7,25 +7,46 @@
 
 namespace constellation::deploy {
 
-std::string describe_connect_failure(std::string_view address, std::string_view why,
+namespace {
+
+// What to look at when TCP connected but the handshake failed.
+std::string handshake_hint(const cluster::link_failure& failure, const std::string& address,
+                           const std::string& secret) {
+  using cause = cluster::link_failure::cause;
+  switch (failure.why) {
+    case cause::closed_by_peer:
+    case cause::lost:
+      // A server that refuses says nothing and closes (which may arrive as a reset): the secret,
+      // or a daemon of another kind.
+      return "is " + address + " a bridge (not a fabric daemon), and does it use " + secret + "?";
+    case cause::timed_out:
+      return "something there took the connection but did not answer as a bridge does: is " +
+             address + " a bridge's address?";
+    case cause::refused:
+      if (failure.refusal == wire::handshake_error::wrong_purpose)
+        return "is " + address + " a bridge's address, not a fabric daemon's?";
+      if (failure.refusal == wire::handshake_error::wrong_version)
+        return "the bridge runs another version of constellation than this client";
+      break;
+    case cause::cannot_connect:
+    case cause::crowded_out:
+      break;
+  }
+  return "the bridge and this client must share the cluster's secret; this client used " + secret;
+}
+
+}  // namespace
+
+std::string describe_connect_failure(std::string_view address, const cluster::link_failure& failure,
                                      std::string_view secret_path) {
   const std::string at = "the bridge at " + std::string(address);
-  // open_link says "cannot connect: ..." when TCP failed; anything else is the handshake's.
-  if (why.starts_with("cannot connect: "))
-    return "cannot connect to " + at + " (" + std::string(why.substr(16)) +
+  if (failure.why == cluster::link_failure::cause::cannot_connect)
+    return "cannot connect to " + at + " (" + failure.detail +
            "): is constellation-bridge running there?";
   const std::string secret =
       "the secret in " + std::string(secret_path) + " (give another with --secret-file)";
-  std::string hint;
-  if (why.find("another purpose") != std::string_view::npos)
-    hint = "is " + std::string(address) + " a bridge's address, not a fabric daemon's?";
-  else if (why.find("closed by the peer") != std::string_view::npos)
-    // A server that refuses says nothing: the secret, or a daemon of another kind.
-    hint = "is " + std::string(address) + " a bridge (not a fabric daemon), and does it use " +
-           secret + "?";
-  else
-    hint = "the bridge and this client must share the cluster's secret; this client used " + secret;
-  return "cannot authenticate with " + at + " (" + std::string(why) + "): " + hint;
+  return "cannot authenticate with " + at + " (" + failure.text() +
+         "): " + handshake_hint(failure, std::string(address), secret);
 }
 
 void connect_to_bridge(boost::asio::io_context& io, const cluster::endpoint& address,
@@ -59,11 +80,11 @@ void connect_to_bridge(boost::asio::io_context& io, const cluster::endpoint& add
         state->deadline.cancel();
         state->on_connected(std::move(connection), std::move(already));
       },
-      [state, text = address.text, path = secret.path](const std::string& why) {
+      [state, text = address.text, path = secret.path](const cluster::link_failure& failure) {
         if (state->answered) return;
         state->answered = true;
         state->deadline.cancel();
-        state->on_failed(describe_connect_failure(text, why, path));
+        state->on_failed(describe_connect_failure(text, failure, path));
       });
 }
 

@@ -5,6 +5,7 @@
 
 #include "agent/frame_connection.hpp"
 #include "cluster/endpoint.hpp"
+#include "cluster/link_failure.hpp"
 #include "cluster/secret.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -29,8 +30,8 @@ void connect_to_bridge(boost::asio::io_context& io, const cluster::endpoint& add
                        const cluster::cluster_secret& secret, connected_handler on_connected,
                        connect_failed_handler on_failed);
 
-// The problem to show for a failure of cluster::open_link (why is its text). Pure.
-std::string describe_connect_failure(std::string_view address, std::string_view why,
+// The problem to show for a failure of cluster::open_link, with a hint chosen by its cause. Pure.
+std::string describe_connect_failure(std::string_view address, const cluster::link_failure& failure,
                                      std::string_view secret_path);
 
 }  // namespace constellation::deploy

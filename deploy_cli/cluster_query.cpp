@@ -60,7 +60,10 @@ int ask(const cluster::endpoint& bridge, const cluster::cluster_secret& secret, 
               }
               finish(1, "the bridge sent a message of unexpected type " + std::to_string(type));
             },
-            [&](const std::string& why) { finish(1, "lost the connection to the bridge at " + bridge.text + " (" + why + ")"); },
+            [&](const agent::connection_end& end) {
+              finish(1,
+                     "lost the connection to the bridge at " + bridge.text + " (" + end.text + ")");
+            },
             std::move(already));
         if (!done) connection->send(std::move(query));
       },

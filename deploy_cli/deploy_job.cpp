@@ -67,8 +67,9 @@ class deploy_session {
     connection_ = connection;
     connection_->start(
         [this](std::uint8_t type, std::string_view payload) { on_frame(type, payload); },
-        [this](const std::string& why) {
-          fail("lost the connection to the bridge at " + settings_.bridge.text + " (" + why + ")");
+        [this](const agent::connection_end& end) {
+          fail("lost the connection to the bridge at " + settings_.bridge.text + " (" + end.text +
+               ")");
         },
         std::move(already));
     if (done_) return;

@@ -336,12 +336,12 @@ int run_daemon(const daemon_arguments& arguments) {
               the_master->adopt_bridge(std::move(c), std::move(rest));
             }
           },
-          [&log, &refusals, &counters, peer, host](std::string why) {
+          [&log, &refusals, &counters, peer, host](const cluster::link_failure& failure) {
             counters.authentication_failed();
             // Keyed by host: a peer retrying comes from a new port each time.
             const auto verdict = refusals.occurred(host, std::chrono::steady_clock::now());
             if (verdict.log)
-              log.warn("refused a connection from " + peer + ": " + why +
+              log.warn("refused a connection from " + peer + ": " + failure.text() +
                        cluster::repeat_limiter::note(verdict));
           });
       accept_next();

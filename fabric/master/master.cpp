@@ -180,30 +180,30 @@ struct master::state {
               [this, index, weak = std::weak_ptr(c)](std::uint8_t type, std::string_view payload) {
                 on_node_frame(index, weak.lock(), type, payload);
               },
-              [this, index, weak = std::weak_ptr(c)](const std::string& why) {
-                if (nodes[index].connection == weak.lock()) return node_lost(index, why);
+              [this, index, weak = std::weak_ptr(c)](const agent::connection_end& end) {
+                if (nodes[index].connection == weak.lock()) return node_lost(index, end.text);
                 log.debug("node " + nodes[index].config.fabric.text +
-                          " closed the link before taking it: " + why);
+                          " closed the link before taking it: " + end.text);
                 retry(index);
               },
               std::move(rest));
           pending[index] = c;
         },
-        cluster::failure_handler([this, index](cluster::link_failure what, std::string why) {
+        [this, index](const cluster::link_failure& failure) {
           const auto& address = nodes[index].config.fabric.text;
-          if (what == cluster::link_failure::refused) {
+          if (failure.why == cluster::link_failure::cause::refused) {
             const auto verdict =
                 refusals.occurred("auth " + address, std::chrono::steady_clock::now());
             if (verdict.log)
-              log.warn("cannot authenticate with node " + address + " (" + why +
+              log.warn("cannot authenticate with node " + address + " (" + failure.text() +
                        "): it holds another cluster secret, or is not a constellation-fabric; give "
                        "every daemon the same --secret-file" +
                        cluster::repeat_limiter::note(verdict));
           } else {
-            log.debug("node " + address + " unreachable: " + why);
+            log.debug("node " + address + " unreachable: " + failure.text());
           }
           retry(index);
-        }));
+        });
   }
 
   // The node's answer to this master, the first message on its link.
@@ -870,7 +870,7 @@ void master::adopt_bridge(std::shared_ptr<agent::frame_connection> connection, s
       [this, weak = std::weak_ptr(connection)](std::uint8_t type, std::string_view payload) {
         if (auto c = weak.lock()) state_->on_bridge_frame(c, type, payload);
       },
-      [this, weak = std::weak_ptr(connection)](const std::string&) {
+      [this, weak = std::weak_ptr(connection)](const agent::connection_end&) {
         if (auto c = weak.lock()) state_->bridge_lost(c);
       },
       std::move(already_received));

@@ -339,7 +339,8 @@ void fabric_node::adopt_master(std::shared_ptr<agent::frame_connection> connecti
     // Refused with a reason the master logs; it closes the link on reading it, and the link
     // lives until then (or until it fails) only through the handlers that hold it.
     connection->start([](std::uint8_t, std::string_view) {},
-                      [keep = connection](const std::string&) {}, std::move(already_received));
+                      [keep = connection](const agent::connection_end&) {},
+                      std::move(already_received));
     connection->send(wire::encode_message(wire::master_verdict{false, decision.problem}));
     return;
   }
@@ -359,9 +360,10 @@ void fabric_node::adopt_master(std::shared_ptr<agent::frame_connection> connecti
   st.owner_peer = peer;
   st.master = connection;
   st.log.info("master " + identity + " connected from " + peer);
-  connection->start([this](std::uint8_t type, std::string_view payload) { state_->on_master_frame(type, payload); },
-                    [this, weak = std::weak_ptr(connection)](const std::string& why) {
-                      if (weak.lock() == state_->master) state_->master_lost(why);
+  connection->start([this](std::uint8_t type,
+                           std::string_view payload) { state_->on_master_frame(type, payload); },
+                    [this, weak = std::weak_ptr(connection)](const agent::connection_end& end) {
+                      if (weak.lock() == state_->master) state_->master_lost(end.text);
                     },
                     std::move(already_received));
   connection->send(wire::encode_message(wire::master_verdict{true, {}}));

@@ -491,9 +491,9 @@ TEST_CASE("the bridge lost mid-job: the client says so and exits 1, without hang
                     wire::job_event{report::process_event{report::spawn_event{pid{}, top_of(7)}}}));
                 client->close();
               },
-              [](const std::string&) {}, std::move(already));
+              [](const agent::connection_end&) {}, std::move(already));
         },
-        [](const std::string&) {});
+        [](const cluster::link_failure&) {});
   });
   std::thread loop([&] { io.run(); });
   const std::string address = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());

@@ -73,9 +73,9 @@ class fake_master {
                       }
                       on_message_(*this, type, payload);
                     },
-                    [](const std::string&) {}, std::move(already));
+                    [](const constellation::agent::connection_end&) {}, std::move(already));
               },
-              [](const std::string&) {});
+              [](const constellation::cluster::link_failure&) {});
           accept();
         });
   }

@@ -37,14 +37,14 @@ TEST_CASE("a paused connection hands over nothing more, nor the peer's end, unti
   asio::io_context io;
   auto c = connection_on(io, fds[0]);
   std::vector<std::uint8_t> handed;
-  std::optional<std::string> closed;
+  std::optional<agent::connection_end> closed;
   c->start(
       [&](std::uint8_t type, std::string_view payload) {
         handed.push_back(type);
         CHECK(payload == std::string(100, char('a' + type)));
         if (type == 1) c->pause_reading();
       },
-      [&](const std::string& why) { closed = why; });
+      [&](const agent::connection_end& end) { closed = end; });
   io.run();
   CHECK(handed == std::vector<std::uint8_t>{1});
   CHECK(!closed);
@@ -53,7 +53,9 @@ TEST_CASE("a paused connection hands over nothing more, nor the peer's end, unti
   io.restart();
   io.run();
   CHECK(handed == std::vector<std::uint8_t>{1, 2, 3});
-  CHECK(closed == "closed by the peer");
+  REQUIRE(closed);
+  CHECK(closed->why == agent::connection_end::cause::peer_closed);
+  CHECK(closed->text == "closed by the peer");
 }
 
 TEST_CASE("a send's handler runs once its bytes are written, and what waits is counted") {
@@ -61,7 +63,7 @@ TEST_CASE("a send's handler runs once its bytes are written, and what waits is c
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
   asio::io_context io;
   auto c = connection_on(io, fds[0]);
-  c->start([](std::uint8_t, std::string_view) {}, [](const std::string&) {});
+  c->start([](std::uint8_t, std::string_view) {}, [](const agent::connection_end&) {});
   int written = 0;
   std::string frame;
   wire::append_frame(frame, 7, "hello");

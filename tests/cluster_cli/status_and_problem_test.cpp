@@ -58,22 +58,47 @@ TEST_CASE("a run that ended with a problem exits 1, or with a failed process's c
 }
 
 TEST_CASE("connection failures name the address, and for the handshake the secret file") {
-  const auto refused = deploy::describe_connect_failure("127.0.0.11:7000",
-                                                        "cannot connect: Connection refused", "/s");
+  using cause = cluster::link_failure::cause;
+  const auto refused = deploy::describe_connect_failure(
+      "127.0.0.11:7000", {cause::cannot_connect, "Connection refused"}, "/s");
   CHECK(refused ==
         "cannot connect to the bridge at 127.0.0.11:7000 (Connection refused): is "
         "constellation-bridge running there?");
+
   const auto proof = deploy::describe_connect_failure(
-      "127.0.0.11:7000", "handshake refused: peer does not know the shared secret",
+      "127.0.0.11:7000", cluster::refused_handshake(wire::handshake_error::bad_proof),
       "/home/u/secret");
-  CHECK(proof.starts_with(
-      "cannot authenticate with the bridge at 127.0.0.11:7000 (handshake refused"));
-  CHECK(proof.find("/home/u/secret") != std::string::npos);
-  CHECK(proof.find("--secret-file") != std::string::npos);
-  const auto closed = deploy::describe_connect_failure(
-      "1.2.3.4:5", "closed by the peer during the handshake", "/s");
-  CHECK(closed.find("fabric daemon") != std::string::npos);
-  CHECK(closed.find("/s") != std::string::npos);
+  CHECK(proof ==
+        "cannot authenticate with the bridge at 127.0.0.11:7000 (handshake refused: peer does not "
+        "know the shared secret): the bridge and this client must share the cluster's secret; "
+        "this client used the secret in /home/u/secret (give another with --secret-file)");
+
+  SUBCASE("a peer that closed, or reset, may be a fabric daemon or hold another secret") {
+    for (const auto& failure : {cluster::link_failure{cause::closed_by_peer},
+                                cluster::link_failure{cause::lost, "Connection reset by peer"}}) {
+      const auto closed = deploy::describe_connect_failure("1.2.3.4:5", failure, "/s");
+      CHECK(closed.starts_with("cannot authenticate with the bridge at 1.2.3.4:5 (" +
+                               failure.text() + "): is 1.2.3.4:5 a bridge (not a fabric daemon)"));
+      CHECK(closed.find("/s") != std::string::npos);
+    }
+  }
+  SUBCASE("a peer that never answered is asked about, not the secret") {
+    const auto silent = deploy::describe_connect_failure(
+        "1.2.3.4:5", {cause::timed_out, "not done within 10 s"}, "/s");
+    CHECK(silent.find("did not answer as a bridge does") != std::string::npos);
+    CHECK(silent.find("/s") == std::string::npos);
+  }
+  SUBCASE("a refusal names its reason: purpose, version, or else the secret") {
+    const auto purpose = deploy::describe_connect_failure(
+        "1.2.3.4:5", cluster::refused_handshake(wire::handshake_error::wrong_purpose), "/s");
+    CHECK(purpose.ends_with("is 1.2.3.4:5 a bridge's address, not a fabric daemon's?"));
+    const auto version = deploy::describe_connect_failure(
+        "1.2.3.4:5", cluster::refused_handshake(wire::handshake_error::wrong_version), "/s");
+    CHECK(version.ends_with("the bridge runs another version of constellation than this client"));
+    const auto malformed = deploy::describe_connect_failure(
+        "1.2.3.4:5", cluster::refused_handshake(wire::handshake_error::malformed), "/s");
+    CHECK(malformed.find("must share the cluster's secret") != std::string::npos);
+  }
 }
 
 TEST_CASE("jobs: a table for people, JSON for programs; ages in two units at most") {

@@ -27,7 +27,7 @@ void frame_connection::process_input() {
   while (!closed_ && !paused_) {
     auto decoded = wire::decode_frame(std::string_view(input_).substr(consumed, input_used_ - consumed), max_payload_);
     if (!decoded) {
-      fail(wire::to_string(decoded.error()));
+      fail({connection_end::cause::malformed, wire::to_string(decoded.error())});
       return;
     }
     if (!*decoded) break;
@@ -72,7 +72,10 @@ void frame_connection::read_more() {
         self->reading_ = false;
         if (self->closed_) return;
         if (ec) {
-          self->end_of_input_ = ec == boost::asio::error::eof ? "closed by the peer" : ec.message();
+          self->end_of_input_ =
+              ec == boost::asio::error::eof
+                  ? connection_end{connection_end::cause::peer_closed, "closed by the peer"}
+                  : connection_end{connection_end::cause::failed, ec.message()};
           return self->process_input();
         }
         self->input_used_ += n;
@@ -115,14 +118,14 @@ void frame_connection::write_next() {
       });
 }
 
-void frame_connection::fail(const std::string& why) {
+void frame_connection::fail(connection_end end) {
   if (closed_) return;
   closed_ = true;
   boost::system::error_code ignored;
   socket_.close(ignored);
   if (on_close_) {
     auto handler = std::move(on_close_);
-    handler(why);
+    handler(end);
   }
 }
 

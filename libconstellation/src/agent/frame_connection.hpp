@@ -7,6 +7,7 @@
 // lets the peer's writes block in its socket. Buffers that grew for a large frame are given back
 // once it has passed.
 
+#include "agent/connection_end.hpp"
 #include "wire/frame.hpp"
 
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -23,8 +24,9 @@ class frame_connection : public std::enable_shared_from_this<frame_connection> {
  public:
   using socket_type = boost::asio::generic::stream_protocol::socket;
   using frame_handler = std::function<void(std::uint8_t type, std::string_view payload)>;
-  // Called once, when the peer closed, the connection failed, or a frame was malformed.
-  using close_handler = std::function<void(const std::string& why)>;
+  // Called once, when the peer closed, the connection failed, or a frame was malformed; end.why
+  // says which.
+  using close_handler = std::function<void(const connection_end& end)>;
   // Called once the bytes of one send() were written to the socket (not if the connection closed
   // or failed first).
   using written_handler = std::function<void()>;
@@ -51,7 +53,7 @@ class frame_connection : public std::enable_shared_from_this<frame_connection> {
   void read_more();
   void process_input();
   void write_next();
-  void fail(const std::string& why);
+  void fail(connection_end end);
 
   socket_type socket_;
   std::size_t max_payload_;
@@ -67,7 +69,7 @@ class frame_connection : public std::enable_shared_from_this<frame_connection> {
   std::size_t queued_bytes_ = 0;
   bool reading_ = false;  // a read is in flight
   bool paused_ = false;
-  std::optional<std::string> end_of_input_;  // why reading ended, once it has
+  std::optional<connection_end> end_of_input_;  // why reading ended, once it has
   bool writing_ = false;
   bool write_failed_ = false;
   bool closed_ = false;

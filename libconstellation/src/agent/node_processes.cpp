@@ -109,8 +109,9 @@ void node_processes::adopt(const process::launch_spec& spec, pid_t monitor, int 
 void node_processes::watch(entry& e, int report_fd, int control_fd) {
   const pid self = e.spec.self;
   e.report = std::make_shared<frame_connection>(unix_socket(io_, report_fd));
-  e.report->start([this, self](std::uint8_t type, std::string_view payload) { on_report(self, type, payload); },
-                  [this, self](const std::string&) { on_report_closed(self); });
+  e.report->start(
+      [this, self](std::uint8_t type, std::string_view payload) { on_report(self, type, payload); },
+      [this, self](const connection_end&) { on_report_closed(self); });
   e.control = std::make_shared<frame_connection>(unix_socket(io_, control_fd));
   e.control->start(
       [this, self](std::uint8_t type, std::string_view payload) {
@@ -125,7 +126,7 @@ void node_processes::watch(entry& e, int report_fd, int control_fd) {
         }
         if (callbacks_.on_request) callbacks_.on_request(self, type, payload);
       },
-      [](const std::string&) {});
+      [](const connection_end&) {});
 }
 
 void node_processes::on_progress(entry& e, std::string_view payload) {

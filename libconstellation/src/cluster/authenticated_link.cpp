@@ -57,13 +57,11 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
   }
   handshaker(tcp::socket socket, const std::string& secret,
              const std::vector<std::string>& purposes, const std::string& identity,
-             any_ready_handler on_ready, failed_handler on_failed)
+             any_ready_handler on_ready, failure_handler on_failed)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         on_ready_(std::move(on_ready)),
-        on_failed_([on_failed = std::move(on_failed)](link_failure, std::string why) {
-          on_failed(std::move(why));
-        }) {
+        on_failed_(std::move(on_failed)) {
     server_.emplace(secret, purposes, identity);
   }
 
@@ -87,8 +85,9 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
     }
     if (evicted)
       asio::post(evicted->socket_.get_executor(), [evicted] {
-        evicted->fail("closed: more than " + std::to_string(max_unauthenticated) +
-                      " connections were waiting to authenticate, and it was the oldest");
+        evicted->fail({link_failure::cause::crowded_out,
+                       "more than " + std::to_string(max_unauthenticated) +
+                           " connections were waiting to authenticate, and it was the oldest"});
       });
   }
 
@@ -96,7 +95,9 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
     agent::tune_tcp(socket_);
     timer_.expires_after(handshake_timeout);
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->fail("no handshake within 10 s");
+      if (!ec)
+        self->fail({link_failure::cause::timed_out,
+                    "not done within " + std::to_string(handshake_timeout.count()) + " s"});
     });
     if (client_) send(client_->start());
     read();
@@ -105,20 +106,23 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
  private:
   void send(std::string bytes) {
     auto data = std::make_shared<std::string>(std::move(bytes));
-    asio::async_write(socket_, asio::buffer(*data), [self = shared_from_this(), data](const boost::system::error_code& ec, std::size_t) {
-      if (ec) self->fail("connection lost during the handshake: " + ec.message());
-    });
+    asio::async_write(
+        socket_, asio::buffer(*data),
+        [self = shared_from_this(), data](const boost::system::error_code& ec, std::size_t) {
+          if (ec) self->fail({link_failure::cause::lost, ec.message()});
+        });
   }
 
   void read() {
     socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
       if (self->finished_) return;
-      if (ec) return self->fail(ec == asio::error::eof ? "closed by the peer during the handshake" : ec.message());
+      if (ec)
+        return self->fail(ec == asio::error::eof
+                              ? link_failure{link_failure::cause::closed_by_peer}
+                              : link_failure{link_failure::cause::lost, ec.message()});
       self->received_.append(self->chunk_.data(), n);
       auto step = self->client_ ? self->client_->feed(self->received_) : self->server_->feed(self->received_);
-      if (!step)
-        return self->fail(std::string("handshake refused: ") + wire::to_string(step.error()),
-                          link_failure::refused);
+      if (!step) return self->fail(refused_handshake(step.error()));
       if (!step->to_send.empty()) self->send(std::move(step->to_send));
       self->received_.erase(0, step->consumed);
       const bool done = self->client_ ? self->client_->done() : self->server_->done();
@@ -142,14 +146,14 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
     listed_ = false;
   }
 
-  void fail(const std::string& why, link_failure what = link_failure::unreachable) {
+  void fail(const link_failure& failure) {
     if (finished_) return;
     finished_ = true;
     timer_.cancel();
     leave_waiting_room();
     boost::system::error_code ignored;
     socket_.close(ignored);
-    on_failed_(what, why);
+    on_failed_(failure);
   }
 
   tcp::socket socket_;
@@ -168,7 +172,8 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
 
 }  // namespace
 
-void accept_link(tcp::socket socket, const link_credentials& credentials, ready_handler on_ready, failed_handler on_failed) {
+void accept_link(tcp::socket socket, const link_credentials& credentials, ready_handler on_ready,
+                 failure_handler on_failed) {
   accept_link_any(
       std::move(socket), credentials.secret, {credentials.purpose}, credentials.identity,
       [on_ready = std::move(on_ready)](auto connection, std::string identity, std::string, std::string rest) {
@@ -177,19 +182,12 @@ void accept_link(tcp::socket socket, const link_credentials& credentials, ready_
       std::move(on_failed));
 }
 
-void accept_link_any(tcp::socket socket, const std::string& secret, const std::vector<std::string>& purposes,
-                     const std::string& identity, any_ready_handler on_ready, failed_handler on_failed) {
+void accept_link_any(tcp::socket socket, const std::string& secret,
+                     const std::vector<std::string>& purposes, const std::string& identity,
+                     any_ready_handler on_ready, failure_handler on_failed) {
   auto h = std::make_shared<handshaker>(std::move(socket), secret, purposes, identity, std::move(on_ready), std::move(on_failed));
   h->enter_waiting_room();
   h->run();
-}
-
-void open_link(asio::io_context& io, const tcp::endpoint& to, const link_credentials& credentials, ready_handler on_ready,
-               failed_handler on_failed) {
-  open_link(io, to, credentials, std::move(on_ready),
-            failure_handler([on_failed = std::move(on_failed)](link_failure, std::string why) {
-              on_failed(std::move(why));
-            }));
 }
 
 void open_link(asio::io_context& io, const tcp::endpoint& to, const link_credentials& credentials,
@@ -198,7 +196,7 @@ void open_link(asio::io_context& io, const tcp::endpoint& to, const link_credent
   socket->async_connect(to, [socket, credentials, on_ready = std::move(on_ready),
                              on_failed = std::move(on_failed)](
                                 const boost::system::error_code& ec) mutable {
-    if (ec) return on_failed(link_failure::unreachable, "cannot connect: " + ec.message());
+    if (ec) return on_failed({link_failure::cause::cannot_connect, ec.message()});
     std::make_shared<handshaker>(std::move(*socket), credentials, std::move(on_ready), std::move(on_failed))->run();
   });
 }
