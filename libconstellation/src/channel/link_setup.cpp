@@ -241,7 +241,6 @@ void transport::impl::decide(const std::shared_ptr<link>& l) {
                       [this, l, verdict](const boost::system::error_code&, std::size_t) { close_socket(*l); });
     return;
   }
-  ++peer->attempt;  // our own attempt, if any, is superseded by this link
   // A local link's frames go through rings made here, handed over with the verdict. If they
   // cannot be made, the Unix socket carries the frames itself.
   int rings_fd = -1;
@@ -256,10 +255,15 @@ void transport::impl::decide(const std::shared_ptr<link>& l) {
   const bool sent = owned && (rings_fd >= 0 ? process::send_record(l->fd(), verdict, {&rings_fd, 1}) == 0 : send_now(*l, verdict));
   if (rings_fd >= 0) ::close(rings_fd);
   if (!sent) {
+    // The remote is gone between its proof and our verdict (or we cannot watch the link). Our
+    // own attempt, if one is under way, goes on and finds out how the remote ended; superseded,
+    // it would leave the peer connecting with nothing left to end that, and a send waiting on it
+    // for ever.
     lock.unlock();
     close_socket(*l);
     return;
   }
+  ++peer->attempt;  // our own attempt, if any, is superseded by this link
   adopt(l, peer, lock);
   start_reading(l);
 }
@@ -279,6 +283,12 @@ void transport::impl::adopt(const std::shared_ptr<link>& l, const std::shared_pt
   peer->changed.notify_all();
   auto completions = self_.admit_pending_sends(*peer);
   if (!peer->outgoing.empty() && !peer->writing) start_writing(*peer);
+  if (exiting_) {
+    // Set up while the process exits: the goodbye it owes this peer follows whatever was queued.
+    peer->goodbye_sent = true;
+    peer->goodbye_acknowledged = false;
+    self_.write(*peer, counted_frame(frame_kind::goodbye, peer->data_received));
+  }
   // The poller watches the link's socket from now on; on a ring link it is woken only when it
   // asks for the doorbell.
   if (l->rings_ && input_before_sleep(*l)) asio::post(io_, [this, id = l->watch_id_] { on_ready(id, EPOLLIN); });

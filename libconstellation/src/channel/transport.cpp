@@ -122,7 +122,9 @@ void transport::close(peer_state& peer, bool sending) {
 }
 
 void transport::want_link(peer_state& peer) {
-  if (peer.phase != link_phase::none) return;
+  // Exiting, no link is opened: the peer could accept it after this process is gone, and would
+  // then take the end of a link without a goodbye for a death.
+  if (peer.phase != link_phase::none || impl_->exiting_) return;
   peer.phase = link_phase::connecting;
   const auto attempt = ++peer.attempt;
   auto shared = impl_->peer_for(peer.remote);
@@ -351,30 +353,47 @@ std::vector<std::move_only_function<void()>> transport::admit_pending_sends(peer
 void transport::deliver_before_exit() {
   static std::atomic<bool> delivered{false};
   if (delivered.exchange(true)) return;  // once: explicitly before exit(0), or from the exit handler
-  std::vector<std::shared_ptr<peer_state>> peers;
-  {
+  impl_->exiting_ = true;
+  const auto all_peers = [this] {
+    std::vector<std::shared_ptr<peer_state>> peers;
     std::lock_guard lock(impl_->peers_mutex_);
     for (auto& [remote, peer] : impl_->peers_) peers.push_back(peer);
-  }
-  for (auto& peer : peers) {
+    return peers;
+  };
+  for (auto& peer : all_peers()) {
     std::lock_guard lock(peer->mutex);
     if ((peer->phase == link_phase::up || peer->phase == link_phase::closing) && !peer->goodbye_sent) {
       peer->goodbye_sent = true;
       write(*peer, counted_frame(frame_kind::goodbye, peer->data_received));
     }
   }
+  // A link being set up may be up at the peer already, its verdict on the way: it is waited for,
+  // and told goodbye once up (adopt). So is a link that came up meanwhile from a peer's side,
+  // whose peer state may be new: hence the peers are looked at again until none is waited for.
+  const auto settled = [](const peer_state& peer) {
+    if (peer.phase == link_phase::connecting) return false;
+    return !peer.goodbye_sent || peer.goodbye_acknowledged || peer.phase == link_phase::gone ||
+           peer.phase == link_phase::none;
+  };
   const auto deadline = clock::now() + exit_delivery_bound;
+  std::vector<std::shared_ptr<peer_state>> peers;
+  for (bool waited = true; waited && clock::now() < deadline;) {
+    waited = false;
+    peers = all_peers();
+    for (auto& peer : peers) {
+      std::unique_lock lock(peer->mutex);
+      if (settled(*peer)) continue;
+      waited = true;
+      peer->changed.wait_until(lock, deadline, [&] { return settled(*peer); });
+    }
+  }
   for (auto& peer : peers) {
-    std::unique_lock lock(peer->mutex);
-    if (!peer->goodbye_sent) continue;
-    const bool confirmed = peer->changed.wait_until(lock, deadline, [&] {
-      return peer->goodbye_acknowledged || peer->phase == link_phase::gone || peer->phase == link_phase::none;
-    });
+    std::lock_guard lock(peer->mutex);
     // Only data counts: a peer that confirmed every byte we sent (or was sent nothing) is fine.
-    if (peer->data_confirmed < peer->data_sent)
+    if (peer->goodbye_sent && peer->data_confirmed < peer->data_sent)
       std::fprintf(stderr, "constellation: %s exits without confirmation that %s received every message sent to it%s\n",
                    impl_->process_.self.to_string().c_str(), peer->remote.to_string().c_str(),
-                   confirmed ? " (it ended first)" : " (no answer within 30 s)");
+                   settled(*peer) ? " (it ended first)" : " (no answer within 30 s)");
   }
   // Nothing may run on the transport's thread while static objects are destroyed.
   impl_->io_.stop();

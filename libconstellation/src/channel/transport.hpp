@@ -64,8 +64,9 @@ class transport {
   // a thread of its own (progress_reporter's coalesced reports).
   void run_after(std::chrono::steady_clock::duration delay, std::function<void()> f);
 
-  // At exit: tells every connected peer goodbye and waits, at most bound, until each confirmed
-  // receiving everything; names on stderr any peer that did not.
+  // At exit: tells every connected peer goodbye, and every peer whose link is being set up once
+  // that link is up, and waits, at most bound, until each confirmed receiving everything; names on
+  // stderr any peer that did not. From then on no link is opened.
   void deliver_before_exit();
 
   // From now on, links this process makes or accepts stay on TCP, as with

@@ -16,6 +16,7 @@
 
 #include <sys/uio.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -134,6 +135,10 @@ struct transport::impl {
   std::mutex watched_mutex_;
   std::unordered_map<std::uint64_t, std::shared_ptr<link>> watched_;
   std::uint64_t next_watch_id_ = 1;
+  // Set when the process begins to exit (deliver_before_exit). From then on no link is opened,
+  // and a link that comes up is told goodbye at once: its peer may hold it as up already, and
+  // would take an end without a goodbye for a death.
+  std::atomic<bool> exiting_{false};
 
   impl(transport& self, runtime::process_state& process);
 
