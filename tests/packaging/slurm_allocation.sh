@@ -31,7 +31,25 @@ cleanup() {
   pkill -KILL -f "$d/" 2> /dev/null || true
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# A port free now, below the kernel's ephemeral range (32768 and up), so that no outgoing
+# connection of another test takes it meanwhile; the port below it is free too, for the recipe
+# puts the bridge there.
+free_port() {
+  python3 - <<'PY'
+import random, socket
+while True:
+    port = random.randrange(20001, 32000)
+    try:
+        for p in (port, port - 1):
+            s = socket.socket()
+            s.bind(("127.0.0.1", p))
+            s.close()
+    except OSError:
+        continue
+    print(port)
+    break
+PY
+}
 
 # munge, Slurm's authentication, with a key and socket of this test's own.
 head -c 1024 /dev/urandom > "$d/munge.key" && chmod 400 "$d/munge.key"
