@@ -283,12 +283,8 @@ void transport::impl::adopt(const std::shared_ptr<link>& l, const std::shared_pt
   peer->changed.notify_all();
   auto completions = self_.admit_pending_sends(*peer);
   if (!peer->outgoing.empty() && !peer->writing) start_writing(*peer);
-  if (exiting_) {
-    // Set up while the process exits: the goodbye it owes this peer follows whatever was queued.
-    peer->goodbye_sent = true;
-    peer->goodbye_acknowledged = false;
-    self_.write(*peer, counted_frame(frame_kind::goodbye, peer->data_received));
-  }
+  // Set up while the process exits: the goodbye it owes this peer follows whatever was queued.
+  if (exiting_) self_.say_goodbye(*peer);
   // The poller watches the link's socket from now on; on a ring link it is woken only when it
   // asks for the doorbell.
   if (l->rings_ && input_before_sleep(*l)) asio::post(io_, [this, id = l->watch_id_] { on_ready(id, EPOLLIN); });

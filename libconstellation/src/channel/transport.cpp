@@ -350,6 +350,12 @@ std::vector<std::move_only_function<void()>> transport::admit_pending_sends(peer
   return done;
 }
 
+void transport::say_goodbye(peer_state& peer) {
+  peer.goodbye_sent = true;
+  peer.goodbye_acknowledged = false;
+  write(peer, counted_frame(frame_kind::goodbye, peer.data_received));
+}
+
 void transport::deliver_before_exit() {
   static std::atomic<bool> delivered{false};
   if (delivered.exchange(true)) return;  // once: explicitly before exit(0), or from the exit handler
@@ -362,10 +368,8 @@ void transport::deliver_before_exit() {
   };
   for (auto& peer : all_peers()) {
     std::lock_guard lock(peer->mutex);
-    if ((peer->phase == link_phase::up || peer->phase == link_phase::closing) && !peer->goodbye_sent) {
-      peer->goodbye_sent = true;
-      write(*peer, counted_frame(frame_kind::goodbye, peer->data_received));
-    }
+    if ((peer->phase == link_phase::up || peer->phase == link_phase::closing) && !peer->goodbye_sent)
+      say_goodbye(*peer);
   }
   // A link being set up may be up at the peer already, its verdict on the way: it is waited for,
   // and told goodbye once up (adopt). So is a link that came up meanwhile from a peer's side,

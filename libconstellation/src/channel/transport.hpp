@@ -36,6 +36,9 @@ class transport {
   // With peer.mutex held: writes the frame now when the socket is free, else queues it for the
   // transport thread. Frames leave in the order given.
   void write(detail::peer_state& peer, std::string frame);
+  // With peer.mutex held, at exit: tells peer goodbye after whatever was queued, with the count
+  // of data received, and waits for its acknowledgement from then on.
+  void say_goodbye(detail::peer_state& peer);
   // With peer.mutex held by lock: waits until deadline or until something may have changed for
   // peer (a message, its end). While its link is up the calling thread reads the link itself.
   void wait_for_peer(detail::peer_state& peer, std::unique_lock<std::mutex>& lock,
