@@ -309,8 +309,8 @@ void bridge_daemon::start_on_master(std::uint64_t job_id) {
   j.at = stage::running;
   j.timer.reset();
   const auto c = clients_.find(j.client);
-  master_.send(wire::encode_message(
-      wire::job_start{job_id, j.program, j.needs, c != clients_.end() ? c->second.peer : std::string()}));
+  master_.send(wire::encode_message(wire::job_start{
+      job_id, j.program, j.needs, c != clients_.end() ? c->second.peer : std::string()}));
   for (auto& message : std::exchange(j.held, {})) master_.send(std::move(message));
   // Only the hash is needed from now on (for the master's need_binary); the rest can go.
   j.program.env.clear();
@@ -375,7 +375,8 @@ void bridge_daemon::on_master_connected() {
   for (auto job_id : waiting) start_on_master(job_id);
   if (queries_timer_) queries_timer_->cancel();
   queries_timer_.reset();
-  for (auto& [id, message] : std::exchange(queries_without_master_, {})) on_query(id, std::move(message));
+  for (auto& [id, message] : std::exchange(queries_without_master_, {}))
+    on_query(id, std::move(message));
 }
 
 void bridge_daemon::on_master_message(std::uint8_t type, std::string_view payload) {

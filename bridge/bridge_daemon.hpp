@@ -100,7 +100,7 @@ class bridge_daemon {
     stage at = stage::awaiting_binary;
     resources needs;
     std::shared_ptr<recce_process> recce;
-    std::vector<std::string> held;  // the client's messages for the master, before job_start
+    std::vector<std::string> held;       // the client's messages for the master, before job_start
     std::uint64_t stdin_in_flight = 0;   // stdin from the client the node has not credited yet
     std::uint64_t output_unwritten = 0;  // output queued for the client, not yet credited
     std::shared_ptr<boost::asio::steady_timer>

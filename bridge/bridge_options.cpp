@@ -25,7 +25,8 @@ std::expected<bridge_options, std::string> parse_bridge_options(
       return options;
     }
     if (arg == "-v" || arg == "--verbose" || arg == "-q" || arg == "--quiet") {
-      options.log_level = arg.starts_with("-v") || arg == "--verbose" ? cluster::log_level::debug : cluster::log_level::warn;
+      options.log_level = arg.starts_with("-v") || arg == "--verbose" ? cluster::log_level::debug
+                                                                      : cluster::log_level::warn;
       continue;
     }
     bool matched = false;

@@ -7,18 +7,19 @@
 // --log-format (or --format) is the log's format (cluster/log.hpp): the bridge shows no job
 // events itself.
 
-#include "cluster/cache_bounds.hpp"
-#include "cluster/log.hpp"
 #include <cstdint>
 #include <expected>
 #include <optional>
 #include <string>
 #include <vector>
+#include "cluster/cache_bounds.hpp"
+#include "cluster/log.hpp"
 
 namespace constellation::bridge {
 
 inline constexpr const char* bridge_usage =
-    "usage: constellation-bridge [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D] "
+    "usage: constellation-bridge [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir "
+    "D] "
     "[--cache-max-bytes SIZE] [--cache-max-age AGE] LISTEN MASTER_ADDR\n"
     "  LISTEN       where deploy clients connect, e.g. 127.0.0.11:7000\n"
     "  MASTER_ADDR  the master's fabric address, e.g. 127.0.0.11:7001\n"

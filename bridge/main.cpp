@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
   bridge::bridge_daemon daemon(
       io, {*listen, *master, secret->bytes, bridge::default_master_wait, options->cache_bounds},
       std::move(*cache), log);
-  if (auto started = daemon.start(); !started) return fail(started.error(), cluster::bridge_cannot_listen_status);
+  if (auto started = daemon.start(); !started)
+    return fail(started.error(), cluster::bridge_cannot_listen_status);
 
   boost::asio::signal_set stop(io, SIGINT, SIGTERM);
   stop.async_wait([&](const boost::system::error_code& ec, int signal) {

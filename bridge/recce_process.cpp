@@ -58,8 +58,8 @@ class running_recce final : public recce_process,
     if (argv.empty()) argv.push_back(binary);
     auto argv_c = process::c_strings(argv);
     auto env_c = process::c_strings(env);
-    const int error =
-        ::posix_spawn(&pid_, binary.c_str(), &actions, attributes.get(), argv_c.data(), env_c.data());
+    const int error = ::posix_spawn(&pid_, binary.c_str(), &actions, attributes.get(),
+                                    argv_c.data(), env_c.data());
     posix_spawn_file_actions_destroy(&actions);
     ::close(out[1]);
     ::close(err[1]);

@@ -17,9 +17,11 @@ namespace constellation::deploy {
 inline constexpr auto query_time_limit = std::chrono::seconds(30);
 
 // Each shows the answer and returns 0, or shows the problem (run_problem.hpp) and returns 1. Block.
-int run_status(const cluster::endpoint& bridge, const cluster::cluster_secret& secret, report::output_format format);
-int run_jobs(const cluster::endpoint& bridge, const cluster::cluster_secret& secret, report::output_format format);
-int run_kill(const cluster::endpoint& bridge, const cluster::cluster_secret& secret, report::output_format format,
-             const std::string& job);
+int run_status(const cluster::endpoint& bridge, const cluster::cluster_secret& secret,
+               report::output_format format);
+int run_jobs(const cluster::endpoint& bridge, const cluster::cluster_secret& secret,
+             report::output_format format);
+int run_kill(const cluster::endpoint& bridge, const cluster::cluster_secret& secret,
+             report::output_format format, const std::string& job);
 
 }  // namespace constellation::deploy

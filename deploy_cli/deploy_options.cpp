@@ -16,8 +16,8 @@ std::expected<deploy_options, std::string> parse_deploy_options(
   std::vector<std::string> positional;
   bool options_ended = false;
   const auto is_query = [&] {
-    return !positional.empty() &&
-           (positional.front() == "status" || positional.front() == "jobs" || positional.front() == "kill");
+    return !positional.empty() && (positional.front() == "status" || positional.front() == "jobs" ||
+                                   positional.front() == "kill");
   };
   // A deploy's options end at BINARY; a query takes options anywhere.
   const auto reading_options = [&] { return positional.size() < 2 || is_query(); };
@@ -63,10 +63,13 @@ std::expected<deploy_options, std::string> parse_deploy_options(
     options.what = name == "status" ? deploy_options::command::status
                    : kill           ? deploy_options::command::kill
                                     : deploy_options::command::jobs;
-    if (positional.size() < 2) return std::unexpected(name + " needs the bridge's address: " + synopsis);
-    if (kill && positional.size() < 3) return std::unexpected("kill needs the job's id: " + synopsis);
+    if (positional.size() < 2)
+      return std::unexpected(name + " needs the bridge's address: " + synopsis);
+    if (kill && positional.size() < 3)
+      return std::unexpected("kill needs the job's id: " + synopsis);
     if (positional.size() > (kill ? 3u : 2u))
-      return std::unexpected("unexpected argument \"" + positional[kill ? 3 : 2] + "\" after " + synopsis);
+      return std::unexpected("unexpected argument \"" + positional[kill ? 3 : 2] + "\" after " +
+                             synopsis);
     options.bridge = positional[1];
     if (kill) options.job = positional[2];
     return options;

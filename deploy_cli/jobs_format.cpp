@@ -31,8 +31,10 @@ std::string dump(const nlohmann::ordered_json& j) {
 
 std::string format_duration(std::int64_t milliseconds) {
   const std::int64_t s = std::max<std::int64_t>(milliseconds, 0) / 1000;
-  const auto two = [](std::int64_t big, const char* big_unit, std::int64_t small, const char* small_unit) {
-    return std::to_string(big) + big_unit + (small ? " " + std::to_string(small) + small_unit : std::string());
+  const auto two = [](std::int64_t big, const char* big_unit, std::int64_t small,
+                      const char* small_unit) {
+    return std::to_string(big) + big_unit +
+           (small ? " " + std::to_string(small) + small_unit : std::string());
   };
   if (s < 60) return std::to_string(s) + "s";
   if (s < 3600) return two(s / 60, "m", s % 60, "s");
@@ -42,12 +44,14 @@ std::string format_duration(std::int64_t milliseconds) {
 
 std::string format_jobs_table(const wire::jobs_reply& jobs) {
   if (jobs.jobs.empty()) return "(no jobs)\n";
-  std::vector<std::vector<std::string>> rows{{"JOB", "STATE", "PROCESSES", "AGE", "CLIENT", "PROGRAM"}};
+  std::vector<std::vector<std::string>> rows{
+      {"JOB", "STATE", "PROCESSES", "AGE", "CLIENT", "PROGRAM"}};
   for (const auto& j : jobs.jobs) {
     std::string program = command_line(j.argv);
     if (!j.outcome.empty()) program += "  (" + j.outcome + ")";
-    rows.push_back({hex_id(j.job), j.state, std::to_string(j.running) + " of " + std::to_string(j.processes),
-                    format_duration(jobs.now_ms - j.started_ms), j.client.empty() ? "-" : j.client, program});
+    rows.push_back(
+        {hex_id(j.job), j.state, std::to_string(j.running) + " of " + std::to_string(j.processes),
+         format_duration(jobs.now_ms - j.started_ms), j.client.empty() ? "-" : j.client, program});
   }
   return format_table(rows);
 }
@@ -72,7 +76,9 @@ std::string format_jobs_json(const wire::jobs_reply& jobs) {
   return dump(out);
 }
 
-std::string format_kill_text(const wire::kill_job_reply& reply) { return "ending job " + hex_id(reply.job) + "\n"; }
+std::string format_kill_text(const wire::kill_job_reply& reply) {
+  return "ending job " + hex_id(reply.job) + "\n";
+}
 
 std::string format_kill_json(const wire::kill_job_reply& reply) {
   nlohmann::ordered_json out;

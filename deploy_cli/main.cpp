@@ -1,8 +1,8 @@
 // constellation-deploy: a thin main over deploy_job.hpp and cluster_query.hpp.
+#include "cluster_query.hpp"
 #include "deploy_job.hpp"
 #include "deploy_options.hpp"
 #include "run_problem.hpp"
-#include "cluster_query.hpp"
 
 #include "cluster/endpoint.hpp"
 

@@ -23,7 +23,8 @@ std::string format_cores(double cores) {
 }  // namespace
 
 std::string format_status_table(const wire::status_reply& status) {
-  std::vector<std::vector<std::string>> rows{{"NODE", "STATE", "MEMORY USED / TOTAL", "CPU USED / TOTAL", "PROCESSES"}};
+  std::vector<std::vector<std::string>> rows{
+      {"NODE", "STATE", "MEMORY USED / TOTAL", "CPU USED / TOTAL", "PROCESSES"}};
   for (const auto& node : status.nodes) {
     std::string processes = std::to_string(node.processes.size());
     if (!node.processes.empty()) processes += ":";

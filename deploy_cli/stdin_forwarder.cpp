@@ -136,7 +136,7 @@ class reader final : public stdin_forwarder, public std::enable_shared_from_this
   bool never_waits_ = false;  // a regular file or the like: read one chunk per turn of the loop
   bool paused_ = false;
   bool reading_ = false;  // a read is asked for and has not completed
-  int shared_fd_ = -1;  // our duplicate of a descriptor whose open file others share
+  int shared_fd_ = -1;    // our duplicate of a descriptor whose open file others share
   int shared_flags_ = -1;
 };
 

@@ -39,29 +39,37 @@
 namespace constellation::fabric {
 
 const char* const daemon_help =
-    "usage: constellation-fabric [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D]\n"
+    "usage: constellation-fabric [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir "
+    "D]\n"
     "                            [--cache-max-bytes SIZE] [--cache-max-age AGE]\n"
     "                            [--advertise IPV4] [--http HTTP_LISTEN] LISTEN [NODES_TOML]\n"
     "Runs the processes of deployed programs on this node; with NODES_TOML, is also the cluster's\n"
-    "master: places processes on the nodes the file lists and starts the bridge at its bridge_bind;\n"
+    "master: places processes on the nodes the file lists and starts the bridge at its "
+    "bridge_bind;\n"
     "every other node runs the bridge at its own entry's bridge_bind when the master asks it to.\n"
-    "  LISTEN            IPv4:port this daemon listens on, e.g. 10.0.0.2:7001 (0.0.0.0 needs --advertise)\n"
+    "  LISTEN            IPv4:port this daemon listens on, e.g. 10.0.0.2:7001 (0.0.0.0 needs "
+    "--advertise)\n"
     "  NODES_TOML        the cluster file, its first entry this daemon (see nodes.example.toml)\n"
-    "  --secret-file F   the cluster's secret, 32+ random bytes, mode 600 (default: CONSTELLATION_SECRET_FILE,\n"
+    "  --secret-file F   the cluster's secret, 32+ random bytes, mode 600 (default: "
+    "CONSTELLATION_SECRET_FILE,\n"
     "                    else ~/.constellation/secret, which allows loopback addresses only)\n"
     "  --log-format F    the log's format on stderr: human (default) or json (--format: the same)\n"
     "  -v, -q            log debug lines too, or warnings only\n"
-    "  --cache-dir D     where binaries sent here are kept (default ${TMPDIR:-/tmp}/constellation-<uid>/fabric-<port>)\n"
+    "  --cache-dir D     where binaries sent here are kept (default "
+    "${TMPDIR:-/tmp}/constellation-<uid>/fabric-<port>)\n"
     "  --cache-max-bytes SIZE  what each cache of this daemon (and of a bridge it starts) may\n"
     "                    hold: 512M, 2G, \"1.5 GiB\" or unlimited (default 2G); the least\n"
     "                    recently used binaries go first, those of running jobs never\n"
     "  --cache-max-age AGE  how long a binary nobody runs is kept: 7d, 12h, 30m or unlimited\n"
     "                    (default 7d)\n"
     "  --advertise IPV4  the address other nodes reach this one at, when LISTEN is 0.0.0.0\n"
-    "  --http HTTP_LISTEN  IPv4:port to serve, read-only, the status page (/), its data (/status.json)\n"
-    "                    and Prometheus metrics (/metrics); off by default; beyond loopback only with a\n"
+    "  --http HTTP_LISTEN  IPv4:port to serve, read-only, the status page (/), its data "
+    "(/status.json)\n"
+    "                    and Prometheus metrics (/metrics); off by default; beyond loopback only "
+    "with a\n"
     "                    --secret-file (the pages show every job's command line)\n"
-    "Exit status: 0 after SIGTERM or SIGINT, 2 for a bad argument, secret or cluster file, 1 when it\n"
+    "Exit status: 0 after SIGTERM or SIGINT, 2 for a bad argument, secret or cluster file, 1 when "
+    "it\n"
     "cannot run. See constellation-fabric(8).\n";
 
 namespace asio = boost::asio;
@@ -69,7 +77,8 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr const char* usage =
-    "usage: constellation-fabric [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir D] "
+    "usage: constellation-fabric [--secret-file F] [--log-format human|json] [-v|-q] [--cache-dir "
+    "D] "
     "[--cache-max-bytes SIZE] [--cache-max-age AGE] [--advertise IPV4] [--http HTTP_LISTEN] "
     "LISTEN [NODES_TOML]";
 
@@ -83,16 +92,19 @@ std::optional<std::string> find_bridge_program() {
   char self[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return std::nullopt;
-  const std::filesystem::path dir = std::filesystem::path(std::string(self, static_cast<std::size_t>(n))).parent_path();
-  for (const auto& candidate : {dir / "constellation-bridge", dir.parent_path() / "bridge" / "constellation-bridge"})
+  const std::filesystem::path dir =
+      std::filesystem::path(std::string(self, static_cast<std::size_t>(n))).parent_path();
+  for (const auto& candidate :
+       {dir / "constellation-bridge", dir.parent_path() / "bridge" / "constellation-bridge"})
     if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
   return std::nullopt;
 }
 
 // constellation-bridge's arguments, for the master's own bridge and for one a node runs: this
 // daemon's secret, logging and cache bounds, the bridge's address and the master's.
-std::vector<std::string> bridge_arguments(const daemon_arguments& arguments, const std::string& secret_file,
-                                          const std::string& bind, const std::string& master) {
+std::vector<std::string> bridge_arguments(const daemon_arguments& arguments,
+                                          const std::string& secret_file, const std::string& bind,
+                                          const std::string& master) {
   std::vector<std::string> args{"--secret-file", secret_file};
   if (arguments.json_log) args.insert(args.end(), {"--log-format", "json"});
   if (arguments.log_level == cluster::log_level::debug) args.push_back("-v");
@@ -104,7 +116,8 @@ std::vector<std::string> bridge_arguments(const daemon_arguments& arguments, con
 
 }  // namespace
 
-std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::string>& args, std::string& error) {
+std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::string>& args,
+                                                       std::string& error) {
   daemon_arguments parsed;
   std::vector<std::string> positional;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -155,7 +168,8 @@ std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::st
     }
   }
   if (positional.empty() || positional.size() > 2) {
-    error = std::string(positional.empty() ? "LISTEN is missing" : "too many arguments") + "\n" + usage;
+    error =
+        std::string(positional.empty() ? "LISTEN is missing" : "too many arguments") + "\n" + usage;
     return std::nullopt;
   }
   parsed.listen = positional[0];
@@ -177,11 +191,14 @@ int run_daemon(const daemon_arguments& arguments) {
     return 2;
   }
   if (!secret->chosen && !cluster::is_loopback(*listen)) {
-    std::fprintf(stderr,
-                 "constellation-fabric: refusing to listen on %s without a shared secret: this daemon runs the "
-                 "binaries it is sent. Give one with --secret-file F or CONSTELLATION_SECRET_FILE (F: 32+ bytes, "
-                 "mode 600, e.g. (umask 077; openssl rand -hex 32 > F)), or listen on a loopback address\n",
-                 listen->text.c_str());
+    std::fprintf(
+        stderr,
+        "constellation-fabric: refusing to listen on %s without a shared secret: this daemon runs "
+        "the "
+        "binaries it is sent. Give one with --secret-file F or CONSTELLATION_SECRET_FILE (F: 32+ "
+        "bytes, "
+        "mode 600, e.g. (umask 077; openssl rand -hex 32 > F)), or listen on a loopback address\n",
+        listen->text.c_str());
     return 2;
   }
   // The address in the pids of this node's processes: LISTEN's, or --advertise's. A wildcard LISTEN
@@ -217,11 +234,14 @@ int run_daemon(const daemon_arguments& arguments) {
       return 2;
     }
     if (!secret->chosen && !cluster::is_loopback(*parsed)) {
-      std::fprintf(stderr,
-                   "constellation-fabric: refusing to serve HTTP on %s without a shared secret: the status page "
-                   "and /metrics show every job's command line and every node. Give the cluster's secret with "
-                   "--secret-file F, or serve on a loopback address (and reach it through an SSH tunnel)\n",
-                   parsed->text.c_str());
+      std::fprintf(
+          stderr,
+          "constellation-fabric: refusing to serve HTTP on %s without a shared secret: the status "
+          "page "
+          "and /metrics show every job's command line and every node. Give the cluster's secret "
+          "with "
+          "--secret-file F, or serve on a loopback address (and reach it through an SSH tunnel)\n",
+          parsed->text.c_str());
       return 2;
     }
     http_listen = std::move(*parsed);
@@ -262,7 +282,8 @@ int run_daemon(const daemon_arguments& arguments) {
   if (!ec) acceptor.bind(at, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    std::fprintf(stderr, "constellation-fabric: cannot listen on %s: %s\n", listen->text.c_str(), ec.message().c_str());
+    std::fprintf(stderr, "constellation-fabric: cannot listen on %s: %s\n", listen->text.c_str(),
+                 ec.message().c_str());
     return 1;
   }
 
@@ -292,10 +313,13 @@ int run_daemon(const daemon_arguments& arguments) {
   ordered_bridge node_bridge(io.get_executor(), log, bridge_program, bridge_args, secret->chosen);
   log.info("binaries cached in " + cache_root + ": " + cluster::describe(arguments.cache_bounds) +
            " per cache");
-  fabric_node node(io,
-                   {*listen, advertised.ipv4, secret->bytes, std::move(*binaries), arguments.cache_bounds,
-                    [&](const std::string& bind, const std::string& master) { node_bridge.order(bind, master); }},
-                   log, counters);
+  fabric_node node(
+      io,
+      {*listen, advertised.ipv4, secret->bytes, std::move(*binaries), arguments.cache_bounds,
+       [&](const std::string& bind, const std::string& master) {
+         node_bridge.order(bind, master);
+       }},
+      log, counters);
   std::optional<cluster::binary_cache> master_cache = jobs_cache;
   std::unique_ptr<master> the_master;
   std::vector<std::string> purposes{wire::purpose::fabric};
@@ -306,9 +330,11 @@ int run_daemon(const daemon_arguments& arguments) {
     purposes.push_back(wire::purpose::bridge);
     if (const auto& bind = config->nodes.front().bridge) {
       if (!bridge_program) {
-        log.warn("cannot start the bridge at " + bind->text + ": constellation-bridge is not beside this program");
+        log.warn("cannot start the bridge at " + bind->text +
+                 ": constellation-bridge is not beside this program");
       } else {
-        bridge.emplace(io.get_executor(), log, *bridge_program, bridge_args(bind->text, advertised.text), bind->text);
+        bridge.emplace(io.get_executor(), log, *bridge_program,
+                       bridge_args(bind->text, advertised.text), bind->text);
         bridge->start();
       }
     }
@@ -317,35 +343,36 @@ int run_daemon(const daemon_arguments& arguments) {
   cluster::repeat_limiter refusals(refusal_log_interval);
   cluster::accept_pause accept_pause(io.get_executor(), log, "connections on " + listen->text);
   std::function<void()> accept_next = [&] {
-    acceptor.async_accept([&](const boost::system::error_code& accept_ec, asio::ip::tcp::socket socket) {
-      if (accept_ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      // Out of descriptors, most likely: accepting again at once would fail at once.
-      if (accept_ec) return accept_pause.failed(accept_ec, [&] { accept_next(); });
-      accept_pause.succeeded();
-      const std::string peer = cluster::peer_text(socket);
-      const std::string host = cluster::peer_host(socket);
-      cluster::accept_link_any(
-          std::move(socket), secret->bytes, purposes, advertised.text,
-          [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity,
-                    std::string purpose, std::string rest) {
-            log.debug("authenticated " + purpose + " connection from " + peer + " (" + identity +
-                      ")");
-            if (purpose == wire::purpose::fabric) {
-              node.adopt_master(std::move(c), std::move(identity), peer, std::move(rest));
-            } else if (the_master) {
-              the_master->adopt_bridge(std::move(c), std::move(rest));
-            }
-          },
-          [&log, &refusals, &counters, peer, host](const cluster::link_failure& failure) {
-            counters.authentication_failed();
-            // Keyed by host: a peer retrying comes from a new port each time.
-            const auto verdict = refusals.occurred(host, std::chrono::steady_clock::now());
-            if (verdict.log)
-              log.warn("refused a connection from " + peer + ": " + failure.text() +
-                       cluster::repeat_limiter::note(verdict));
-          });
-      accept_next();
-    });
+    acceptor.async_accept(
+        [&](const boost::system::error_code& accept_ec, asio::ip::tcp::socket socket) {
+          if (accept_ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+          // Out of descriptors, most likely: accepting again at once would fail at once.
+          if (accept_ec) return accept_pause.failed(accept_ec, [&] { accept_next(); });
+          accept_pause.succeeded();
+          const std::string peer = cluster::peer_text(socket);
+          const std::string host = cluster::peer_host(socket);
+          cluster::accept_link_any(
+              std::move(socket), secret->bytes, purposes, advertised.text,
+              [&, peer](std::shared_ptr<agent::frame_connection> c, std::string identity,
+                        std::string purpose, std::string rest) {
+                log.debug("authenticated " + purpose + " connection from " + peer + " (" +
+                          identity + ")");
+                if (purpose == wire::purpose::fabric) {
+                  node.adopt_master(std::move(c), std::move(identity), peer, std::move(rest));
+                } else if (the_master) {
+                  the_master->adopt_bridge(std::move(c), std::move(rest));
+                }
+              },
+              [&log, &refusals, &counters, peer, host](const cluster::link_failure& failure) {
+                counters.authentication_failed();
+                // Keyed by host: a peer retrying comes from a new port each time.
+                const auto verdict = refusals.occurred(host, std::chrono::steady_clock::now());
+                if (verdict.log)
+                  log.warn("refused a connection from " + peer + ": " + failure.text() +
+                           cluster::repeat_limiter::note(verdict));
+              });
+          accept_next();
+        });
   };
   accept_next();
   if (the_master) the_master->start();
@@ -356,9 +383,13 @@ int run_daemon(const daemon_arguments& arguments) {
       if (r.path == "/" || r.path == "/index.html")
         return {200, "text/html; charset=utf-8", std::string(status_page_html), {}};
       std::optional<cluster_snapshot> cluster;
-      if (the_master && (r.path == "/status.json" || r.path == "/metrics")) cluster = the_master->snapshot();
+      if (the_master && (r.path == "/status.json" || r.path == "/metrics"))
+        cluster = the_master->snapshot();
       if (r.path == "/status.json")
-        return {200, "application/json", status_json(node.figures(), cluster ? &*cluster : nullptr), {}};
+        return {200,
+                "application/json",
+                status_json(node.figures(), cluster ? &*cluster : nullptr),
+                {}};
       if (r.path == "/metrics") {
         std::vector<cache_figures> caches;
         const auto n = node_cache.current_usage();
@@ -367,10 +398,16 @@ int run_daemon(const daemon_arguments& arguments) {
           const auto m = master_cache->current_usage();
           caches.push_back({"master", m.binaries, m.bytes, the_master->binaries_evicted()});
         }
-        return {200, metrics::exposition_content_type,
-                metrics::metrics_exposition(counters, node.figures(), caches, cluster ? &*cluster : nullptr), {}};
+        return {200,
+                metrics::exposition_content_type,
+                metrics::metrics_exposition(counters, node.figures(), caches,
+                                            cluster ? &*cluster : nullptr),
+                {}};
       }
-      return {404, "text/plain; charset=utf-8", "not found: this daemon serves /, /status.json and /metrics\n", {}};
+      return {404,
+              "text/plain; charset=utf-8",
+              "not found: this daemon serves /, /status.json and /metrics\n",
+              {}};
     };
     auto started = http::server::start(io, *http_listen, serve, log);
     if (!started) {
@@ -393,7 +430,8 @@ int run_daemon(const daemon_arguments& arguments) {
       int status;
       pid_t done;
       while ((done = ::waitpid(-1, &status, WNOHANG)) > 0)
-        if (!(bridge && bridge->on_child_exit(done, status))) node_bridge.on_child_exit(done, status);
+        if (!(bridge && bridge->on_child_exit(done, status)))
+          node_bridge.on_child_exit(done, status);
       reap();
     });
   };

@@ -2,11 +2,11 @@
 // constellation-fabric as a library: command-line parsing and the daemon's run loop, so that tests
 // can call them.
 
-#include "cluster/cache_bounds.hpp"
-#include "cluster/log.hpp"
 #include <optional>
 #include <string>
 #include <vector>
+#include "cluster/cache_bounds.hpp"
+#include "cluster/log.hpp"
 
 namespace constellation::fabric {
 
@@ -32,7 +32,8 @@ struct daemon_arguments {
 extern const char* const daemon_help;
 
 // The arguments, or a message saying what is wrong and the usage line.
-std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::string>& args, std::string& error);
+std::optional<daemon_arguments> parse_daemon_arguments(const std::vector<std::string>& args,
+                                                       std::string& error);
 
 // Runs until SIGINT or SIGTERM; the process's exit code.
 int run_daemon(const daemon_arguments& arguments);

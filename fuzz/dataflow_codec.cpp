@@ -59,14 +59,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (data[0] % 8) {
-    case 0: decode_elements<std::pair<std::string, std::int64_t>>(bytes); break;
-    case 1: decode_elements<std::tuple<std::uint32_t, std::optional<std::string>, double>>(bytes); break;
-    case 2: decode_elements<std::vector<std::int32_t>>(bytes); break;
-    case 3: decode_elements<std::vector<std::pair<std::string, std::vector<std::string>>>>(bytes); break;
-    case 4: decode_elements<std::array<std::uint16_t, 3>>(bytes); break;
-    case 5: decode_value<df::command>(bytes); break;
-    case 6: decode_value<df::report>(bytes); break;
-    case 7: decode_value<df::block>(bytes); break;
+    case 0:
+      decode_elements<std::pair<std::string, std::int64_t>>(bytes);
+      break;
+    case 1:
+      decode_elements<std::tuple<std::uint32_t, std::optional<std::string>, double>>(bytes);
+      break;
+    case 2:
+      decode_elements<std::vector<std::int32_t>>(bytes);
+      break;
+    case 3:
+      decode_elements<std::vector<std::pair<std::string, std::vector<std::string>>>>(bytes);
+      break;
+    case 4:
+      decode_elements<std::array<std::uint16_t, 3>>(bytes);
+      break;
+    case 5:
+      decode_value<df::command>(bytes);
+      break;
+    case 6:
+      decode_value<df::report>(bytes);
+      break;
+    case 7:
+      decode_value<df::block>(bytes);
+      break;
   }
   return 0;
 }

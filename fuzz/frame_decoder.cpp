@@ -36,7 +36,9 @@ std::vector<cut> cut_frames(std::string_view stream, bool& failed) {
     }
     if (!*f) return frames;
     const auto& one = **f;
-    if (one.size < frame_header_size || one.size > stream.size() || one.payload.size() > max_payload) std::abort();
+    if (one.size < frame_header_size || one.size > stream.size() ||
+        one.payload.size() > max_payload)
+      std::abort();
     frames.push_back({one.type, std::string(one.payload)});
     stream.remove_prefix(one.size);
   }

@@ -25,7 +25,7 @@ void feed_in_reads(Side& side, std::string_view input, std::size_t chunk) {
       return;
     }
     if (step->consumed > piece.size()) std::abort();
-    if (side.done()) return;  // the rest is the application's
+    if (side.done()) return;                          // the rest is the application's
     if (step->consumed < piece.size()) std::abort();  // not done, so it needed every byte
     input.remove_prefix(piece.size());
   }

@@ -5,8 +5,8 @@
 // decode to the same encoding, or a field is read differently from how it is written.
 
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -31,7 +31,9 @@ void decode_and_check(std::string_view payload) {
 // receivers refuse it before decoding.
 template <class... Messages>
 void decode_frame_payload(const wire::frame& f) {
-  ((f.type == static_cast<std::uint8_t>(Messages::type) ? decode_and_check<Messages>(f.payload) : void()), ...);
+  ((f.type == static_cast<std::uint8_t>(Messages::type) ? decode_and_check<Messages>(f.payload)
+                                                        : void()),
+   ...);
 }
 
 template <class... Messages>

@@ -8,7 +8,8 @@ packages=(cmake ninja-build ccache pkg-config libboost1.81-dev libcereal-dev lib
           nlohmann-json3-dev libtomlplusplus-dev doctest-dev libssl-dev prometheus-cpp-dev
           systemd python3-yaml  # check the service unit and the Kubernetes example
           chromium              # the status page's test drives it headless
-          libclang-rt-14-dev)   # libFuzzer, for `make fuzz` (fuzz/CMakeLists.txt)
+          libclang-rt-14-dev    # libFuzzer, for `make fuzz` (fuzz/CMakeLists.txt)
+          clang-format-14)      # `make format`, and `make format-check` in CI
 
 installed() {
   [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]

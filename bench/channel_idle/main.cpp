@@ -55,14 +55,17 @@ int main(int argc, char** argv) {
     char c;
     (void)!::read(fds[0], &c, 1);
     ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-    pipe_cpu = static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e9;
+    pipe_cpu =
+        static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e9;
   });
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   (void)!::write(fds[1], "x", 1);
   reader.join();
 
-  std::printf("receiver blocked %.1f s: its process used %.4f s of CPU (%.3f%% of a core) | a thread blocked in read() "
-              "on a pipe: %.4f s | target < 1%%: %s\n",
-              seconds, channel_cpu, 100 * channel_cpu / seconds, pipe_cpu,
-              channel_cpu / seconds < 0.01 ? "met" : "NOT met");
+  std::printf(
+      "receiver blocked %.1f s: its process used %.4f s of CPU (%.3f%% of a core) | a thread "
+      "blocked in read() "
+      "on a pipe: %.4f s | target < 1%%: %s\n",
+      seconds, channel_cpu, 100 * channel_cpu / seconds, pipe_cpu,
+      channel_cpu / seconds < 0.01 ? "met" : "NOT met");
 }

@@ -14,9 +14,9 @@
 #include <constellation/constellation.hpp>
 
 #include <array>
+#include <iostream>
 #include <optional>
 #include <string>
-#include <iostream>
 
 using namespace constellation;
 
@@ -65,7 +65,8 @@ void measure(const char* label, T value, int size, int rounds, const placement& 
   const int blocks = (warmup + rounds + block - settle - 1) / (block - settle);
   const int total = blocks * block;
   pid channel_peer = spawn(where.peer_needs(), echo_channel<T>, total);
-  spawn(where.peer_needs(), echo_raw, where.parent_ip, port, size, total);  // answers on the raw socket
+  spawn(where.peer_needs(), echo_raw, where.parent_ip, port, size,
+        total);  // answers on the raw socket
   int raw = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
   bench::no_delay(raw);
   sender<T> out(channel_peer);
@@ -107,17 +108,20 @@ void measure(const char* label, T value, int size, int rounds, const placement& 
   }
   auto c = bench::summarize(channel_us), r = bench::summarize(raw_us);
   if (!ring) {
-    std::printf("%-6s %6d  channel p50 %6.2f us p99 %7.2f us | raw TCP across hosts p50 %6.2f p99 %7.2f (%.2fx, %.2fx)\n",
-                label, rounds, c.p50, c.p99, r.p50, r.p99, c.p50 / r.p50, c.p99 / r.p99);
+    std::printf(
+        "%-6s %6d  channel p50 %6.2f us p99 %7.2f us | raw TCP across hosts p50 %6.2f p99 %7.2f "
+        "(%.2fx, %.2fx)\n",
+        label, rounds, c.p50, c.p99, r.p50, r.p99, c.p50 / r.p50, c.p99 / r.p99);
     ::close(raw);
     ::close(listener);
     return;
   }
   auto g = bench::summarize(ring_us);
-  std::printf("%-6s %6d  channel p50 %6.2f us p99 %7.2f us | raw TCP p50 %6.2f p99 %7.2f (%.2fx, %.2fx) | "
-              "ring p50 %5.2f p99 %6.2f (%.2fx, %.2fx)\n",
-              label, rounds, c.p50, c.p99, r.p50, r.p99, c.p50 / r.p50, c.p99 / r.p99, g.p50, g.p99, c.p50 / g.p50,
-              c.p99 / g.p99);
+  std::printf(
+      "%-6s %6d  channel p50 %6.2f us p99 %7.2f us | raw TCP p50 %6.2f p99 %7.2f (%.2fx, %.2fx) | "
+      "ring p50 %5.2f p99 %6.2f (%.2fx, %.2fx)\n",
+      label, rounds, c.p50, c.p99, r.p50, r.p99, c.p50 / r.p50, c.p99 / r.p99, g.p50, g.p99,
+      c.p50 / g.p50, c.p99 / g.p99);
   ::close(raw);
   ::close(listener);
 }
@@ -139,16 +143,21 @@ int main(int argc, char** argv) {
     }
   }
   if (where.across)
-    std::printf("channel round trip between processes on two hosts vs raw TCP between the same two hosts\n"
-                "(same run, blocks of rounds interleaved; ratios are channel / raw TCP, p50 and p99)\n");
+    std::printf(
+        "channel round trip between processes on two hosts vs raw TCP between the same two hosts\n"
+        "(same run, blocks of rounds interleaved; ratios are channel / raw TCP, p50 and p99)\n");
   else
-    std::printf("channel round trip between two processes vs raw TCP loopback and a spinning shared-memory ring\n"
-                "(same run, blocks of rounds interleaved; ratios are channel / baseline, p50 and p99)\n");
+    std::printf(
+        "channel round trip between two processes vs raw TCP loopback and a spinning shared-memory "
+        "ring\n"
+        "(same run, blocks of rounds interleaved; ratios are channel / baseline, p50 and p99)\n");
   measure("8 B", std::uint64_t{42}, 8, rounds, where);
   std::array<char, 1024> kib{};
   measure("1 KiB", kib, 1024, rounds, where);
   if (where.across)
     std::printf("target: across hosts, raw TCP p50 <= 1.25x\n");
   else
-    std::printf("targets: same host, ring p50 <= 3x and p99 <= 5x; CONSTELLATION_CHANNELS=tcp, raw TCP p50 <= 1.25x\n");
+    std::printf(
+        "targets: same host, ring p50 <= 3x and p99 <= 5x; CONSTELLATION_CHANNELS=tcp, raw TCP p50 "
+        "<= 1.25x\n");
 }

@@ -10,9 +10,9 @@
 
 #include <algorithm>
 #include <array>
+#include <iostream>
 #include <string>
 #include <vector>
-#include <iostream>
 
 using namespace constellation;
 
@@ -38,7 +38,8 @@ void drain_raw(pid, std::uint16_t port, std::int64_t bytes) {
   std::vector<char> buffer(1 << 20);
   std::int64_t left = bytes;
   while (left > 0) {
-    ssize_t r = ::read(fd, buffer.data(), std::min<std::size_t>(buffer.size(), static_cast<std::size_t>(left)));
+    ssize_t r = ::read(fd, buffer.data(),
+                       std::min<std::size_t>(buffer.size(), static_cast<std::size_t>(left)));
     if (r <= 0) bench::die("read");
     left -= r;
   }
@@ -76,13 +77,14 @@ double raw_seconds(std::size_t size, std::int64_t count) {
 }
 
 double ring_seconds(std::size_t size, std::int64_t count) {
-  bench::ring_peer ring([size, count](bench::spinning_ring& from_parent, bench::spinning_ring& to_parent) {
-    static std::vector<char> buffer;
-    buffer.resize(size);
-    for (std::int64_t i = 0; i < count; ++i) from_parent.read(buffer.data(), size);
-    char done = 1;
-    to_parent.write(&done, 1);
-  });
+  bench::ring_peer ring(
+      [size, count](bench::spinning_ring& from_parent, bench::spinning_ring& to_parent) {
+        static std::vector<char> buffer;
+        buffer.resize(size);
+        for (std::int64_t i = 0; i < count; ++i) from_parent.read(buffer.data(), size);
+        char done = 1;
+        to_parent.write(&done, 1);
+      });
   std::vector<char> message(size, 'x');
   auto t0 = bench::clock::now();
   for (std::int64_t i = 0; i < count; ++i) ring.to_peer().write(message.data(), size);
@@ -127,23 +129,29 @@ int main(int argc, char** argv) {
   const auto small_count = static_cast<std::int64_t>(2'000'000 * scale);
   const auto large_count = static_cast<std::int64_t>(2'000 * scale);
 
-  std::printf("one-way throughput between two processes vs raw TCP loopback and a spinning shared-memory ring\n"
-              "(same run, median of %d interleaved rounds)\n",
-              rounds);
+  std::printf(
+      "one-way throughput between two processes vs raw TCP loopback and a spinning shared-memory "
+      "ring\n"
+      "(same run, median of %d interleaved rounds)\n",
+      rounds);
   if (only != "large") {
     const small_message small{};
     const auto r = measure(small, sizeof small, small_count);
-    std::printf("64 B messages:  channel %6.2f M msg/s | raw TCP, one write each %6.2f M msg/s (%.2fx) | ring %6.2f M msg/s "
-                "(%.2fx) | target >= 5 M msg/s: %s\n",
-                r.channel / 1e6, r.raw / 1e6, r.channel / r.raw, r.ring / 1e6, r.channel / r.ring,
-                r.channel >= 5e6 ? "met" : "NOT met");
+    std::printf(
+        "64 B messages:  channel %6.2f M msg/s | raw TCP, one write each %6.2f M msg/s (%.2fx) | "
+        "ring %6.2f M msg/s "
+        "(%.2fx) | target >= 5 M msg/s: %s\n",
+        r.channel / 1e6, r.raw / 1e6, r.channel / r.raw, r.ring / 1e6, r.channel / r.ring,
+        r.channel >= 5e6 ? "met" : "NOT met");
   }
   if (only == "small") return 0;
 
   const large_message large(1 << 20, 'y');
   const auto r = measure(large, large.size(), large_count);
   const double gb = static_cast<double>(large.size()) / 1e9;
-  std::printf("1 MiB messages: channel %6.2f GB/s | raw TCP %6.2f GB/s (%.2fx) | ring %6.2f GB/s (%.2fx) | target >= 0.8x "
-              "the ring on one host, raw TCP across hosts\n",
-              r.channel * gb, r.raw * gb, r.channel / r.raw, r.ring * gb, r.channel / r.ring);
+  std::printf(
+      "1 MiB messages: channel %6.2f GB/s | raw TCP %6.2f GB/s (%.2fx) | ring %6.2f GB/s (%.2fx) | "
+      "target >= 0.8x "
+      "the ring on one host, raw TCP across hosts\n",
+      r.channel * gb, r.raw * gb, r.channel / r.raw, r.ring * gb, r.channel / r.ring);
 }

@@ -38,7 +38,9 @@ inline int listen_on(const char* ip, std::uint16_t& port) {
   return fd;
 }
 
-inline int listen_loopback(std::uint16_t& port) { return listen_on("127.0.0.1", port); }
+inline int listen_loopback(std::uint16_t& port) {
+  return listen_on("127.0.0.1", port);
+}
 
 inline void no_delay(int fd) {
   int one = 1;
@@ -56,7 +58,9 @@ inline int connect_to(const char* ip, std::uint16_t port) {
   return fd;
 }
 
-inline int connect_loopback(std::uint16_t port) { return connect_to("127.0.0.1", port); }
+inline int connect_loopback(std::uint16_t port) {
+  return connect_to("127.0.0.1", port);
+}
 
 inline void write_all(int fd, const char* p, std::size_t n) {
   while (n) {
@@ -78,7 +82,9 @@ inline void read_all(int fd, char* p, std::size_t n) {
 
 using clock = std::chrono::steady_clock;
 
-inline double micros(clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+inline double micros(clock::duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
 
 struct summary {
   double p50, p99, mean;
@@ -88,7 +94,9 @@ inline summary summarize(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   double sum = 0;
   for (double x : v) sum += x;
-  auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))]; };
+  auto at = [&](double q) {
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
+  };
   return {at(0.50), at(0.99), sum / static_cast<double>(v.size())};
 }
 

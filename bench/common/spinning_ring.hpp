@@ -28,9 +28,11 @@ class spinning_ring {
     while (size > 0) {
       const auto t = tail_.load(std::memory_order_relaxed);
       std::size_t room;
-      while ((room = capacity - static_cast<std::size_t>(t - head_.load(std::memory_order_acquire))) == 0) {
+      while ((room = capacity -
+                     static_cast<std::size_t>(t - head_.load(std::memory_order_acquire))) == 0) {
       }
-      const std::size_t n = std::min({room, size, capacity - static_cast<std::size_t>(t % capacity)});
+      const std::size_t n =
+          std::min({room, size, capacity - static_cast<std::size_t>(t % capacity)});
       std::memcpy(data_ + t % capacity, data, n);
       tail_.store(t + n, std::memory_order_release);
       data += n;
@@ -39,7 +41,8 @@ class spinning_ring {
   }
 
   // nap_after_spins: 0 spins for ever; otherwise, after that many empty looks, the reader sleeps
-  // a millisecond between looks, so that a peer idle between benchmark blocks leaves the cores to others.
+  // a millisecond between looks, so that a peer idle between benchmark blocks leaves the cores to
+  // others.
   void read(char* into, std::size_t size, std::uint64_t nap_after_spins = 0) {
     while (size > 0) {
       const auto h = head_.load(std::memory_order_relaxed);
@@ -48,7 +51,8 @@ class spinning_ring {
       while ((ready = static_cast<std::size_t>(tail_.load(std::memory_order_acquire) - h)) == 0) {
         if (nap_after_spins && ++spins > nap_after_spins) ::usleep(1000);
       }
-      const std::size_t n = std::min({ready, size, capacity - static_cast<std::size_t>(h % capacity)});
+      const std::size_t n =
+          std::min({ready, size, capacity - static_cast<std::size_t>(h % capacity)});
       std::memcpy(into, data_ + h % capacity, n);
       head_.store(h + n, std::memory_order_release);
       into += n;
@@ -67,7 +71,8 @@ class ring_peer {
  public:
   template <class PeerMain>
   explicit ring_peer(PeerMain peer_main) {
-    void* shared = ::mmap(nullptr, 2 * sizeof(spinning_ring), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void* shared = ::mmap(nullptr, 2 * sizeof(spinning_ring), PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared == MAP_FAILED) {
       std::perror("mmap");
       std::exit(1);

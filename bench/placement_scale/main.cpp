@@ -22,15 +22,20 @@ namespace {
 
 struct figures {
   std::vector<double> us;
-  void add(clock_type::duration d) { us.push_back(std::chrono::duration<double, std::micro>(d).count()); }
+  void add(clock_type::duration d) {
+    us.push_back(std::chrono::duration<double, std::micro>(d).count());
+  }
   double at(double q) {
     std::sort(us.begin(), us.end());
-    return us.empty() ? 0 : us[std::min(us.size() - 1, static_cast<std::size_t>(q * static_cast<double>(us.size())))];
+    return us.empty() ? 0
+                      : us[std::min(us.size() - 1,
+                                    static_cast<std::size_t>(q * static_cast<double>(us.size())))];
   }
   void print(const char* what) {
     const auto n = us.size();
     const double p50 = at(0.5), p90 = at(0.9), p99 = at(0.99), max = us.empty() ? 0 : us.back();
-    std::printf("  %-34s %8zu decisions  p50 %7.2f us  p90 %7.2f  p99 %7.2f  max %8.2f\n", what, n, p50, p90, p99, max);
+    std::printf("  %-34s %8zu decisions  p50 %7.2f us  p90 %7.2f  p99 %7.2f  max %8.2f\n", what, n,
+                p50, p90, p99, max);
   }
 };
 
@@ -44,12 +49,15 @@ int main(int argc, char** argv) {
   placement slots;
   std::vector<fabric::capacity> totals;
   for (std::size_t i = 0; i < node_count; ++i) {
-    const fabric::capacity total{(16ull << 30) * (1 + random() % 4), static_cast<std::int64_t>(8 + random() % 25) * fabric::micro_cpu_per_core};
+    const fabric::capacity total{
+        (16ull << 30) * (1 + random() % 4),
+        static_cast<std::int64_t>(8 + random() % 25) * fabric::micro_cpu_per_core};
     totals.push_back(total);
     slots.add_node(total);
   }
   const auto some_request = [&] {
-    return resources{.mem = (64ull << 20) * (1 + random() % 64), .cpu = 0.25 * static_cast<double>(1 + random() % 16)};
+    return resources{.mem = (64ull << 20) * (1 + random() % 64),
+                     .cpu = 0.25 * static_cast<double>(1 + random() % 16)};
   };
 
   struct running {
@@ -71,7 +79,8 @@ int main(int argc, char** argv) {
   }
   // The baseline: one first-fit scan over plain free capacities.
   std::vector<fabric::capacity> free_now;
-  for (const auto& u : slots.usage()) free_now.push_back({u.total.mem - u.used.mem, u.total.micro_cpu - u.used.micro_cpu});
+  for (const auto& u : slots.usage())
+    free_now.push_back({u.total.mem - u.used.mem, u.total.micro_cpu - u.used.micro_cpu});
   volatile std::size_t sink = 0;
   for (int i = 0; i < 20000; ++i) {
     const fabric::capacity need = fabric::to_capacity(some_request());
@@ -106,14 +115,18 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("master placement: %zu nodes, %zu spawns waiting at the peak (first fit, strict FIFO queue)\n",
-              node_count, waiting_target);
+  std::printf(
+      "master placement: %zu nodes, %zu spawns waiting at the peak (first fit, strict FIFO "
+      "queue)\n",
+      node_count, waiting_target);
   requests.print("request (placed or queued)");
   per_end.print("process end + admit_waiting");
   admissions.print("admission, per process placed");
   baseline.print("baseline: one scan of free capacity");
-  std::printf("  %zu ends admitted %zu waiting spawns; ratio request p50 / one scan %.2fx; target <= 100 us per decision: %s\n",
-              rounds, next_queued, requests.at(0.5) / std::max(baseline.at(0.5), 1e-3),
-              requests.at(0.99) <= 100 && per_end.at(0.99) <= 100 ? "met (p99)" : "NOT met");
+  std::printf(
+      "  %zu ends admitted %zu waiting spawns; ratio request p50 / one scan %.2fx; target <= 100 "
+      "us per decision: %s\n",
+      rounds, next_queued, requests.at(0.5) / std::max(baseline.at(0.5), 1e-3),
+      requests.at(0.99) <= 100 && per_end.at(0.99) <= 100 ? "met (p99)" : "NOT met");
   return 0;
 }

@@ -36,11 +36,11 @@
 
 #include <constellation/constellation.hpp>
 
+#include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,9 +82,13 @@ constexpr double target_burst_rate = 1000;    // forked spawns per second, nativ
   std::exit(1);
 }
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string errno_text(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
 
-double micros(clock_type::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+double micros(clock_type::duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
 
 // ---- the bare baseline ----
 
@@ -169,7 +173,8 @@ class bare_image {
 
   pid_t start() {
     pid_t child = -1;
-    const int error = ::posix_spawn(&child, "/proc/self/exe", nullptr, nullptr, argv_c_.data(), env_c_.data());
+    const int error =
+        ::posix_spawn(&child, "/proc/self/exe", nullptr, nullptr, argv_c_.data(), env_c_.data());
     if (error != 0) {
       errno = error;
       fail(errno_text("posix_spawn /proc/self/exe"));
@@ -191,7 +196,9 @@ void reap(pid_t child) {
 
 // ---- constellation ----
 
-void first_message(constellation::pid parent, int token) { constellation::sender<int>(parent).send(token); }
+void first_message(constellation::pid parent, int token) {
+  constellation::sender<int>(parent).send(token);
+}
 
 // The bare child's answer from a spawned function: the spawn path alone, without a channel link.
 void unix_answer(constellation::pid, std::string path) {
@@ -260,7 +267,8 @@ struct summary {
 summary summarize(std::vector<double> samples) {
   std::sort(samples.begin(), samples.end());
   auto rank = [&](double p) {
-    auto index = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(samples.size())));
+    auto index =
+        static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(samples.size())));
     return samples[std::clamp<std::size_t>(index, 1, samples.size()) - 1];
   };
   double sum = 0;
@@ -407,7 +415,8 @@ int main(int argc, char** argv) {
   }
 
   const char* rounds_text = argc > 1 ? argv[1] : std::getenv(rounds_variable);
-  const int rounds = rounds_text && *rounds_text ? positive_integer(rounds_text, "rounds") : default_rounds;
+  const int rounds =
+      rounds_text && *rounds_text ? positive_integer(rounds_text, "rounds") : default_rounds;
   const int burst = argc > 2 ? positive_integer(argv[2], "burst") : default_burst;
   const char* overlap_text = std::getenv(overlap_variable);
   const bool overlap = overlap_text && std::strcmp(overlap_text, "1") == 0;
@@ -417,13 +426,16 @@ int main(int argc, char** argv) {
   try {
     const latencies m = measure_latencies(rounds, listener, image, overlap);
     const double bare_rate = bare_burst(burst, listener, [&] { return image.start(); });
-    const double fork_rate = bare_burst(burst, listener, [&] { return fork_answer(listener.path()); });
+    const double fork_rate =
+        bare_burst(burst, listener, [&] { return fork_answer(listener.path()); });
     const burst_figures forked_rate = spawn_burst(burst, false);
     const burst_figures executed_rate = spawn_burst(burst, true);
 
-    const summary forked = summarize(m.forked), executed = summarize(m.executed), bare = summarize(m.bare);
-    std::printf("spawn latency: %d rounds per method, interleaved, after %d warm-up rounds each%s\n", rounds,
-                warmup_rounds, overlap ? "; each round overlaps the previous one's teardown" : "");
+    const summary forked = summarize(m.forked), executed = summarize(m.executed),
+                  bare = summarize(m.bare);
+    std::printf(
+        "spawn latency: %d rounds per method, interleaved, after %d warm-up rounds each%s\n",
+        rounds, warmup_rounds, overlap ? "; each round overlaps the previous one's teardown" : "");
     std::printf("from the call until the first message was received, in microseconds:\n");
     std::printf("%-36s %9s %9s %9s %9s\n", "method", "p50", "p90", "p99", "mean");
     print_row("spawn(), forked (fork server)", forked);
@@ -433,20 +445,28 @@ int main(int argc, char** argv) {
     print_row("spawn(), forked, Unix socket answer", forked_unix);
     print_row("(forked: spawn() returned after)", summarize(m.forked_returned));
     print_row("(executed: spawn() returned after)", summarize(m.executed_returned));
-    std::printf("ratio forked/bare:   p50 %.2fx, p99 %.2fx\n", forked.p50 / bare.p50, forked.p99 / bare.p99);
-    std::printf("ratio executed/bare: p50 %.2fx, p99 %.2fx\n", executed.p50 / bare.p50, executed.p99 / bare.p99);
-    std::printf("ratio forked with the bare child's answer/bare (the spawn path alone, no channel link): p50 %.2fx, "
-                "p99 %.2fx\n",
-                forked_unix.p50 / bare.p50, forked_unix.p99 / bare.p99);
+    std::printf("ratio forked/bare:   p50 %.2fx, p99 %.2fx\n", forked.p50 / bare.p50,
+                forked.p99 / bare.p99);
+    std::printf("ratio executed/bare: p50 %.2fx, p99 %.2fx\n", executed.p50 / bare.p50,
+                executed.p99 / bare.p99);
+    std::printf(
+        "ratio forked with the bare child's answer/bare (the spawn path alone, no channel link): "
+        "p50 %.2fx, "
+        "p99 %.2fx\n",
+        forked_unix.p50 / bare.p50, forked_unix.p99 / bare.p99);
     std::printf("target forked p50 within %.1fx of bare: %s\n", target_latency_ratio,
                 forked.p50 / bare.p50 <= target_latency_ratio ? "met" : "NOT met");
-    std::printf("burst of %d spawns from %d threads, spawns per second (until every first message / every "
-                "spawn() returned):\n",
-                burst, burst_threads);
-    std::printf("  forked   %8.0f / %8.0f\n", forked_rate.answered_per_s, forked_rate.returned_per_s);
-    std::printf("  executed %8.0f / %8.0f\n", executed_rate.answered_per_s, executed_rate.returned_per_s);
+    std::printf(
+        "burst of %d spawns from %d threads, spawns per second (until every first message / every "
+        "spawn() returned):\n",
+        burst, burst_threads);
+    std::printf("  forked   %8.0f / %8.0f\n", forked_rate.answered_per_s,
+                forked_rate.returned_per_s);
+    std::printf("  executed %8.0f / %8.0f\n", executed_rate.answered_per_s,
+                executed_rate.returned_per_s);
     std::printf("  bare     %8.0f (posix_spawn() until every byte)\n", bare_rate);
-    std::printf("  fork()   %8.0f (fork() and _exit(), no exec: this machine's floor)\n", fork_rate);
+    std::printf("  fork()   %8.0f (fork() and _exit(), no exec: this machine's floor)\n",
+                fork_rate);
     std::printf("ratio forked/bare %.2fx, executed/bare %.2fx, forked/fork() %.2fx\n",
                 forked_rate.answered_per_s / bare_rate, executed_rate.answered_per_s / bare_rate,
                 forked_rate.answered_per_s / fork_rate);

@@ -25,13 +25,15 @@ std::string human_bytes(std::uint64_t n) {
 }
 }  // namespace
 
-action_progress::action_progress(bool enabled, const char* action) : enabled_(enabled), action_(action) {}
+action_progress::action_progress(bool enabled, const char* action)
+    : enabled_(enabled), action_(action) {}
 
 action_progress::~action_progress() {
   if (shown_) clear_progress();
 }
 
-void action_progress::stage(std::size_t number, std::size_t stages, const std::string& kind, std::size_t tasks) {
+void action_progress::stage(std::size_t number, std::size_t stages, const std::string& kind,
+                            std::size_t tasks) {
   stage_ = number;
   stages_ = stages;
   kind_ = kind;
@@ -40,8 +42,8 @@ void action_progress::stage(std::size_t number, std::size_t stages, const std::s
   report(true);
 }
 
-void action_progress::task_done(std::uint64_t records_in, std::uint64_t shuffle_bytes, std::uint64_t spill_bytes,
-                                std::uint64_t result_bytes) {
+void action_progress::task_done(std::uint64_t records_in, std::uint64_t shuffle_bytes,
+                                std::uint64_t spill_bytes, std::uint64_t result_bytes) {
   ++done_;
   records_in_ += records_in;
   shuffle_bytes_ += shuffle_bytes;
@@ -58,9 +60,11 @@ void action_progress::report(bool now) {
   const double elapsed = std::chrono::duration<double>(at - started_).count();
   char timing[32];
   std::snprintf(timing, sizeof timing, "%.1f s", elapsed);
-  const std::string text = action_ + ": stage " + std::to_string(stage_) + "/" + std::to_string(stages_) + " (" +
-                           kind_ + ") tasks " + std::to_string(done_) + "/" + std::to_string(tasks_) + ", " +
-                           std::to_string(records_in_) + " records in, shuffle " + human_bytes(shuffle_bytes_) + ", spill " + human_bytes(spill_bytes_) +
+  const std::string text = action_ + ": stage " + std::to_string(stage_) + "/" +
+                           std::to_string(stages_) + " (" + kind_ + ") tasks " +
+                           std::to_string(done_) + "/" + std::to_string(tasks_) + ", " +
+                           std::to_string(records_in_) + " records in, shuffle " +
+                           human_bytes(shuffle_bytes_) + ", spill " + human_bytes(spill_bytes_) +
                            ", results " + human_bytes(result_bytes_) + ", " + timing;
   const std::array<std::pair<std::string_view, double>, 9> figures{{
       {"stage", double(stage_)},

@@ -6,12 +6,14 @@
 namespace constellation::dataflow::detail {
 
 void block_store::forget(const stored_block& b) {
-  if (b.bytes) bytes_ -= b.size;
+  if (b.bytes)
+    bytes_ -= b.size;
   else
     spill_->release(b.offset, b.size);  // storage is released as soon as nobody can read it
 }
 
-void block_store::add(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t partition, std::string bytes) {
+void block_store::add(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t partition,
+                      std::string bytes) {
   std::unique_lock lock(mutex_);
   {
     auto& p = partitions_[{shuffle, partition}];
@@ -63,16 +65,19 @@ void block_store::writer_replaced(std::uint32_t slot) {
 
 void block_store::drop(std::uint64_t shuffle) {
   std::lock_guard lock(mutex_);
-  for (auto it = partitions_.lower_bound({shuffle, 0}); it != partitions_.end() && it->first.first == shuffle;) {
+  for (auto it = partitions_.lower_bound({shuffle, 0});
+       it != partitions_.end() && it->first.first == shuffle;) {
     for (const auto& b : it->second.blocks) forget(b);
     it = partitions_.erase(it);
   }
-  for (auto it = ended_.lower_bound({shuffle, 0}); it != ended_.end() && it->first.first == shuffle;)
+  for (auto it = ended_.lower_bound({shuffle, 0});
+       it != ended_.end() && it->first.first == shuffle;)
     it = ended_.erase(it);
 }
 
 void block_store::read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
-                       std::optional<std::uint8_t> side, const std::function<void(std::string_view)>& visit,
+                       std::optional<std::uint8_t> side,
+                       const std::function<void(std::string_view)>& visit,
                        const std::function<bool()>& abandoned) {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -81,18 +86,23 @@ void block_store::read(std::uint64_t shuffle, std::uint32_t partition, std::uint
     for (auto slot : lost_)
       if (!ended.contains(slot))
         throw std::runtime_error("the worker in slot " + std::to_string(slot) +
-                                 " was lost before it finished writing shuffle " + std::to_string(shuffle));
+                                 " was lost before it finished writing shuffle " +
+                                 std::to_string(shuffle));
     if (changed_.wait_for(lock, std::chrono::seconds(1)) == std::cv_status::timeout && abandoned) {
       lock.unlock();
       const bool gone = abandoned();
       lock.lock();
-      if (gone) throw std::runtime_error("the job's driver is gone while this task waited for shuffle " + std::to_string(shuffle));
+      if (gone)
+        throw std::runtime_error("the job's driver is gone while this task waited for shuffle " +
+                                 std::to_string(shuffle));
     }
   }
   auto found = partitions_.find({shuffle, partition});
-  if (found == partitions_.end() || found->second.attempt < attempt) return;  // nothing was written to it
+  if (found == partitions_.end() || found->second.attempt < attempt)
+    return;  // nothing was written to it
   if (found->second.attempt > attempt)
-    throw std::runtime_error("shuffle " + std::to_string(shuffle) + " partition " + std::to_string(partition) +
+    throw std::runtime_error("shuffle " + std::to_string(shuffle) + " partition " +
+                             std::to_string(partition) +
                              " was rewritten since this task was planned");
   // Visit without the lock, so that the receiving thread goes on meanwhile; blocks in memory stay
   // alive through their shared pointers even if a drop or a newer attempt replaces them. A drop
@@ -111,7 +121,8 @@ void block_store::read(std::uint64_t shuffle, std::uint32_t partition, std::uint
   }
 }
 
-std::size_t block_store::bytes_of(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt) const {
+std::size_t block_store::bytes_of(std::uint64_t shuffle, std::uint32_t partition,
+                                  std::uint32_t attempt) const {
   std::lock_guard lock(mutex_);
   auto found = partitions_.find({shuffle, partition});
   if (found == partitions_.end() || found->second.attempt != attempt) return 0;

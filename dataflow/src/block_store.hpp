@@ -21,11 +21,13 @@ namespace constellation::dataflow::detail {
 class block_store {
  public:
   // Blocks beyond memory_limit bytes are written to a spill file, and read back when visited.
-  block_store(std::size_t writers, std::size_t memory_limit) : writers_(writers), memory_limit_(memory_limit) {}
+  block_store(std::size_t writers, std::size_t memory_limit)
+      : writers_(writers), memory_limit_(memory_limit) {}
 
   // A newer attempt replaces what an older one left; a block of an older attempt is stale and
   // dropped.
-  void add(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t partition, std::string bytes);
+  void add(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t partition,
+           std::string bytes);
   void end(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t from_slot);
   // The worker in slot died: a read waiting for its end marker fails instead of waiting forever.
   void writer_lost(std::uint32_t slot);
@@ -37,13 +39,14 @@ class block_store {
   // (with a side, each block whose first byte is that side: a block on disk that is not asked for
   // is not read). Throws std::runtime_error when a writer was lost before it ended, or when
   // abandoned(), asked every second while it waits, says nobody wants the result any more.
-  void read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt, std::optional<std::uint8_t> side,
-            const std::function<void(std::string_view)>& visit, const std::function<bool()>& abandoned = {});
+  void read(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
+            std::optional<std::uint8_t> side, const std::function<void(std::string_view)>& visit,
+            const std::function<bool()>& abandoned = {});
 
   // The bytes of the partition's blocks of the attempt, in memory and on disk, so far.
   std::size_t bytes_of(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt) const;
 
-  std::size_t bytes() const;           // held in memory
+  std::size_t bytes() const;            // held in memory
   std::uint64_t spilled_bytes() const;  // written to disk so far
 
  private:

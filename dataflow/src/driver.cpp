@@ -2,9 +2,9 @@
 
 #include "worker.hpp"
 
+#include <constellation/counters.hpp>
 #include <constellation/dataflow/actions.hpp>
 #include <constellation/init.hpp>
-#include <constellation/counters.hpp>
 #include <constellation/progress.hpp>
 #include <constellation/spawn.hpp>
 #include <constellation/supervision.hpp>
@@ -56,8 +56,9 @@ std::size_t native_room(const resources& worker) {
   }
   if (worker.mem > 0 && memory > 0) room = std::min<std::uint64_t>(room, memory / worker.mem);
   if (room == 0)
-    throw job_error("dataflow: this machine has no room for a worker of " + to_string(worker) + " (it has " +
-                    std::to_string(cores) + " usable cores and " + std::to_string(memory / MiB) +
+    throw job_error("dataflow: this machine has no room for a worker of " + to_string(worker) +
+                    " (it has " + std::to_string(cores) + " usable cores and " +
+                    std::to_string(memory / MiB) +
                     " MiB of memory): ask for less in options::worker");
   return static_cast<std::size_t>(std::min<std::uint64_t>(room, most_workers_found));
 }
@@ -84,7 +85,8 @@ class trapping_exits {
 // io_context must then exist, though it runs nothing more.
 void retire_receiving(std::unique_ptr<void, void (*)(void*)> side) {
   static std::mutex mutex;
-  static auto* retired = new std::vector<std::unique_ptr<void, void (*)(void*)>>();  // never destroyed
+  static auto* retired =
+      new std::vector<std::unique_ptr<void, void (*)(void*)>>();  // never destroyed
   std::lock_guard lock(mutex);
   retired->push_back(std::move(side));
 }
@@ -98,7 +100,8 @@ driver::~driver() {
   receiving_->work.reset();
   receiving_->io.stop();
   receiving_->thread.join();
-  retire_receiving({receiving_.release(), [](void* side) { delete static_cast<receiving_side*>(side); }});
+  retire_receiving(
+      {receiving_.release(), [](void* side) { delete static_cast<receiving_side*>(side); }});
 }
 
 // Waits a bounded time for room (a cluster that lost a node may have none), then gives up.
@@ -106,16 +109,18 @@ void driver::spawn_worker(std::uint32_t s) {
   trapping_exits trapping;
   const auto deadline = std::chrono::steady_clock::now() + room_patience;
   auto spawned = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
-  while (!spawned && spawned.error().reason() == spawn_errc::no_capacity && std::chrono::steady_clock::now() < deadline) {
+  while (!spawned && spawned.error().reason() == spawn_errc::no_capacity &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     spawned = try_spawn(options_.worker, &worker_main, s, std::uint64_t(options_.worker.mem));
   }
   if (!spawned) {
-    const std::string cause = spawned.error().reason() == spawn_errc::no_capacity
-                                  ? "no node had room for it for " + std::to_string(room_patience.count()) + " s"
-                                  : spawned.error().what();
-    throw job_error("dataflow: cannot start worker " + std::to_string(s) + " with " + to_string(options_.worker) +
-                    ": " + cause);
+    const std::string cause =
+        spawned.error().reason() == spawn_errc::no_capacity
+            ? "no node had room for it for " + std::to_string(room_patience.count()) + " s"
+            : spawned.error().what();
+    throw job_error("dataflow: cannot start worker " + std::to_string(s) + " with " +
+                    to_string(options_.worker) + ": " + cause);
   }
   adopt_worker(s, *spawned);
 }
@@ -195,23 +200,25 @@ void driver::shutdown() {
 }
 
 void driver::receive(std::uint32_t s, std::uint64_t generation, receiver<report>* from) {
-  from->async_recv(boost::asio::bind_executor(receiving_->io, [this, s, generation, from](boost::system::error_code ec, report r) {
-    event e;
-    e.slot = s;
-    e.generation = generation;
-    if (ec) {
-      e.lost = true;
-      e.why = ec == make_error_code(channel_errc::exited) ? "the worker exited" : "the worker " + ec.message();
-    } else {
-      e.r = std::move(r);
-    }
-    {
-      std::lock_guard lock(events_mutex_);
-      events_.push_back(std::move(e));
-    }
-    events_changed_.notify_all();
-    if (!ec) receive(s, generation, from);
-  }));
+  from->async_recv(boost::asio::bind_executor(
+      receiving_->io, [this, s, generation, from](boost::system::error_code ec, report r) {
+        event e;
+        e.slot = s;
+        e.generation = generation;
+        if (ec) {
+          e.lost = true;
+          e.why = ec == make_error_code(channel_errc::exited) ? "the worker exited"
+                                                              : "the worker " + ec.message();
+        } else {
+          e.r = std::move(r);
+        }
+        {
+          std::lock_guard lock(events_mutex_);
+          events_.push_back(std::move(e));
+        }
+        events_changed_.notify_all();
+        if (!ec) receive(s, generation, from);
+      }));
 }
 
 driver::event driver::next_event() {
@@ -265,7 +272,8 @@ bool driver::complete(const node_base& n) const {
   if (n.wide()) {
     auto found = shuffles_.find(n.id());
     return found != shuffles_.end() &&
-           std::all_of(found->second.present.begin(), found->second.present.end(), [](bool b) { return b; });
+           std::all_of(found->second.present.begin(), found->second.present.end(),
+                       [](bool b) { return b; });
   }
   if (n.is_cache()) {
     auto found = caches_.find(n.id());
@@ -304,10 +312,10 @@ std::uint32_t driver::place(const task_plan& t) const {
   return static_cast<std::uint32_t>(t.index % workers);
 }
 
-std::vector<task_result> driver::run_stage(const stage_label& label, std::vector<task_plan>& tasks,
-                                           std::vector<std::optional<task_result>>& results,
-                                           std::optional<std::pair<std::uint64_t, std::uint32_t>> flush,
-                                           result_delivery* delivery) {
+std::vector<task_result> driver::run_stage(
+    const stage_label& label, std::vector<task_plan>& tasks,
+    std::vector<std::optional<task_result>>& results,
+    std::optional<std::pair<std::uint64_t, std::uint32_t>> flush, result_delivery* delivery) {
   results.resize(tasks.size());
   constexpr std::size_t flush_marker = ~std::size_t(0);
   std::map<std::uint64_t, std::size_t> in_flight;  // task id -> index in tasks
@@ -351,7 +359,9 @@ std::vector<task_result> driver::run_stage(const stage_label& label, std::vector
         partial[i].push_back(std::move(e.r.bytes));
         break;
       case report::kind::done:
-        if (progress_) progress_->task_done(e.r.records_in, e.r.shuffle_bytes, e.r.spill_bytes, partial_bytes[i]);
+        if (progress_)
+          progress_->task_done(e.r.records_in, e.r.shuffle_bytes, e.r.spill_bytes,
+                               partial_bytes[i]);
         // Summed over the job by the cluster's master, for its /metrics and status page.
         add_to_counter("dataflow_tasks");
         add_to_counter("dataflow_records_in", static_cast<double>(e.r.records_in));
@@ -373,13 +383,16 @@ std::vector<task_result> driver::run_stage(const stage_label& label, std::vector
         if (!failure) failure.emplace(tasks[i].index, e.r.error);
         in_flight.erase(found);
         break;
-      case report::kind::flushed: in_flight.erase(found); break;
+      case report::kind::flushed:
+        in_flight.erase(found);
+        break;
     }
   }
   if (failure) {
-    throw job_error("dataflow: " + std::string(label.action) + " failed in stage " + std::to_string(label.number) +
-                    " of " + std::to_string(label.stages) + " (" + label.kind + "), partition " +
-                    std::to_string(failure->first) + ": " + failure->second);
+    throw job_error("dataflow: " + std::string(label.action) + " failed in stage " +
+                    std::to_string(label.number) + " of " + std::to_string(label.stages) + " (" +
+                    label.kind + "), partition " + std::to_string(failure->first) + ": " +
+                    failure->second);
   }
   std::vector<task_result> out;
   out.reserve(results.size());
@@ -412,14 +425,16 @@ void driver::run_map_stage(const node_base& n, const stage_label& label) {
   }
   write_target target;
   target.attempt = state.next_attempt++;
-  const bool all_missing = std::none_of(state.present.begin(), state.present.end(), [](bool b) { return b; });
+  const bool all_missing =
+      std::none_of(state.present.begin(), state.present.end(), [](bool b) { return b; });
   if (!all_missing) {
     target.only.resize(state.present.size());
     for (std::size_t r = 0; r < state.present.size(); ++r) target.only[r] = !state.present[r];
   }
   std::vector<task_plan> tasks;
   for (std::size_t i = 0; i < wide->map_tasks(); ++i)
-    tasks.push_back({i, [wide, i, target] { return wide->map_task(i, target); }, wide->map_origin(i)});
+    tasks.push_back(
+        {i, [wide, i, target] { return wide->map_task(i, target); }, wide->map_origin(i)});
   std::vector<std::optional<task_result>> results;
   run_stage(mapping, tasks, results, std::pair(n.id(), target.attempt));
   for (std::size_t r = 0; r < state.present.size(); ++r) {
@@ -445,10 +460,11 @@ void driver::recover(worker_lost lost) {
 void driver::replace(const worker_lost& lost) {
   const auto workers = slots_.size();
   if (++replacements_ > 3 * workers + 3)
-    throw job_error("dataflow: workers keep dying (the last in slot " + std::to_string(lost.slot) + ": " +
-                    lost.why + "); giving up");
+    throw job_error("dataflow: workers keep dying (the last in slot " + std::to_string(lost.slot) +
+                    ": " + lost.why + "); giving up");
   for (auto& [id, state] : shuffles_)
-    for (std::size_t r = lost.slot; r < state.present.size(); r += workers) state.present[r] = false;
+    for (std::size_t r = lost.slot; r < state.present.size(); r += workers)
+      state.present[r] = false;
   for (auto& [id, held] : caches_)
     std::erase_if(held, [&](const auto& entry) { return entry.second == lost.slot; });
   spawn_worker(lost.slot);
@@ -486,7 +502,8 @@ void driver::collect_garbage(const node_base* root) {
     if (!needed.contains(id)) dropped.push_back(id);
   std::sort(dropped.begin(), dropped.end());
   dropped.erase(std::unique(dropped.begin(), dropped.end()), dropped.end());
-  std::erase_if(dropped, [&](std::uint64_t id) { return !shuffles_.contains(id) && !caches_.contains(id); });
+  std::erase_if(dropped,
+                [&](std::uint64_t id) { return !shuffles_.contains(id) && !caches_.contains(id); });
   if (dropped.empty()) return;
   for (auto id : dropped) {
     shuffles_.erase(id);
@@ -504,7 +521,8 @@ void driver::collect_garbage(const node_base* root) {
   }
 }
 
-void driver::run_action(const char* action, const node_base& root, std::span<const std::size_t> partitions,
+void driver::run_action(const char* action, const node_base& root,
+                        std::span<const std::size_t> partitions,
                         function_ref<std::string(std::size_t)> make_task,
                         function_ref<void(std::size_t, task_result&&)> each) {
   std::lock_guard lock(action_mutex_);
@@ -531,7 +549,8 @@ void driver::run_action(const char* action, const node_base& root, std::span<con
         collect_garbage(&root);
       }
       std::vector<task_plan> tasks;
-      for (auto p : partitions) tasks.push_back({p, [&make_task, p] { return make_task(p); }, root.origin_of(p)});
+      for (auto p : partitions)
+        tasks.push_back({p, [&make_task, p] { return make_task(p); }, root.origin_of(p)});
       run_stage({action, number, stages, root.kind()}, tasks, results, std::nullopt, &delivery);
       return;
     } catch (const worker_lost& lost) {

@@ -49,8 +49,10 @@ class driver : public std::enable_shared_from_this<driver> {
   bool is_cached_at_target(std::uint64_t cache, std::size_t partition) const;
   std::uint32_t shuffle_attempt(std::uint64_t shuffle, std::size_t partition) const;
 
-  void run_action(const char* action, const node_base& root, std::span<const std::size_t> partitions,
-                  function_ref<std::string(std::size_t)> make_task, function_ref<void(std::size_t, task_result&&)> each);
+  void run_action(const char* action, const node_base& root,
+                  std::span<const std::size_t> partitions,
+                  function_ref<std::string(std::size_t)> make_task,
+                  function_ref<void(std::size_t, task_result&&)> each);
 
  private:
   struct slot {
@@ -124,7 +126,8 @@ class driver : public std::enable_shared_from_this<driver> {
 
   std::mutex action_mutex_;  // one action at a time
   std::map<std::uint64_t, shuffle_state> shuffles_;
-  std::map<std::uint64_t, std::map<std::uint32_t, std::uint32_t>> caches_;  // cache -> partition -> slot
+  std::map<std::uint64_t, std::map<std::uint32_t, std::uint32_t>>
+      caches_;  // cache -> partition -> slot
   std::uint64_t next_task_id_ = 1;
   std::uint32_t target_slot_ = 0;  // the worker of the task being written
   std::size_t replacements_ = 0;
@@ -139,7 +142,8 @@ class driver : public std::enable_shared_from_this<driver> {
   // retire_receiving()).
   struct receiving_side {
     boost::asio::io_context io;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work = boost::asio::make_work_guard(io);
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work =
+        boost::asio::make_work_guard(io);
     std::vector<std::unique_ptr<receiver<report>>> receivers;  // its thread only
     std::thread thread;
   };

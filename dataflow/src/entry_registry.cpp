@@ -32,7 +32,8 @@ bool is_registered_entry(any_function f) noexcept {
 
 void refuse_entry(const code_ref&) {
   throw std::runtime_error(
-      "dataflow: a task names code that is not a dataflow entry of this program; the driver and the "
+      "dataflow: a task names code that is not a dataflow entry of this program; the driver and "
+      "the "
       "worker must run the same build");
 }
 

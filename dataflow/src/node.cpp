@@ -17,7 +17,9 @@ node_base::~node_base() {
   if (owner_) owner_->forget_node(id_);
 }
 
-driver& node_base::owner() const { return *owner_; }
+driver& node_base::owner() const {
+  return *owner_;
+}
 
 std::optional<origin> node_base::origin_of(std::size_t p) const {
   const auto up = parents();
@@ -25,8 +27,12 @@ std::optional<origin> node_base::origin_of(std::size_t p) const {
   return std::nullopt;
 }
 
-std::size_t default_partitions(const driver& d) { return d.default_partitions(); }
-bool is_cached(const driver& d, std::uint64_t cache, std::size_t partition) { return d.is_cached(cache, partition); }
+std::size_t default_partitions(const driver& d) {
+  return d.default_partitions();
+}
+bool is_cached(const driver& d, std::uint64_t cache, std::size_t partition) {
+  return d.is_cached(cache, partition);
+}
 bool is_cached_at_target(const driver& d, std::uint64_t cache, std::size_t partition) {
   return d.is_cached_at_target(cache, partition);
 }
@@ -34,7 +40,8 @@ std::uint32_t shuffle_attempt(const driver& d, std::uint64_t shuffle, std::size_
   return d.shuffle_attempt(shuffle, partition);
 }
 
-void run_action(driver& d, const char* action, const node_base& root, std::span<const std::size_t> partitions,
+void run_action(driver& d, const char* action, const node_base& root,
+                std::span<const std::size_t> partitions,
                 function_ref<std::string(std::size_t)> make_task,
                 function_ref<void(std::size_t, task_result&&)> each) {
   d.run_action(action, root, partitions, make_task, each);

@@ -28,11 +28,13 @@ void prepare_output_directory(const std::string& directory) {
   if (ec) throw job_error("dataflow: save_text: cannot create " + directory + ": " + ec.message());
 }
 
-void write_part(const std::string& directory, std::size_t partition, function_ref<void(std::ostream&)> body) {
+void write_part(const std::string& directory, std::size_t partition,
+                function_ref<void(std::ostream&)> body) {
   char name[32];
   std::snprintf(name, sizeof name, "part-%05zu", partition);
   const fs::path final_path = fs::path(directory) / name;
-  const fs::path temporary = fs::path(directory) / ("." + std::string(name) + "." + std::to_string(::getpid()));
+  const fs::path temporary =
+      fs::path(directory) / ("." + std::string(name) + "." + std::to_string(::getpid()));
   std::error_code ec;
   fs::create_directories(directory, ec);  // a worker on another node sees its own file system
   {
@@ -43,7 +45,9 @@ void write_part(const std::string& directory, std::size_t partition, function_re
     if (!out) throw std::runtime_error("writing " + temporary.string() + " failed");
   }
   fs::rename(temporary, final_path, ec);
-  if (ec) throw std::runtime_error("cannot rename " + temporary.string() + " to " + final_path.string() + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot rename " + temporary.string() + " to " + final_path.string() +
+                             ": " + ec.message());
 }
 
 }  // namespace constellation::dataflow::detail

@@ -23,7 +23,8 @@ spill_file::spill_file() {
   const auto directory = spill_directory();
   fd_ = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd_ < 0)
-    throw std::runtime_error("dataflow: cannot create a spill file in " + directory + ": " + std::strerror(errno) +
+    throw std::runtime_error("dataflow: cannot create a spill file in " + directory + ": " +
+                             std::strerror(errno) +
                              " (set CONSTELLATION_SPILL_DIR to a writable local directory)");
 }
 
@@ -35,9 +36,12 @@ std::uint64_t spill_file::append(std::string_view bytes) {
   const auto offset = __atomic_fetch_add(&end_, bytes.size(), __ATOMIC_RELAXED);
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const auto n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+    const auto n =
+        ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error(std::string("dataflow: writing a spill file failed: ") + std::strerror(errno));
+    if (n <= 0)
+      throw std::runtime_error(std::string("dataflow: writing a spill file failed: ") +
+                               std::strerror(errno));
     done += static_cast<std::size_t>(n);
   }
   return offset;
@@ -49,8 +53,9 @@ void spill_file::read(std::uint64_t offset, std::size_t size, std::string& out) 
   while (done < size) {
     const auto n = ::pread(fd_, out.data() + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error(std::string("dataflow: reading a spill file failed: ") +
-                                         (n == 0 ? "it ended early" : std::strerror(errno)));
+    if (n <= 0)
+      throw std::runtime_error(std::string("dataflow: reading a spill file failed: ") +
+                               (n == 0 ? "it ended early" : std::strerror(errno)));
     done += static_cast<std::size_t>(n);
   }
 }
@@ -61,7 +66,9 @@ void spill_file::release(std::uint64_t offset, std::size_t size) {
                     static_cast<off_t>(size));
 }
 
-std::uint64_t spill_file::size() const { return __atomic_load_n(&end_, __ATOMIC_RELAXED); }
+std::uint64_t spill_file::size() const {
+  return __atomic_load_n(&end_, __ATOMIC_RELAXED);
+}
 
 void run_writer::flush() {
   if (frame_.size() <= sizeof(std::uint32_t)) return;

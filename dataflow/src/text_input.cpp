@@ -6,8 +6,8 @@
 // its loop is private to the reading call and runs only to wait for a read, so it is no second
 // event loop beside the runtime's.
 
-#include <constellation/dataflow/options.hpp>
 #include <constellation/dataflow/codec.hpp>
+#include <constellation/dataflow/options.hpp>
 #include <constellation/dataflow/text_input.hpp>
 
 #include <uv.h>
@@ -41,12 +41,14 @@ std::vector<input_file> list_input(const std::string& path) {
   } else if (fs::is_directory(status)) {
     for (const auto& entry : fs::directory_iterator(path, ec)) {
       const auto name = entry.path().filename().string();
-      if (name.empty() || name[0] == '.' || name[0] == '_') continue;  // as Hadoop and Spark skip them
+      if (name.empty() || name[0] == '.' || name[0] == '_')
+        continue;  // as Hadoop and Spark skip them
       if (!entry.is_regular_file()) continue;
       files.push_back({entry.path().string(), entry.file_size()});
     }
     if (ec) throw job_error("dataflow: text_file: cannot list " + path + ": " + ec.message());
-    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+    std::sort(files.begin(), files.end(),
+              [](const auto& a, const auto& b) { return a.path < b.path; });
   } else {
     throw job_error("dataflow: text_file: " + path + " is neither a regular file nor a directory");
   }
@@ -83,8 +85,9 @@ class read_ahead {
   void start(char* into, std::size_t n, std::uint64_t offset) {
     buffer_ = uv_buf_init(into, static_cast<unsigned>(n));
     request_.data = this;
-    const int rc = uv_fs_read(&loop_, &request_, file_, &buffer_, 1, static_cast<std::int64_t>(offset),
-                              [](uv_fs_t* r) { static_cast<read_ahead*>(r->data)->result_ = r->result; });
+    const int rc =
+        uv_fs_read(&loop_, &request_, file_, &buffer_, 1, static_cast<std::int64_t>(offset),
+                   [](uv_fs_t* r) { static_cast<read_ahead*>(r->data)->result_ = r->result; });
     if (rc < 0) fail("read", rc);
     in_flight_ = true;
   }
@@ -99,7 +102,8 @@ class read_ahead {
 
  private:
   [[noreturn]] void fail(const char* what, int rc) const {
-    throw std::runtime_error(std::string("text_file: ") + what + " " + path_ + ": " + uv_strerror(rc));
+    throw std::runtime_error(std::string("text_file: ") + what + " " + path_ + ": " +
+                             uv_strerror(rc));
   }
   std::string path_;
   uv_loop_t loop_{};
@@ -112,7 +116,8 @@ class read_ahead {
 
 }  // namespace
 
-std::vector<std::vector<file_range>> split_text_input(const std::string& path, std::size_t partitions) {
+std::vector<std::vector<file_range>> split_text_input(const std::string& path,
+                                                      std::size_t partitions) {
   const auto files = list_input(path);
   std::uint64_t total = 0;
   for (const auto& f : files) total += f.size;
@@ -121,15 +126,19 @@ std::vector<std::vector<file_range>> split_text_input(const std::string& path, s
   std::uint64_t file_start = 0;
   std::size_t file = 0;
   for (std::size_t p = 0; p < splits.size(); ++p) {
-    const auto begin = static_cast<std::uint64_t>((static_cast<uint128>(total) * p) / splits.size());
-    const auto end = static_cast<std::uint64_t>((static_cast<uint128>(total) * (p + 1)) / splits.size());
-    while (file < files.size() && file_start + files[file].size <= begin) file_start += files[file++].size;
+    const auto begin =
+        static_cast<std::uint64_t>((static_cast<uint128>(total) * p) / splits.size());
+    const auto end =
+        static_cast<std::uint64_t>((static_cast<uint128>(total) * (p + 1)) / splits.size());
+    while (file < files.size() && file_start + files[file].size <= begin)
+      file_start += files[file++].size;
     auto at = begin;
     std::size_t f = file;
     std::uint64_t f_start = file_start;
     while (at < end && f < files.size()) {
       const auto in_file_end = std::min(end, f_start + files[f].size);
-      if (in_file_end > at) splits[p].push_back({files[f].path, at - f_start, in_file_end - f_start});
+      if (in_file_end > at)
+        splits[p].push_back({files[f].path, at - f_start, in_file_end - f_start});
       at = in_file_end;
       if (at == f_start + files[f].size) f_start += files[f++].size;
     }
@@ -137,7 +146,8 @@ std::vector<std::vector<file_range>> split_text_input(const std::string& path, s
   return splits;
 }
 
-void read_lines(const file_range& range, function_ref<void(std::string_view)> line, function_ref<bool()> stop_requested) {
+void read_lines(const file_range& range, function_ref<void(std::string_view)> line,
+                function_ref<bool()> stop_requested) {
   if (range.end <= range.begin) return;
   // The buffers outlive the reader: its destructor waits for a read still writing into one.
   auto current = std::make_unique<char[]>(chunk_bytes);

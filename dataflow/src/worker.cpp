@@ -4,8 +4,8 @@
 #include "protocol.hpp"
 
 #include <constellation/channel.hpp>
-#include <constellation/supervision.hpp>
 #include <constellation/dataflow/node.hpp>
+#include <constellation/supervision.hpp>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -48,11 +48,20 @@ class worker final : public task_context {
         return;  // the driver is gone: nothing is left to do for it
       }
       switch (c.what) {
-        case command::kind::peers: meet(c.peers); break;
-        case command::kind::task: run_task(c); break;
-        case command::kind::flush: flush(c); break;
-        case command::kind::drop: drop(c.dropped); break;
-        case command::kind::stop: return;
+        case command::kind::peers:
+          meet(c.peers);
+          break;
+        case command::kind::task:
+          run_task(c);
+          break;
+        case command::kind::flush:
+          flush(c);
+          break;
+        case command::kind::drop:
+          drop(c.dropped);
+          break;
+        case command::kind::stop:
+          return;
       }
     }
   }
@@ -63,7 +72,8 @@ class worker final : public task_context {
   std::size_t workers() const override { return workers_; }
   std::size_t memory_budget() const override { return budget_; }
 
-  void push_block(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t partition, std::string&& bytes) override {
+  void push_block(std::uint64_t shuffle, std::uint32_t attempt, std::uint32_t partition,
+                  std::string&& bytes) override {
     shuffle_bytes_ += bytes.size();
     const auto owner = partition % workers_;
     if (owner == slot_) {
@@ -74,7 +84,8 @@ class worker final : public task_context {
   }
 
   void read_blocks(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
-                   std::optional<std::uint8_t> side, function_ref<void(std::string_view)> visit) override {
+                   std::optional<std::uint8_t> side,
+                   function_ref<void(std::string_view)> visit) override {
     // Blocks go to the partition's owner only: anywhere else the partition would look empty.
     if (partition % workers_ != slot_)
       throw std::logic_error("dataflow: partition " + std::to_string(partition) + " of shuffle " +
@@ -90,7 +101,8 @@ class worker final : public task_context {
         });
   }
 
-  std::size_t block_bytes(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt) override {
+  std::size_t block_bytes(std::uint64_t shuffle, std::uint32_t partition,
+                          std::uint32_t attempt) override {
     return store_->bytes_of(shuffle, partition, attempt);
   }
 
@@ -140,17 +152,19 @@ class worker final : public task_context {
   // On the receiving thread: one outstanding receive per peer.
   void receive(std::uint32_t s) {
     receiver<block>* from = from_peer_[s].get();
-    from->async_recv(boost::asio::bind_executor(io_, [this, s, from](boost::system::error_code ec, block b) {
-      if (from_peer_[s].get() != from) return;  // a replaced peer's last word
-      if (ec) {
-        store_->writer_lost(s);
-        return;
-      }
-      if (b.end) store_->end(b.shuffle, b.attempt, b.from_slot);
-      else
-        store_->add(b.shuffle, b.attempt, b.partition, std::move(b.bytes));
-      receive(s);
-    }));
+    from->async_recv(
+        boost::asio::bind_executor(io_, [this, s, from](boost::system::error_code ec, block b) {
+          if (from_peer_[s].get() != from) return;  // a replaced peer's last word
+          if (ec) {
+            store_->writer_lost(s);
+            return;
+          }
+          if (b.end)
+            store_->end(b.shuffle, b.attempt, b.from_slot);
+          else
+            store_->add(b.shuffle, b.attempt, b.partition, std::move(b.bytes));
+          receive(s);
+        }));
   }
 
   void run_task(const command& c) {
@@ -202,7 +216,8 @@ class worker final : public task_context {
   void drop(const std::vector<std::uint64_t>& ids) {
     for (auto id : ids) {
       if (store_) store_->drop(id);
-      for (auto it = caches_.lower_bound({id, 0}); it != caches_.end() && it->first.first == id;) it = caches_.erase(it);
+      for (auto it = caches_.lower_bound({id, 0}); it != caches_.end() && it->first.first == id;)
+        it = caches_.erase(it);
     }
   }
 
@@ -214,7 +229,8 @@ class worker final : public task_context {
   std::unique_ptr<block_store> store_;
   std::vector<std::unique_ptr<sender<block>>> to_peer_;      // main thread only
   std::vector<std::unique_ptr<receiver<block>>> from_peer_;  // receiving thread only
-  std::vector<std::unique_ptr<receiver<block>>> retired_;    // replaced peers, whose receive may still be pending
+  std::vector<std::unique_ptr<receiver<block>>>
+      retired_;  // replaced peers, whose receive may still be pending
   std::map<std::pair<std::uint64_t, std::uint32_t>, std::shared_ptr<const void>> caches_;
 
   std::uint64_t task_id_ = 0;
@@ -223,7 +239,8 @@ class worker final : public task_context {
   std::uint64_t records_in_ = 0, shuffle_bytes_ = 0, spilled_ = 0;
 
   boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(io_);
   std::thread io_thread_;
 };
 

@@ -46,11 +46,13 @@ int main(int argc, char** argv) {
   std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
-  std::cout << counts.size() << " distinct words on " << ctx.workers() << " workers; the most frequent:\n";
+  std::cout << counts.size() << " distinct words on " << ctx.workers()
+            << " workers; the most frequent:\n";
   for (std::size_t i = 0; i < counts.size() && i < 10; ++i)
     std::cout << "  " << counts[i].first << "\t" << counts[i].second << "\n";
   if (argc <= 1) {  // the sample's answer is known: check it
-    const bool right = !counts.empty() && counts[0] == std::pair<std::string, std::uint64_t>("the", 4);
+    const bool right =
+        !counts.empty() && counts[0] == std::pair<std::string, std::uint64_t>("the", 4);
     if (!right) std::cerr << "word_count: wrong result for the sample text\n";
     return right ? 0 : 1;
   }

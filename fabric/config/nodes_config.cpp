@@ -372,7 +372,8 @@ std::expected<cluster_config, std::string> parse_nodes_toml(std::string_view tex
   // toml++ 3.3.0, Debian 12's, reaches __builtin_unreachable() on many non-ASCII characters where
   // it expects whitespace (its is_non_ascii_horizontal_whitespace), and what follows is undefined;
   // a cluster description needs nothing beyond ASCII, so such bytes are refused before it parses.
-  if (const auto at = std::ranges::find_if(text, [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  if (const auto at =
+          std::ranges::find_if(text, [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
       at != text.end()) {
     const auto before = text.substr(0, static_cast<std::size_t>(at - text.begin()));
     const auto newline = before.rfind('\n');

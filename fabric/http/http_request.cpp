@@ -14,7 +14,8 @@ std::size_t head_end(std::string_view bytes) {
 }
 
 bool is_token_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 }  // namespace
@@ -23,11 +24,13 @@ parse_result parse_request(std::string_view bytes) {
   const auto end = head_end(bytes);
   if (end == std::string_view::npos) {
     if (bytes.size() >= max_request_head)
-      return request_problem{431, "the request's head is larger than " + std::to_string(max_request_head) + " bytes"};
+      return request_problem{
+          431, "the request's head is larger than " + std::to_string(max_request_head) + " bytes"};
     return incomplete{};
   }
   if (end > max_request_head)
-    return request_problem{431, "the request's head is larger than " + std::to_string(max_request_head) + " bytes"};
+    return request_problem{
+        431, "the request's head is larger than " + std::to_string(max_request_head) + " bytes"};
   std::string_view line = bytes.substr(0, bytes.find('\n'));
   if (line.ends_with('\r')) line.remove_suffix(1);
   const auto first_space = line.find(' ');
@@ -40,11 +43,15 @@ parse_result parse_request(std::string_view bytes) {
   if (method.empty()) return request_problem{400, "the request has no method"};
   for (char c : method)
     if (!is_token_char(c)) return request_problem{400, "the method is not a token"};
-  if (!version.starts_with("HTTP/")) return request_problem{400, "the request line does not end with an HTTP version"};
-  if (version != "HTTP/1.0" && version != "HTTP/1.1") return request_problem{505, "only HTTP/1.0 and HTTP/1.1 are served"};
-  if (!target.starts_with('/')) return request_problem{400, "the target is not a path starting with /"};
+  if (!version.starts_with("HTTP/"))
+    return request_problem{400, "the request line does not end with an HTTP version"};
+  if (version != "HTTP/1.0" && version != "HTTP/1.1")
+    return request_problem{505, "only HTTP/1.0 and HTTP/1.1 are served"};
+  if (!target.starts_with('/'))
+    return request_problem{400, "the target is not a path starting with /"};
   for (char c : target)
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return request_problem{400, "the target has a control character or space"};
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
+      return request_problem{400, "the target has a control character or space"};
   request r;
   r.method = method;
   const auto question = target.find('?');

@@ -20,13 +20,17 @@ namespace {
 class connection : public std::enable_shared_from_this<connection> {
  public:
   connection(tcp::socket socket, const handler& serve, std::function<void(connection*)> done)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), serve_(serve), done_(std::move(done)) {}
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        serve_(serve),
+        done_(std::move(done)) {}
 
   void start() {
     timer_.expires_after(request_time_limit);
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (ec) return;
-      if (!self->responding_) return self->respond({408, "text/plain; charset=utf-8", "no request in time\n", {}}, false);
+      if (!self->responding_)
+        return self->respond({408, "text/plain; charset=utf-8", "no request in time\n", {}}, false);
       self->close();  // a client that does not read its response
     });
     read();
@@ -42,23 +46,27 @@ class connection : public std::enable_shared_from_this<connection> {
 
  private:
   void read() {
-    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                                              std::size_t n) {
-      if (ec) return self->close();
-      self->received_.append(self->chunk_.data(), n);
-      self->on_bytes();
-    });
+    socket_.async_read_some(
+        asio::buffer(chunk_),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          if (ec) return self->close();
+          self->received_.append(self->chunk_.data(), n);
+          self->on_bytes();
+        });
   }
 
   void on_bytes() {
     auto parsed = parse_request(received_);
     if (std::holds_alternative<incomplete>(parsed)) return read();
     if (auto* problem = std::get_if<request_problem>(&parsed))
-      return respond({problem->status, "text/plain; charset=utf-8", problem->why + "\n", {}}, false);
+      return respond({problem->status, "text/plain; charset=utf-8", problem->why + "\n", {}},
+                     false);
     const auto& r = std::get<request>(parsed);
     const bool head = r.method == "HEAD";
     if (r.method != "GET" && !head)
-      return respond({405, "text/plain; charset=utf-8", "this endpoint is read-only: GET or HEAD\n", "GET, HEAD"}, false);
+      return respond({405, "text/plain; charset=utf-8", "this endpoint is read-only: GET or HEAD\n",
+                      "GET, HEAD"},
+                     false);
     respond(serve_(r), head);
   }
 
@@ -68,7 +76,9 @@ class connection : public std::enable_shared_from_this<connection> {
     outgoing_ = format_response(r, head_only);
     received_.clear();
     asio::async_write(socket_, asio::buffer(outgoing_),
-                      [self = shared_from_this()](const boost::system::error_code&, std::size_t) { self->close(); });
+                      [self = shared_from_this()](const boost::system::error_code&, std::size_t) {
+                        self->close();
+                      });
   }
 
   tcp::socket socket_;
@@ -96,26 +106,30 @@ struct server::state : std::enable_shared_from_this<server::state> {
   void accept_next() {
     if (open.size() >= max_connections || accepting || !acceptor.is_open()) return;
     accepting = true;
-    acceptor.async_accept([self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
-      self->accepting = false;
-      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (ec) return self->pause.failed(ec, [self] { self->accept_next(); });
-      self->pause.succeeded();
-      auto c = std::make_shared<connection>(std::move(socket), self->serve, [weak = std::weak_ptr(self)](connection* done) {
-        auto s = weak.lock();
-        if (!s) return;
-        std::erase_if(s->open, [done](const auto& kept) { return kept.get() == done; });
-        s->accept_next();  // a place is free again
-      });
-      self->open.insert(c);
-      c->start();
-      self->accept_next();
-    });
+    acceptor.async_accept(
+        [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
+          self->accepting = false;
+          if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+          if (ec) return self->pause.failed(ec, [self] { self->accept_next(); });
+          self->pause.succeeded();
+          auto c = std::make_shared<connection>(
+              std::move(socket), self->serve, [weak = std::weak_ptr(self)](connection* done) {
+                auto s = weak.lock();
+                if (!s) return;
+                std::erase_if(s->open, [done](const auto& kept) { return kept.get() == done; });
+                s->accept_next();  // a place is free again
+              });
+          self->open.insert(c);
+          c->start();
+          self->accept_next();
+        });
   }
 };
 
-std::expected<std::unique_ptr<server>, std::string> server::start(asio::io_context& io, const cluster::endpoint& at,
-                                                                  handler serve, const cluster::daemon_log& log) {
+std::expected<std::unique_ptr<server>, std::string> server::start(asio::io_context& io,
+                                                                  const cluster::endpoint& at,
+                                                                  handler serve,
+                                                                  const cluster::daemon_log& log) {
   auto s = std::make_shared<state>(io, std::move(serve), log, "HTTP connections on " + at.text);
   boost::system::error_code ec;
   const auto endpoint = cluster::tcp_endpoint(at);
@@ -128,7 +142,9 @@ std::expected<std::unique_ptr<server>, std::string> server::start(asio::io_conte
   return std::unique_ptr<server>(new server(std::move(s)));
 }
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
 void server::stop() {
   boost::system::error_code ignored;

@@ -34,7 +34,8 @@ class server {
  public:
   // Listens on at and serves; an error naming the address when it cannot listen.
   static std::expected<std::unique_ptr<server>, std::string> start(boost::asio::io_context& io,
-                                                                   const cluster::endpoint& at, handler serve,
+                                                                   const cluster::endpoint& at,
+                                                                   handler serve,
                                                                    const cluster::daemon_log& log);
   ~server();
   server(const server&) = delete;

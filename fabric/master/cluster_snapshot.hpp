@@ -28,11 +28,11 @@ struct cluster_snapshot {
   struct job {
     std::string id;  // 16 hex digits
     std::vector<std::string> argv;
-    std::string client;  // the host it was deployed from
-    std::string state;   // waiting for its binary, starting, running, ending, finished, failed
+    std::string client;   // the host it was deployed from
+    std::string state;    // waiting for its binary, starting, running, ending, finished, failed
     std::string outcome;  // once ended: the top's exit or the problem
     std::int64_t started_ms = 0, ended_ms = 0;
-    std::vector<process> processes;  // in the order they were started; empty for ended jobs
+    std::vector<process> processes;   // in the order they were started; empty for ended jobs
     std::uint32_t process_count = 0;  // started in all
     // Counters the job's processes reported (constellation::add_to_counter), summed.
     std::vector<std::pair<std::string, double>> counters;
@@ -40,8 +40,8 @@ struct cluster_snapshot {
 
   std::int64_t now_ms = 0;  // the master's clock
   std::vector<node> nodes;
-  std::vector<job> jobs;        // running, newest first
-  std::vector<job> ended_jobs;  // the last few ended, newest first
+  std::vector<job> jobs;           // running, newest first
+  std::vector<job> ended_jobs;     // the last few ended, newest first
   std::size_t waiting_spawns = 0;  // spawns waiting for room
 };
 

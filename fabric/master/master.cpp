@@ -22,9 +22,9 @@
 #include <cstdio>
 #include <deque>
 #include <map>
-#include <utility>
 #include <optional>
 #include <set>
+#include <utility>
 
 namespace constellation::fabric {
 
@@ -39,7 +39,8 @@ constexpr auto reconnect_interval = std::chrono::seconds(1);
 constexpr std::size_t ended_jobs_kept = 50;
 
 std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -57,7 +58,9 @@ void send(const connection_ptr& c, const Message& m) {
   if (c && c->open()) c->send(wire::encode_message(m));
 }
 
-std::string describe(const resources& r) { return to_string(r); }
+std::string describe(const resources& r) {
+  return to_string(r);
+}
 
 // Job ids as the bridge and deploy client print them.
 std::string job_name(std::uint64_t job) {
@@ -136,7 +139,7 @@ struct master::state {
   std::map<std::uint64_t, launch_request> waiting;   // by placement ticket
   std::map<std::size_t, connection_ptr> pending;     // by node: authenticated, awaiting its verdict
   std::uint64_t next_request = 1;
-  std::deque<ended_job> ended_jobs;                  // the newest first
+  std::deque<ended_job> ended_jobs;  // the newest first
   cluster::repeat_limiter refusals{refusal_log_interval};
   cluster::cache_pruner pruner;
 
@@ -228,7 +231,8 @@ struct master::state {
     log.info("node " + node.config.fabric.text + " is up");
     // The master runs its own entry's bridge; any other entry's bridge_bind is served by its node.
     const auto& bind = node.config.bridge;
-    c->send(wire::encode_message(wire::bridge_order{index > 0 && bind ? bind->text : std::string(), identity()}));
+    c->send(wire::encode_message(
+        wire::bridge_order{index > 0 && bind ? bind->text : std::string(), identity()}));
     admit_waiting();
   }
 
@@ -257,7 +261,8 @@ struct master::state {
       auto request = std::move(it->second);
       it = launches.erase(it);
       slots.release(index, request.spec.needs);
-      launch_failed(request, "the node " + node.config.fabric.text + " was lost while starting the process");
+      launch_failed(request,
+                    "the node " + node.config.fabric.text + " was lost while starting the process");
     }
     std::vector<std::uint64_t> ids;
     for (auto& [job, record] : jobs) ids.push_back(job);
@@ -280,7 +285,8 @@ struct master::state {
     admit_waiting();
   }
 
-  void on_node_frame(std::size_t index, const connection_ptr& from, std::uint8_t type, std::string_view payload) {
+  void on_node_frame(std::size_t index, const connection_ptr& from, std::uint8_t type,
+                     std::string_view payload) {
     if (from && nodes[index].connection != from) {
       // A link that is neither the node's nor awaiting its verdict is one given up: ignored.
       const auto awaiting = pending.find(index);
@@ -297,7 +303,8 @@ struct master::state {
     }
     switch (static_cast<wire::cluster_type>(type)) {
       case wire::cluster_type::launch_result:
-        if (auto m = wire::decode_message<wire::launch_result>(payload)) return on_launch_result(index, *m);
+        if (auto m = wire::decode_message<wire::launch_result>(payload))
+          return on_launch_result(index, *m);
         break;
       case wire::cluster_type::job_event:
         if (auto m = wire::decode_message<wire::job_event>(payload)) {
@@ -314,12 +321,14 @@ struct master::state {
         }
         break;
       case wire::cluster_type::process_request:
-        if (auto m = wire::decode_message<wire::process_request>(payload)) return on_process_request(index, std::move(*m));
+        if (auto m = wire::decode_message<wire::process_request>(payload))
+          return on_process_request(index, std::move(*m));
         break;
       default:
         break;
     }
-    log.warn("node " + nodes[index].config.fabric.text + " sent a malformed message: closing its link");
+    log.warn("node " + nodes[index].config.fabric.text +
+             " sent a malformed message: closing its link");
     if (from) from->close();
     node_lost(index, "malformed message");
   }
@@ -348,10 +357,12 @@ struct master::state {
         return;
       case placement::outcome::no_capacity:
         return refuse(request, spawn_errc::no_capacity,
-                      "no node has room for " + describe(request.spec.needs) + " now; spawn() would wait for it");
+                      "no node has room for " + describe(request.spec.needs) +
+                          " now; spawn() would wait for it");
       case placement::outcome::never_fits:
         return refuse(request, spawn_errc::never_fits,
-                      "no node of the cluster can ever hold " + describe(request.spec.needs) + ": ask for less");
+                      "no node of the cluster can ever hold " + describe(request.spec.needs) +
+                          ": ask for less");
     }
   }
 
@@ -394,8 +405,9 @@ struct master::state {
     if (it == launches.end()) return;
     auto request = std::move(it->second);
     launches.erase(it);
-    counters.launch_answered(std::chrono::duration<double>(std::chrono::steady_clock::now() - request.sent).count(),
-                             static_cast<bool>(result.process));
+    counters.launch_answered(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - request.sent).count(),
+        static_cast<bool>(result.process));
     auto job_it = jobs.find(request.job);
     if (result.binary_missing && job_it != jobs.end() && request.binary_resends++ == 0) {
       // The node lost its copy (its cache was cleared): send it again, once.
@@ -410,14 +422,18 @@ struct master::state {
     if (job_it == jobs.end()) return;
     auto& job = job_it->second;
     --job.launching;
-    job.processes[result.process] = process_record{index, request.spec.needs, request.spec.parent, false, {}, {false, false}};
+    job.processes[result.process] =
+        process_record{index, request.spec.needs, request.spec.parent, false, {}, {false, false}};
     if (request.spec.what == process::launch_spec::kind::top) {
       job.top = result.process;
       for (auto& frame : std::exchange(job.early_stdin, {}))
         if (nodes[index].connection) nodes[index].connection->send(std::move(frame));
     }
-    if (request.spawner) reply_to_process(*request.spawner, wire::spawn_reply{request.spawner_request, result.process, 0, {}});
-    if (job.ending) send(nodes[index].connection, wire::end_job{request.job, false, job.end_signal});
+    if (request.spawner)
+      reply_to_process(*request.spawner,
+                       wire::spawn_reply{request.spawner_request, result.process, 0, {}});
+    if (job.ending)
+      send(nodes[index].connection, wire::end_job{request.job, false, job.end_signal});
   }
 
   void refuse(const launch_request& request, spawn_errc why, const std::string& message) {
@@ -425,7 +441,8 @@ struct master::state {
                            : why == spawn_errc::never_fits ? "never_fits"
                                                            : "launch_failed");
     if (request.spawner) {
-      reply_to_process(*request.spawner, wire::spawn_reply{request.spawner_request, pid{}, static_cast<std::uint8_t>(why),
+      reply_to_process(*request.spawner, wire::spawn_reply{request.spawner_request, pid{},
+                                                           static_cast<std::uint8_t>(why),
                                                            "constellation::spawn(): " + message});
       return;
     }
@@ -445,7 +462,8 @@ struct master::state {
     if (job == jobs.end()) return;
     auto process = job->second.processes.find(to);
     if (process == job->second.processes.end()) return;
-    send(nodes[process->second.node].connection, wire::process_reply{to, wire::encode_message(message)});
+    send(nodes[process->second.node].connection,
+         wire::process_reply{to, wire::encode_message(message)});
   }
 
   void on_process_request(std::size_t, wire::process_request request) {
@@ -477,7 +495,8 @@ struct master::state {
       case wire::message_type::peer_status_request: {
         auto status = wire::decode_message<wire::peer_status_request>(request.payload);
         if (!status) return;
-        return reply_to_process(request.from, wire::peer_status_reply{status->request_id, status_of(status->who)});
+        return reply_to_process(
+            request.from, wire::peer_status_reply{status->request_id, status_of(status->who)});
       }
       case wire::message_type::counter_report: {
         auto report = wire::decode_message<wire::counter_report>(request.payload);
@@ -492,7 +511,8 @@ struct master::state {
   // A job's counters are named by its code: a bounded number of valid names, so that a job cannot
   // grow the master's memory or break the exposition format.
   static constexpr std::size_t counters_per_job = 64;
-  void add_counters(job_record& job, const std::vector<std::pair<std::string, double>>& increments) {
+  void add_counters(job_record& job,
+                    const std::vector<std::pair<std::string, double>>& increments) {
     for (const auto& [name, amount] : increments) {
       if (!wire::is_counter_name(name) || !(amount >= 0)) continue;
       if (!job.counters.contains(name) && job.counters.size() >= counters_per_job) continue;
@@ -506,8 +526,9 @@ struct master::state {
     auto process = job->second.processes.find(who);
     if (process == job->second.processes.end()) return wire::peer_status::unknown;
     if (!process->second.exited) return wire::peer_status::alive;
-    return process->second.status.how == report::exit_status::kind::signal ? wire::peer_status::died
-                                                                            : wire::peer_status::exited;
+    return process->second.status.how == report::exit_status::kind::signal
+               ? wire::peer_status::died
+               : wire::peer_status::exited;
   }
 
   // ---- flow control ----
@@ -554,11 +575,13 @@ struct master::state {
     if (job_it == jobs.end()) return;
     auto& job = job_it->second;
     if (auto* eof = std::get_if<report::eof_event>(&event)) {
-      if (auto p = job.processes.find(eof->process); p != job.processes.end() && (eof->fd == 1 || eof->fd == 2))
+      if (auto p = job.processes.find(eof->process);
+          p != job.processes.end() && (eof->fd == 1 || eof->fd == 2))
         p->second.eof[eof->fd - 1] = true;
     }
     const auto* exit = std::get_if<report::exit_event>(&event);
-    if (auto* output = std::get_if<report::output_event>(&event)) counters.output_forwarded(output->fd, output->data.size());
+    if (auto* output = std::get_if<report::output_event>(&event))
+      counters.output_forwarded(output->fd, output->data.size());
     if (exit) {
       auto p = job.processes.find(exit->process);
       if (p == job.processes.end() || p->second.exited) return;
@@ -612,19 +635,23 @@ struct master::state {
   void on_bridge_frame(const connection_ptr& bridge, std::uint8_t type, std::string_view payload) {
     switch (static_cast<wire::cluster_type>(type)) {
       case wire::cluster_type::job_start:
-        if (auto m = wire::decode_message<wire::job_start>(payload)) return start_job(bridge, std::move(*m));
+        if (auto m = wire::decode_message<wire::job_start>(payload))
+          return start_job(bridge, std::move(*m));
         break;
       case wire::cluster_type::binary_upload:
-        if (auto m = wire::decode_message<wire::binary_upload>(payload)) return on_binary(std::move(*m));
+        if (auto m = wire::decode_message<wire::binary_upload>(payload))
+          return on_binary(std::move(*m));
         break;
       case wire::cluster_type::stdin_data:
-        if (auto m = wire::decode_message<wire::stdin_data>(payload)) return to_top_node(m->job, *m);
+        if (auto m = wire::decode_message<wire::stdin_data>(payload))
+          return to_top_node(m->job, *m);
         break;
       case wire::cluster_type::stdin_eof:
         if (auto m = wire::decode_message<wire::stdin_eof>(payload)) return to_top_node(m->job, *m);
         break;
       case wire::cluster_type::end_job:
-        if (auto m = wire::decode_message<wire::end_job>(payload)) return end_job(m->job, m->immediately, m->signal);
+        if (auto m = wire::decode_message<wire::end_job>(payload))
+          return end_job(m->job, m->immediately, m->signal);
         break;
       case wire::cluster_type::output_credit:
         if (auto m = wire::decode_message<wire::output_credit>(payload))
@@ -635,7 +662,8 @@ struct master::state {
       case wire::cluster_type::jobs_request:
         return send(bridge, jobs_list());
       case wire::cluster_type::kill_job_request:
-        if (auto m = wire::decode_message<wire::kill_job_request>(payload)) return send(bridge, kill(m->job));
+        if (auto m = wire::decode_message<wire::kill_job_request>(payload))
+          return send(bridge, kill(m->job));
         break;
       default:
         break;
@@ -646,14 +674,16 @@ struct master::state {
   }
 
   void start_job(const connection_ptr& bridge, wire::job_start start) {
-    if (jobs.contains(start.job)) return send(bridge, wire::job_finished{start.job, "a job with this id is running already"});
+    if (jobs.contains(start.job))
+      return send(bridge, wire::job_finished{start.job, "a job with this id is running already"});
     auto& job = jobs[start.job];
     job.program = std::move(start.program);
     job.bridge = bridge;
     job.top_needs = start.top_needs;
     job.client = std::move(start.client);
     job.started_ms = now_ms();
-    log.info("job " + job_name(start.job) + ": " + (job.program.argv.empty() ? "?" : job.program.argv[0]) + " (" +
+    log.info("job " + job_name(start.job) + ": " +
+             (job.program.argv.empty() ? "?" : job.program.argv[0]) + " (" +
              describe(start.top_needs) + ")");
     if (!cache.find(job.program.binary_hash)) {
       job.awaiting_binary = true;
@@ -759,7 +789,8 @@ struct master::state {
     wire::jobs_reply reply;
     reply.now_ms = now_ms();
     for (const auto& [id, job] : jobs) reply.jobs.push_back(summarize(id, job));
-    std::sort(reply.jobs.begin(), reply.jobs.end(), [](const auto& a, const auto& b) { return a.started_ms > b.started_ms; });
+    std::sort(reply.jobs.begin(), reply.jobs.end(),
+              [](const auto& a, const auto& b) { return a.started_ms > b.started_ms; });
     for (const auto& ended : ended_jobs) reply.jobs.push_back(ended.summary);
     return reply;
   }
@@ -771,13 +802,16 @@ struct master::state {
       for (const auto& [id, job] : jobs)
         if (job_name(id).starts_with(name)) matching.push_back(id);
     if (matching.size() != 1) {
-      const bool ended = std::any_of(ended_jobs.begin(), ended_jobs.end(),
-                                     [&](const auto& j) { return !name.empty() && job_name(j.summary.job).starts_with(name); });
-      return {0, matching.empty()
-                     ? "no running job " + (name.empty() ? std::string("was named") : "has the id " + name) +
-                           (ended ? ": it has ended already" : "; constellation-deploy jobs lists them")
-                     : std::to_string(matching.size()) + " running jobs have ids starting with " + name +
-                           ": give more of the id"};
+      const bool ended = std::any_of(ended_jobs.begin(), ended_jobs.end(), [&](const auto& j) {
+        return !name.empty() && job_name(j.summary.job).starts_with(name);
+      });
+      return {
+          0, matching.empty()
+                 ? "no running job " +
+                       (name.empty() ? std::string("was named") : "has the id " + name) +
+                       (ended ? ": it has ended already" : "; constellation-deploy jobs lists them")
+                 : std::to_string(matching.size()) + " running jobs have ids starting with " +
+                       name + ": give more of the id"};
     }
     log.info("job " + job_name(matching[0]) + ": ended on request, as Ctrl-C would");
     end_job(matching[0], false, SIGINT);
@@ -822,19 +856,23 @@ struct master::state {
     s.now_ms = now_ms();
     const auto usage = slots.usage();
     for (std::size_t i = 0; i < nodes.size(); ++i)
-      s.nodes.push_back({nodes[i].config.fabric.text, nodes[i].up, usage[i].total.mem, usage[i].used.mem,
+      s.nodes.push_back({nodes[i].config.fabric.text, nodes[i].up, usage[i].total.mem,
+                         usage[i].used.mem,
                          static_cast<double>(usage[i].total.micro_cpu) / micro_cpu_per_core,
                          static_cast<double>(usage[i].used.micro_cpu) / micro_cpu_per_core});
     for (const auto& [id, job] : jobs) {
       auto j = snapshot_of(summarize(id, job));
       for (const auto& [p, process] : job.processes)
-        j.processes.push_back({p.to_string(), process.parent ? process.parent.to_string() : std::string(), process.node,
-                               !process.exited, process.exited ? describe(process.status) : std::string(),
+        j.processes.push_back({p.to_string(),
+                               process.parent ? process.parent.to_string() : std::string(),
+                               process.node, !process.exited,
+                               process.exited ? describe(process.status) : std::string(),
                                process.needs.mem, process.needs.cpu});
       j.counters.assign(job.counters.begin(), job.counters.end());
       s.jobs.push_back(std::move(j));
     }
-    std::sort(s.jobs.begin(), s.jobs.end(), [](const auto& a, const auto& b) { return a.started_ms > b.started_ms; });
+    std::sort(s.jobs.begin(), s.jobs.end(),
+              [](const auto& a, const auto& b) { return a.started_ms > b.started_ms; });
     for (const auto& ended : ended_jobs) {
       auto j = snapshot_of(ended.summary);
       j.counters.assign(ended.counters.begin(), ended.counters.end());
@@ -851,7 +889,9 @@ master::master(asio::io_context& io, cluster_config config, std::string secret,
     : state_(std::make_unique<state>(io, std::move(config), std::move(secret), std::move(cache),
                                      cache_bounds, log, counters)) {}
 
-cluster_snapshot master::snapshot() const { return state_->snapshot(); }
+cluster_snapshot master::snapshot() const {
+  return state_->snapshot();
+}
 
 std::uint64_t master::binaries_evicted() const {
   return state_->pruner.evicted();
@@ -864,7 +904,8 @@ void master::start() {
   for (std::size_t i = 0; i < state_->nodes.size(); ++i) state_->connect(i);
 }
 
-void master::adopt_bridge(std::shared_ptr<agent::frame_connection> connection, std::string already_received) {
+void master::adopt_bridge(std::shared_ptr<agent::frame_connection> connection,
+                          std::string already_received) {
   state_->log.info("bridge connected");
   connection->start(
       [this, weak = std::weak_ptr(connection)](std::uint8_t type, std::string_view payload) {

@@ -37,7 +37,8 @@ class master {
   // Connects to every node, and keeps reconnecting to those that are down; prunes the cache.
   void start();
   // A bridge authenticated on the master's port.
-  void adopt_bridge(std::shared_ptr<agent::frame_connection> connection, std::string already_received);
+  void adopt_bridge(std::shared_ptr<agent::frame_connection> connection,
+                    std::string already_received);
   // Ends every job (daemon shutdown).
   void end_all_jobs(bool immediately);
   // The cluster, its jobs and their processes now: for the status page and /metrics.

@@ -9,8 +9,8 @@ namespace constellation::fabric::metrics {
 
 namespace {
 // From a fork-served launch on an idle node (a few ms) to a fresh exec on a busy one (seconds).
-const prometheus::Histogram::BucketBoundaries launch_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                              0.1,   0.25,   0.5,   1,    2.5,   5};
+const prometheus::Histogram::BucketBoundaries launch_buckets{
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 }  // namespace
 
 struct daemon_counters::families {
@@ -21,11 +21,12 @@ struct daemon_counters::families {
           .Help("Processes the master was asked to place: every spawn and every job's top process")
           .Register(registry);
   prometheus::Counter& spawns_requested = spawns.Add({});
-  prometheus::Counter& spawn_waits = prometheus::BuildCounter()
-                                         .Name("constellation_spawn_waits_total")
-                                         .Help("Spawns that waited for room on a node before they were placed")
-                                         .Register(registry)
-                                         .Add({});
+  prometheus::Counter& spawn_waits =
+      prometheus::BuildCounter()
+          .Name("constellation_spawn_waits_total")
+          .Help("Spawns that waited for room on a node before they were placed")
+          .Register(registry)
+          .Add({});
   prometheus::Family<prometheus::Counter>& spawn_refusals =
       prometheus::BuildCounter()
           .Name("constellation_spawn_refusals_total")
@@ -57,7 +58,8 @@ struct daemon_counters::families {
 daemon_counters::daemon_counters() : families_(std::make_unique<families>()) {
   // Every series a dashboard expects exists from the start, at 0, rather than appearing with its
   // first event: rate() and alerts on a missing series mislead.
-  for (const char* reason : {"no_capacity", "never_fits", "launch_failed"}) families_->spawn_refusals.Add({{"reason", reason}});
+  for (const char* reason : {"no_capacity", "never_fits", "launch_failed"})
+    families_->spawn_refusals.Add({{"reason", reason}});
   for (const char* outcome : {"started", "failed"}) {
     families_->launches.Add({{"outcome", outcome}}, launch_buckets);
     families_->node_launches.Add({{"outcome", outcome}});
@@ -66,22 +68,32 @@ daemon_counters::daemon_counters() : families_(std::make_unique<families>()) {
 }
 daemon_counters::~daemon_counters() = default;
 
-void daemon_counters::spawn_requested() { families_->spawns_requested.Increment(); }
-void daemon_counters::spawn_waited() { families_->spawn_waits.Increment(); }
+void daemon_counters::spawn_requested() {
+  families_->spawns_requested.Increment();
+}
+void daemon_counters::spawn_waited() {
+  families_->spawn_waits.Increment();
+}
 void daemon_counters::spawn_refused(const std::string& reason) {
   families_->spawn_refusals.Add({{"reason", reason}}).Increment();
 }
 void daemon_counters::launch_answered(double seconds, bool started) {
-  families_->launches.Add({{"outcome", started ? "started" : "failed"}}, launch_buckets).Observe(seconds);
+  families_->launches.Add({{"outcome", started ? "started" : "failed"}}, launch_buckets)
+      .Observe(seconds);
 }
 void daemon_counters::output_forwarded(int fd, std::uint64_t bytes) {
-  families_->output.Add({{"stream", fd == 2 ? "stderr" : "stdout"}}).Increment(static_cast<double>(bytes));
+  families_->output.Add({{"stream", fd == 2 ? "stderr" : "stdout"}})
+      .Increment(static_cast<double>(bytes));
 }
-void daemon_counters::authentication_failed() { families_->authentication_failures.Increment(); }
+void daemon_counters::authentication_failed() {
+  families_->authentication_failures.Increment();
+}
 void daemon_counters::process_launched(bool started) {
   families_->node_launches.Add({{"outcome", started ? "started" : "failed"}}).Increment();
 }
 
-std::vector<prometheus::MetricFamily> daemon_counters::collect() const { return families_->registry.Collect(); }
+std::vector<prometheus::MetricFamily> daemon_counters::collect() const {
+  return families_->registry.Collect();
+}
 
 }  // namespace constellation::fabric::metrics

@@ -16,6 +16,7 @@ inline constexpr const char* exposition_content_type = "text/plain; version=0.0.
 
 // cluster: the master's snapshot, or null on a node that is not the master.
 std::string metrics_exposition(const daemon_counters& counters, const node_figures& node,
-                               const std::vector<cache_figures>& caches, const cluster_snapshot* cluster);
+                               const std::vector<cache_figures>& caches,
+                               const cluster_snapshot* cluster);
 
 }  // namespace constellation::fabric::metrics

@@ -37,7 +37,9 @@ std::expected<Message, std::string> decode(std::string_view payload) {
   return wire::decode_message<Message>(payload);
 }
 
-constexpr std::uint8_t type_of(wire::cluster_type t) { return static_cast<std::uint8_t>(t); }
+constexpr std::uint8_t type_of(wire::cluster_type t) {
+  return static_cast<std::uint8_t>(t);
+}
 
 // The write end of a top process's stdin, fed from the deploy client's terminal. What it holds is
 // bounded by the client's window (wire::stdin_window): each chunk written into the pipe is
@@ -166,11 +168,13 @@ struct fabric_node::state {
         }
         break;
       case wire::cluster_type::process_reply:
-        if (auto m = decode<wire::process_reply>(payload)) return processes.reply(m->to, std::move(m->frame));
+        if (auto m = decode<wire::process_reply>(payload))
+          return processes.reply(m->to, std::move(m->frame));
         break;
       case wire::cluster_type::stdin_data:
         if (auto m = decode<wire::stdin_data>(payload)) {
-          if (auto it = stdin_feeds.find(m->job); it != stdin_feeds.end()) it->second->write(std::move(m->bytes));
+          if (auto it = stdin_feeds.find(m->job); it != stdin_feeds.end())
+            it->second->write(std::move(m->bytes));
           return;
         }
         break;
@@ -211,7 +215,8 @@ struct fabric_node::state {
       default:
         break;
     }
-    log.warn("the master sent a malformed or unknown message (type " + std::to_string(type) + "): closing its connection");
+    log.warn("the master sent a malformed or unknown message (type " + std::to_string(type) +
+             "): closing its connection");
     master->close();
     master_lost("it sent a malformed message");
   }
@@ -228,7 +233,8 @@ struct fabric_node::state {
     if (!listener) return refuse(listener.error());
     // Bound where the daemon listens (0.0.0.0 too), named by the address peers reach this node at.
     listener->ipv4 = options.advertise;
-    spec.self = pid_access::make(job, pid_access::serial(spec.self), listener->ipv4, listener->port);
+    spec.self =
+        pid_access::make(job, pid_access::serial(spec.self), listener->ipv4, listener->port);
     spec.job_secret = cluster::job_secret(options.secret, job);
     spec.deployed = true;
     spec.enforce_limits = true;
@@ -374,6 +380,8 @@ void fabric_node::stop_all(bool immediately) {
   if (immediately) state_->processes.kill_everything();
 }
 
-bool fabric_node::idle() const { return state_->processes.all_done(); }
+bool fabric_node::idle() const {
+  return state_->processes.all_done();
+}
 
 }  // namespace constellation::fabric

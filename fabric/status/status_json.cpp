@@ -19,13 +19,14 @@ nlohmann::json job_json(const cluster_snapshot& cluster, const cluster_snapshot:
                    {"processes", nlohmann::json::array()}};
   for (const auto& [name, value] : job.counters) j["counters"][name] = value;
   for (const auto& p : job.processes)
-    j["processes"].push_back({{"pid", p.pid},
-                              {"parent", p.parent},
-                              {"node", p.node < cluster.nodes.size() ? cluster.nodes[p.node].address : ""},
-                              {"running", p.running},
-                              {"exit", p.exit},
-                              {"mem", p.mem},
-                              {"cpu", p.cpu}});
+    j["processes"].push_back(
+        {{"pid", p.pid},
+         {"parent", p.parent},
+         {"node", p.node < cluster.nodes.size() ? cluster.nodes[p.node].address : ""},
+         {"running", p.running},
+         {"exit", p.exit},
+         {"mem", p.mem},
+         {"cpu", p.cpu}});
   return j;
 }
 
@@ -52,7 +53,8 @@ std::string status_json(const node_figures& node, const cluster_snapshot* cluste
     doc["jobs"] = nlohmann::json::array();
     for (const auto& job : cluster->jobs) doc["jobs"].push_back(job_json(*cluster, job));
     doc["ended_jobs"] = nlohmann::json::array();
-    for (const auto& job : cluster->ended_jobs) doc["ended_jobs"].push_back(job_json(*cluster, job));
+    for (const auto& job : cluster->ended_jobs)
+      doc["ended_jobs"].push_back(job_json(*cluster, job));
   }
   // Replaced rather than thrown on: a process's argv may hold bytes that are not UTF-8.
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

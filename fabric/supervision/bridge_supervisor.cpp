@@ -34,20 +34,23 @@ pid_t fork_bridge(const std::string& program, const std::vector<std::string>& ar
 std::string describe_end(int wait_status) {
   if (WIFSIGNALED(wait_status)) {
     const char* name = ::sigabbrev_np(WTERMSIG(wait_status));
-    return std::string("was killed by ") + (name ? std::string("SIG") + name : "signal " + std::to_string(WTERMSIG(wait_status)));
+    return std::string("was killed by ") +
+           (name ? std::string("SIG") + name : "signal " + std::to_string(WTERMSIG(wait_status)));
   }
   return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
 }
 
 std::string seconds_text(std::chrono::milliseconds d) {
   const auto tenths = d.count() / 100;
-  return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") + " s";
+  return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") +
+         " s";
 }
 
 }  // namespace
 
-bridge_supervisor::bridge_supervisor(boost::asio::any_io_executor executor, const cluster::daemon_log& log,
-                                     std::string program, std::vector<std::string> args, std::string bind,
+bridge_supervisor::bridge_supervisor(boost::asio::any_io_executor executor,
+                                     const cluster::daemon_log& log, std::string program,
+                                     std::vector<std::string> args, std::string bind,
                                      restart_policy policy)
     : restart_timer_(std::move(executor)),
       log_(log),
@@ -79,15 +82,17 @@ bool bridge_supervisor::on_child_exit(pid_t pid, int wait_status) {
   if (pid <= 0 || pid != pid_) return false;
   pid_ = -1;
   if (stopped_) return true;
-  const auto ran = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at_);
+  const auto ran = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started_at_);
   if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == cluster::bridge_cannot_listen_status) {
     restart_later("the bridge cannot listen on " + bind_ +
-                      ": no deploy client can reach this cluster until it can (the address is taken, or is not "
+                      ": no deploy client can reach this cluster until it can (the address is "
+                      "taken, or is not "
                       "one of this machine's: free it, or change bridge_bind in the cluster file)",
                   ran);
   } else {
-    restart_later("the bridge at " + bind_ + " " + describe_end(wait_status) + " after " + seconds_text(ran) +
-                      "; its deploy clients lost their connections",
+    restart_later("the bridge at " + bind_ + " " + describe_end(wait_status) + " after " +
+                      seconds_text(ran) + "; its deploy clients lost their connections",
                   ran);
   }
   return true;

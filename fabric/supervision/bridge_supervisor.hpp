@@ -3,8 +3,8 @@
 // reason but the master's own stop (restart_policy.hpp), and a bridge that cannot bind its address
 // is said so loudly at each try.
 
-#include "supervision/restart_policy.hpp"
 #include "cluster/log.hpp"
+#include "supervision/restart_policy.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>

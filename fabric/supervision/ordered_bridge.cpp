@@ -5,8 +5,10 @@
 namespace constellation::fabric {
 
 ordered_bridge::ordered_bridge(
-    boost::asio::any_io_executor executor, const cluster::daemon_log& log, std::optional<std::string> program,
-    std::function<std::vector<std::string>(const std::string& bind, const std::string& master)> arguments_for,
+    boost::asio::any_io_executor executor, const cluster::daemon_log& log,
+    std::optional<std::string> program,
+    std::function<std::vector<std::string>(const std::string& bind, const std::string& master)>
+        arguments_for,
     bool secret_chosen)
     : executor_(std::move(executor)),
       log_(log),
@@ -16,7 +18,8 @@ ordered_bridge::ordered_bridge(
 
 void ordered_bridge::order(const std::string& bind, const std::string& master) {
   if (bind == bind_ && master == master_) return;
-  if (bridge_) log_.info("the bridge at " + bind_ + " is no longer wanted by the master: ending it");
+  if (bridge_)
+    log_.info("the bridge at " + bind_ + " is no longer wanted by the master: ending it");
   bridge_.reset();  // ends the bridge that ran before, if any
   bind_ = bind;
   master_ = master;
@@ -27,13 +30,15 @@ void ordered_bridge::order(const std::string& bind, const std::string& master) {
     return;
   }
   if (!secret_chosen_ && !cluster::is_loopback(*at)) {
-    log_.warn("refusing to run a bridge at " + bind +
-              " without a shared secret: deploy clients would send it binaries that this cluster runs. "
-              "Start this daemon with --secret-file F, the cluster's secret");
+    log_.warn(
+        "refusing to run a bridge at " + bind +
+        " without a shared secret: deploy clients would send it binaries that this cluster runs. "
+        "Start this daemon with --secret-file F, the cluster's secret");
     return;
   }
   if (!program_) {
-    log_.warn("cannot run the bridge at " + bind + ": constellation-bridge is not beside this program");
+    log_.warn("cannot run the bridge at " + bind +
+              ": constellation-bridge is not beside this program");
     return;
   }
   bridge_.emplace(executor_, log_, *program_, arguments_for_(bind, master), bind);

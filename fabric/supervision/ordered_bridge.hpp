@@ -5,8 +5,8 @@
 // is supervised as the master's is (bridge_supervisor.hpp); another order replaces it, an empty
 // one ends it.
 
-#include "supervision/bridge_supervisor.hpp"
 #include "cluster/log.hpp"
+#include "supervision/bridge_supervisor.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -24,10 +24,12 @@ class ordered_bridge {
   // program: constellation-bridge, if found; arguments_for(bind, master): its arguments;
   // secret_chosen: whether the daemon has the cluster's own secret, which a bridge off loopback
   // needs.
-  ordered_bridge(boost::asio::any_io_executor executor, const cluster::daemon_log& log,
-                 std::optional<std::string> program,
-                 std::function<std::vector<std::string>(const std::string& bind, const std::string& master)> arguments_for,
-                 bool secret_chosen);
+  ordered_bridge(
+      boost::asio::any_io_executor executor, const cluster::daemon_log& log,
+      std::optional<std::string> program,
+      std::function<std::vector<std::string>(const std::string& bind, const std::string& master)>
+          arguments_for,
+      bool secret_chosen);
 
   // The master's order: a bridge at bind linked to master, or none (bind empty). The same order
   // again changes nothing.

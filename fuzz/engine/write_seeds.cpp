@@ -53,10 +53,12 @@ void wire_seeds() {
   spawn.arguments = "args";
   write("control_messages", "spawn", frames(spawn, wire::peer_status_request{3, pid{}}));
   write("control_messages", "progress",
-        frames(wire::progress_report{false, "half", {{"done", 0.5}}}, wire::counter_report{{{"rows", 10}}}));
+        frames(wire::progress_report{false, "half", {{"done", 0.5}}},
+               wire::counter_report{{{"rows", 10}}}));
   write("control_messages", "monitor",
         frames(wire::started_report{42}, wire::output_report{1, "out"}, wire::eof_report{2},
-               wire::exit_report{{report::exit_status::kind::signal, 9}, "killed"}, wire::terminate_order{true, 2}));
+               wire::exit_report{{report::exit_status::kind::signal, 9}, "killed"},
+               wire::terminate_order{true, 2}));
 
   wire::program_description program{std::string(64, 'a'), 1000, {"prog", "--flag"}, {"HOME=/root"}};
   wire::job_start start;
@@ -66,8 +68,8 @@ void wire_seeds() {
   write("cluster_messages", "deploy",
         frames(wire::deploy_request{program}, wire::binary_upload{program.binary_hash, "ELF"},
                wire::stdin_data{1, "input"}, wire::stdin_eof{1}, wire::end_job{1, false, 2}));
-  write("cluster_messages", "bridge", frames(start, wire::status_request{}, wire::jobs_request{},
-                                             wire::kill_job_request{"ab"}));
+  write("cluster_messages", "bridge",
+        frames(start, wire::status_request{}, wire::jobs_request{}, wire::kill_job_request{"ab"}));
   wire::launch_order order;
   order.request_id = 5;
   order.program = program;
@@ -75,8 +77,8 @@ void wire_seeds() {
   write("cluster_messages", "fabric",
         frames(order, wire::process_reply{pid{}, "frame"}, wire::master_verdict{true, ""},
                wire::launch_result{5, pid{}, false, ""}, wire::process_request{pid{}, 1, "payload"},
-               wire::bridge_order{"127.0.0.12:7000", "127.0.0.11:9999"}, wire::stdin_credit{1, 4096},
-               wire::output_credit{1, 65536}));
+               wire::bridge_order{"127.0.0.12:7000", "127.0.0.11:9999"},
+               wire::stdin_credit{1, 4096}, wire::output_credit{1, 65536}));
   wire::status_reply status;
   status.nodes.push_back({"127.0.0.1:9999", true, 1 << 30, 1 << 20, 4, 1.5, {"p1"}});
   wire::jobs_reply jobs;
@@ -107,22 +109,25 @@ void text_seeds() {
   write("http_request", "query", "HEAD /status?job=1 HTTP/1.0\n\n");
   write("endpoint", "address", "10.0.0.1:9999");
   write("endpoint", "localhost", "localhost:80");
-  write("nodes_toml", "cluster",
-        "[[nodes]]\nfabric_addr = \"127.0.0.11:9999\"\nbridge_bind = \"127.0.0.11:8888\"\n"
-        "mem = \"2 GiB\"\ncpu = 4\n\n[[nodes]]\nfabric_addr = \"127.0.0.12:9999\"\nmem = 1073741824\n"
-        "cpu = 0.5\n");
+  write(
+      "nodes_toml", "cluster",
+      "[[nodes]]\nfabric_addr = \"127.0.0.11:9999\"\nbridge_bind = \"127.0.0.11:8888\"\n"
+      "mem = \"2 GiB\"\ncpu = 4\n\n[[nodes]]\nfabric_addr = \"127.0.0.12:9999\"\nmem = 1073741824\n"
+      "cpu = 0.5\n");
 }
 
 void dataflow_seeds() {
   namespace df = dataflow::detail;
   std::string pairs(1, '\0');
-  for (const auto& p : std::vector<std::pair<std::string, std::int64_t>>{{"a", 1}, {"bc", -2}}) df::encode(pairs, p);
+  for (const auto& p : std::vector<std::pair<std::string, std::int64_t>>{{"a", 1}, {"bc", -2}})
+    df::encode(pairs, p);
   write("dataflow_codec", "pairs", pairs);
   std::string tuples(1, '\1');
   df::encode(tuples, std::tuple<std::uint32_t, std::optional<std::string>, double>{3, "x", 0.25});
   write("dataflow_codec", "tuples", tuples);
   std::string nested(1, '\3');
-  df::encode(nested, std::vector<std::pair<std::string, std::vector<std::string>>>{{"k", {"v", "w"}}});
+  df::encode(nested,
+             std::vector<std::pair<std::string, std::vector<std::string>>>{{"k", {"v", "w"}}});
   write("dataflow_codec", "nested", nested);
   df::command command;
   command.bytes = "task";
@@ -131,7 +136,8 @@ void dataflow_seeds() {
   df::report report;
   report.kept = {{1, 2}};
   write("dataflow_codec", "report", std::string(1, '\6') + detail::serialize_value(report));
-  write("dataflow_codec", "block", std::string(1, '\7') + detail::serialize_value(df::block{1, 2, 3, 4, false, "xy"}));
+  write("dataflow_codec", "block",
+        std::string(1, '\7') + detail::serialize_value(df::block{1, 2, 3, 4, false, "xy"}));
 }
 
 }  // namespace

@@ -43,7 +43,9 @@ int occupy(const std::string& address, milliseconds limit) {
   eventually(
       [&] {
         fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (::bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0 && ::listen(fd, 1) == 0) return true;
+        if (::bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0 &&
+            ::listen(fd, 1) == 0)
+          return true;
         ::close(fd);
         fd = -1;
         return false;
@@ -54,7 +56,8 @@ int occupy(const std::string& address, milliseconds limit) {
 
 }  // namespace
 
-TEST_CASE("the master restarts a bridge that died, retries one that cannot bind, and serves again") {
+TEST_CASE(
+    "the master restarts a bridge that died, retries one that cannot bind, and serves again") {
   local_cluster cluster;
   INFO(cluster.diagnostics());
   const pid_t first = bridge_of(cluster);
@@ -65,27 +68,35 @@ TEST_CASE("the master restarts a bridge that died, retries one that cannot bind,
   const int taken = occupy(cluster.bridge_address(), milliseconds(400));
   REQUIRE(taken >= 0);
   const std::string cannot_bind = "the bridge cannot listen on " + cluster.bridge_address();
-  CHECK(eventually([&] { return cluster.node_log(0).find("the bridge at " + cluster.bridge_address() +
-                                                           " was killed by SIGKILL") != std::string::npos; },
-                   milliseconds(5000)));
+  CHECK(eventually(
+      [&] {
+        return cluster.node_log(0).find("the bridge at " + cluster.bridge_address() +
+                                        " was killed by SIGKILL") != std::string::npos;
+      },
+      milliseconds(5000)));
   // Two failed tries, each said, with growing delays in between (0.5 s, then 1 s): not a spin.
-  REQUIRE(eventually([&] { return count(cluster.node_log(0), cannot_bind) >= 2; }, milliseconds(10000)));
+  REQUIRE(eventually([&] { return count(cluster.node_log(0), cannot_bind) >= 2; },
+                     milliseconds(10000)));
   CHECK(count(cluster.node_log(0), cannot_bind) <= 3);
   CHECK(cluster.node_log(0).find("change bridge_bind in the cluster file") != std::string::npos);
   CHECK_FALSE(cluster.status());
 
   // Given its address back, the bridge returns at the next try, and clients are served.
   ::close(taken);
-  CHECK(cluster.wait_for_status([](const cluster_status& s) { return s.nodes.size() == 3; }, patience(milliseconds(15000))));
+  CHECK(cluster.wait_for_status([](const cluster_status& s) { return s.nodes.size() == 3; },
+                                patience(milliseconds(15000))));
   const pid_t restarted = bridge_of(cluster);
   CHECK(restarted > 0);
   CHECK(restarted != first);
-  CHECK(cluster.node_log(0).find("restarted the bridge at " + cluster.bridge_address()) != std::string::npos);
+  CHECK(cluster.node_log(0).find("restarted the bridge at " + cluster.bridge_address()) !=
+        std::string::npos);
   auto deploy = cluster.deploy({"hello"});
   CHECK(deploy.wait_exit(patience(milliseconds(15000))) == 0);
 }
 
-TEST_CASE("a node serves its own bridge_bind: deploy clients reach the cluster through it, and it is restarted") {
+TEST_CASE(
+    "a node serves its own bridge_bind: deploy clients reach the cluster through it, and it is "
+    "restarted") {
   auto layout = loopback_layout();
   layout.nodes[1].bridge = true;
   local_cluster cluster(layout);
@@ -97,7 +108,8 @@ TEST_CASE("a node serves its own bridge_bind: deploy clients reach the cluster t
   REQUIRE(eventually(answers, patience(milliseconds(15000))));
   const pid_t first = bridge_of(cluster, 1);
   REQUIRE(first > 0);
-  CHECK(cluster.node_log(1).find("started the bridge at " + cluster.bridge_address(1)) != std::string::npos);
+  CHECK(cluster.node_log(1).find("started the bridge at " + cluster.bridge_address(1)) !=
+        std::string::npos);
   // Only the first entry's bridge is the master's own; the third entry has none.
   CHECK(bridge_of(cluster, 2) == -1);
 
@@ -109,8 +121,12 @@ TEST_CASE("a node serves its own bridge_bind: deploy clients reach the cluster t
 
   // Killed, it comes back, and serves again.
   ::kill(first, SIGKILL);
-  CHECK(eventually([&] { return cluster.node_log(1).find("restarted the bridge at " + cluster.bridge_address(1)) != std::string::npos; },
-                   patience(milliseconds(15000))));
+  CHECK(eventually(
+      [&] {
+        return cluster.node_log(1).find("restarted the bridge at " + cluster.bridge_address(1)) !=
+               std::string::npos;
+      },
+      patience(milliseconds(15000))));
   CHECK(eventually(answers, patience(milliseconds(15000))));
   CHECK(bridge_of(cluster, 1) != first);
   auto again = cluster.deploy({"hello"}, through_node_1);

@@ -59,7 +59,8 @@ std::optional<memory_hierarchy> find_memory_hierarchy() {
     after >> type >> source >> options;
     if (root != "/") continue;  // a part of a hierarchy: paths in /proc/PID/cgroup would not match
     if (type == "cgroup" && lists(options, "memory", ',')) return memory_hierarchy{mount, false};
-    if (type == "cgroup2" && lists(read_text(fs::path(mount) / "cgroup.subtree_control"), "memory", ' '))
+    if (type == "cgroup2" &&
+        lists(read_text(fs::path(mount) / "cgroup.subtree_control"), "memory", ' '))
       return memory_hierarchy{mount, true};
   }
   return std::nullopt;
@@ -73,7 +74,8 @@ std::string group_of(pid_t pid, const memory_hierarchy& h) {
     const auto first = line.find(':'), second = line.find(':', first + 1);
     if (second == std::string::npos) continue;
     const auto controllers = line.substr(first + 1, second - first - 1);
-    if (h.v2 ? controllers.empty() : lists(controllers, "memory", ',')) return line.substr(second + 1);
+    if (h.v2 ? controllers.empty() : lists(controllers, "memory", ','))
+      return line.substr(second + 1);
   }
   return {};
 }
@@ -82,7 +84,8 @@ std::string group_of(pid_t pid, const memory_hierarchy& h) {
 void remove_groups(const fs::path& top) {
   std::vector<fs::path> dirs{top};
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(top, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+  for (auto it = fs::recursive_directory_iterator(top, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
     if (it->is_directory(ec)) dirs.push_back(it->path());
   std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) {
     return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
@@ -104,8 +107,8 @@ TEST_CASE("a node makes its processes' cgroups inside the group the daemon was s
   }
   // The test's groups: under the test's own group in v1; at the root in v2, where a group hands
   // controllers down only while it holds no process (the test's own group holds the test).
-  const std::string base_in_hierarchy =
-      (h->v2 ? std::string() : group_of(::getpid(), *h)) + "/constellation-test-" + std::to_string(::getpid());
+  const std::string base_in_hierarchy = (h->v2 ? std::string() : group_of(::getpid(), *h)) +
+                                        "/constellation-test-" + std::to_string(::getpid());
   const fs::path base = h->mount / fs::path(base_in_hierarchy).relative_path();
   remove_groups(base);
   REQUIRE_MESSAGE(fs::create_directory(base), base);
@@ -119,15 +122,18 @@ TEST_CASE("a node makes its processes' cgroups inside the group the daemon was s
   for (std::size_t k = 0; k < layout.nodes.size(); ++k) {
     const fs::path group = base / ("node" + std::to_string(k));
     fs::create_directory(group);
-    layout.nodes[k].daemon_prefix = {"/bin/sh", "-c", "echo $$ > " + (group / "cgroup.procs").string() + " && exec \"$@\"", "sh"};
+    layout.nodes[k].daemon_prefix = {
+        "/bin/sh", "-c", "echo $$ > " + (group / "cgroup.procs").string() + " && exec \"$@\"",
+        "sh"};
   }
   {
     local_cluster cluster(layout);
     INFO(cluster.diagnostics());
     auto deploy = cluster.deploy({"spread"});
-    REQUIRE_MESSAGE(deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
-                                           patience(milliseconds(20000))),
-                    deploy.out() << deploy.err());
+    REQUIRE_MESSAGE(
+        deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
+                               patience(milliseconds(20000))),
+        deploy.out() << deploy.err());
 
     // Every deployed process (monitors and the job's four processes) sits in its node's group;
     // the job's processes each in a group of their own under it, where their limits are. A spawn
@@ -169,7 +175,8 @@ TEST_CASE("a node makes its processes' cgroups inside the group the daemon was s
     const auto groups_left = [&] {
       std::string left;
       for (std::size_t k = 0; k < layout.nodes.size(); ++k) {
-        const fs::path parent = base / ("node" + std::to_string(k)) / (h->v2 ? "processes" : "constellation");
+        const fs::path parent =
+            base / ("node" + std::to_string(k)) / (h->v2 ? "processes" : "constellation");
         std::error_code ec;
         for (const auto& entry : fs::directory_iterator(parent, ec))
           if (entry.is_directory()) left += entry.path().string() + "\n";

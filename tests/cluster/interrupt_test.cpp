@@ -23,8 +23,8 @@ namespace {
 // Starts mode (spread or stubborn: a process held on every node) and waits until all run.
 child_process start_held_job(const local_cluster& cluster, const std::string& mode) {
   auto deploy = cluster.deploy({mode});
-  REQUIRE_MESSAGE(deploy.wait_for_output(spread_job_holding, patience(milliseconds(20000))), deploy.out()
-                                                                                << deploy.err());
+  REQUIRE_MESSAGE(deploy.wait_for_output(spread_job_holding, patience(milliseconds(20000))),
+                  deploy.out() << deploy.err());
   const auto status = cluster.status();
   REQUIRE(status);
   for (const auto& node : status->nodes) REQUIRE(!node.processes.empty());
@@ -156,7 +156,8 @@ TEST_CASE("constellation-deploy jobs lists a job, and kill ends it as Ctrl-C doe
   CHECK(job.at("processes") == 4);
   CHECK(job.at("argv").at(0).get<std::string>().ends_with("cluster_programs"));
   CHECK(job.at("argv").at(1) == "spread");
-  CHECK(job.at("client").get<std::string>().starts_with("127.0.0."));  // where deploy connected from
+  CHECK(
+      job.at("client").get<std::string>().starts_with("127.0.0."));  // where deploy connected from
   CHECK(job.at("age_seconds").get<double>() >= 0);
   const auto table = cluster.query_run({"jobs"}, human());
   CHECK(table.out.starts_with("JOB"));

@@ -4,8 +4,8 @@
 // (fixture/network_namespaces.hpp); needs root, and is skipped otherwise.
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
-#include "fixture/patience.hpp"
 #include "fixture/network_namespaces.hpp"
+#include "fixture/patience.hpp"
 #include "fixture/process_scan.hpp"
 
 #include <doctest/doctest.h>
@@ -66,8 +66,8 @@ TEST_CASE(
   INFO(cluster.diagnostics());
 
   auto deploy = cluster.deploy({"spread"});
-  REQUIRE_MESSAGE(deploy.wait_for_output(top_ready, patience(milliseconds(20000))), deploy.out()
-                                                                              << deploy.err());
+  REQUIRE_MESSAGE(deploy.wait_for_output(top_ready, patience(milliseconds(20000))),
+                  deploy.out() << deploy.err());
   const auto c = spawned_pid(deploy.out(), "C");
   REQUIRE(!c.empty());
   const auto status = cluster.status();
@@ -131,9 +131,10 @@ TEST_CASE(
   // probe would have gone out. (On cue rather than by timing: a sanitized build takes longer to
   // start A and B than the master takes to notice a cut link.)
   auto deploy = cluster.deploy({"spread_on_cue"});
-  REQUIRE_MESSAGE(deploy.wait_for_output([](const std::string& out) { return top_printed(out, "C on cue"); },
-                                         milliseconds(30000)),
-                  deploy.out() << deploy.err());
+  REQUIRE_MESSAGE(
+      deploy.wait_for_output([](const std::string& out) { return top_printed(out, "C on cue"); },
+                             milliseconds(30000)),
+      deploy.out() << deploy.err());
   const auto cut = clock::now();
   network.cut(2);
   deploy.write_stdin("go\n");
@@ -162,8 +163,8 @@ TEST_CASE(
   REQUIRE(cluster.wait_for_status([](const cluster_status& s) { return s.nodes.at(2).up; },
                                   patience(milliseconds(15000))));
   auto again = cluster.deploy({"spread"});
-  REQUIRE_MESSAGE(again.wait_for_output(top_ready, patience(milliseconds(15000))), again.out()
-                                                                             << again.err());
+  REQUIRE_MESSAGE(again.wait_for_output(top_ready, patience(milliseconds(15000))),
+                  again.out() << again.err());
   again.write_stdin("go\n");
   CHECK(again.wait_exit(milliseconds(10000)) == 0);
 }

@@ -46,16 +46,17 @@ TEST_CASE("a killed monitor takes its process's helpers and cgroups along") {
   auto deploy = cluster.deploy({"abandoned_helpers"});
   std::string h;
   pid_t in_group = 0, own_session = 0, monitor = 0;
-  REQUIRE_MESSAGE(deploy.wait_for_output(
-                      [&](const std::string& out) {
-                        h = spawned_pid(out, "H");
-                        if (h.empty()) return false;
-                        std::istringstream line(job_events(out).output_of(h));
-                        std::string helpers, word;
-                        return static_cast<bool>(line >> helpers >> in_group >> own_session >> word >> monitor);
-                      },
-                      patience(milliseconds(20000))),
-                  deploy.out() << deploy.err());
+  REQUIRE_MESSAGE(
+      deploy.wait_for_output(
+          [&](const std::string& out) {
+            h = spawned_pid(out, "H");
+            if (h.empty()) return false;
+            std::istringstream line(job_events(out).output_of(h));
+            std::string helpers, word;
+            return static_cast<bool>(line >> helpers >> in_group >> own_session >> word >> monitor);
+          },
+          patience(milliseconds(20000))),
+      deploy.out() << deploy.err());
   REQUIRE(alive(in_group));
   REQUIRE(alive(own_session));
   // The process's own group, if the node could make one: the helpers are in it too.
@@ -65,7 +66,8 @@ TEST_CASE("a killed monitor takes its process's helpers and cgroups along") {
 
   REQUIRE(::kill(monitor, SIGKILL) == 0);
   CHECK(deploy.wait_for_output(
-      [&](const std::string& out) { return job_events(out).exit_of(h).has_value(); }, milliseconds(10000)));
+      [&](const std::string& out) { return job_events(out).exit_of(h).has_value(); },
+      milliseconds(10000)));
   const auto exit = job_events(deploy.out()).exit_of(h);
   REQUIRE(exit);
   CHECK(exit->signal == "SIGKILL");

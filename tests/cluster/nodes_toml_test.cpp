@@ -83,8 +83,8 @@ class scratch_folder {
 
 TEST_CASE("a malformed nodes.toml gives file:line:column") {
   scratch_folder folder;
-  const auto secret =
-      folder.write("secret", "3f1c0a9be0d24c7d8e5f6a1b2c3d4e5f3f1c0a9be0d24c7d8e5f6a1b2c3d4e5f\n", 0600);
+  const auto secret = folder.write(
+      "secret", "3f1c0a9be0d24c7d8e5f6a1b2c3d4e5f3f1c0a9be0d24c7d8e5f6a1b2c3d4e5f\n", 0600);
   for (const auto& c : cases) {
     CAPTURE(c.name);
     const auto path = folder.write("nodes.toml", c.text);

@@ -25,7 +25,8 @@ bool top_says(child_process& deploy, const std::string& prefix,
 }
 
 // A held child (programs/placement_modes.cpp) named name said who it was and exited 0.
-void check_held_child_finished(const std::string& deploy_out, const job_events& done, const std::string& name) {
+void check_held_child_finished(const std::string& deploy_out, const job_events& done,
+                               const std::string& name) {
   const auto pid = spawned_pid(deploy_out, name);
   CAPTURE(name);
   CHECK(done.output_of(pid) == name + " " + pid + "\n");
@@ -62,7 +63,8 @@ TEST_CASE("placement spreads processes that only fit on different nodes") {
   CHECK(deploy.wait_exit(patience(milliseconds(15000))) == 0);
   const job_events done(deploy.out());
   CHECK(done.processes().size() == 4);
-  for (const auto& [name, node] : expected_node) check_held_child_finished(deploy.out(), done, name);
+  for (const auto& [name, node] : expected_node)
+    check_held_child_finished(deploy.out(), done, name);
   // Everything the job held is given back.
   CHECK(cluster.wait_for_status(
       [](const cluster_status& s) {
@@ -164,11 +166,13 @@ TEST_CASE("a job spreads over fifty fabric daemons under one master") {
 #endif
   cluster_layout layout;
   for (std::size_t k = 0; k < nodes; ++k)
-    layout.nodes.push_back({"127.0.0." + std::to_string(21 + k), "256 MiB", k == 0 ? "2" : "1", {}});
+    layout.nodes.push_back(
+        {"127.0.0." + std::to_string(21 + k), "256 MiB", k == 0 ? "2" : "1", {}});
   local_cluster cluster(layout);
   INFO(cluster.diagnostics());
   auto deploy = cluster.deploy({"fan_out", std::to_string(nodes)});
-  REQUIRE_MESSAGE(top_says(deploy, "ready", patience(milliseconds(40000))), deploy.out() << deploy.err());
+  REQUIRE_MESSAGE(top_says(deploy, "ready", patience(milliseconds(40000))), deploy.out()
+                                                                                << deploy.err());
 
   const auto status = cluster.status();
   REQUIRE(status);
@@ -192,7 +196,8 @@ TEST_CASE("a job spreads over fifty fabric daemons under one master") {
   CHECK(deploy.wait_exit(patience(milliseconds(20000))) == 0);
   const job_events done(deploy.out());
   CHECK(done.processes().size() == nodes + 1);
-  for (std::size_t i = 0; i < nodes; ++i) check_held_child_finished(deploy.out(), done, "W" + std::to_string(i));
+  for (std::size_t i = 0; i < nodes; ++i)
+    check_held_child_finished(deploy.out(), done, "W" + std::to_string(i));
   CHECK(cluster.wait_for_status(
       [](const cluster_status& s) { return s.process_count() == 0 && s.jobs == 0; },
       milliseconds(10000)));

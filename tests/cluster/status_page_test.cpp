@@ -68,7 +68,9 @@ std::string render_page(const std::string& folder, const std::string& url, const
   return dom.out;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 }  // namespace
 
@@ -78,10 +80,12 @@ TEST_CASE("the metrics and the status page show a running job on every node, the
   const auto master_http = cluster.http_address(0);
 
   auto deploy = cluster.deploy({"spread"});
-  REQUIRE_MESSAGE(deploy.wait_for_output(spread_job_holding, patience(milliseconds(20000))), deploy.out() << deploy.err());
+  REQUIRE_MESSAGE(deploy.wait_for_output(spread_job_holding, patience(milliseconds(20000))),
+                  deploy.out() << deploy.err());
   const job_events events(deploy.out());
   const auto top = events.top();
-  const auto a = spawned_pid(deploy.out(), "A"), b = spawned_pid(deploy.out(), "B"), c = spawned_pid(deploy.out(), "C");
+  const auto a = spawned_pid(deploy.out(), "A"), b = spawned_pid(deploy.out(), "B"),
+             c = spawned_pid(deploy.out(), "C");
 
   // The job as the page's document has it: its process tree, each process on its node.
   const auto doc = nlohmann::json::parse(get_ok(master_http, "/status.json"));
@@ -107,7 +111,8 @@ TEST_CASE("the metrics and the status page show a running job on every node, the
     CHECK(eventually(
         [&] {
           metrics = get_ok(master_http, "/metrics");
-          return metric_value(metrics, "constellation_job_held_children_total{job=\"" + job_id + "\"}") == 3.0;
+          return metric_value(metrics, "constellation_job_held_children_total{job=\"" + job_id +
+                                           "\"}") == 3.0;
         },
         milliseconds(5000)));
     INFO(metrics);
@@ -117,28 +122,31 @@ TEST_CASE("the metrics and the status page show a running job on every node, the
                                     cluster.fabric_address(0) + "\"}") == 2.0);
     CHECK(metric_value(metrics, "constellation_job_processes{job=\"" + job_id + "\",node=\"" +
                                     cluster.fabric_address(2) + "\"}") == 1.0);
-    CHECK(metric_value(metrics, "constellation_node_memory_reserved_bytes{node=\"" + cluster.fabric_address(1) +
-                                    "\"}") == 900.0 * 1024 * 1024);
+    CHECK(metric_value(metrics, "constellation_node_memory_reserved_bytes{node=\"" +
+                                    cluster.fabric_address(1) + "\"}") == 900.0 * 1024 * 1024);
     CHECK(metric_value(metrics, "constellation_spawns_total") == 4.0);
-    CHECK(metric_value(metrics, "constellation_launch_duration_seconds_count{outcome=\"started\"}") == 4.0);
+    CHECK(metric_value(metrics,
+                       "constellation_launch_duration_seconds_count{outcome=\"started\"}") == 4.0);
     CHECK(metric_value(metrics, "constellation_output_bytes_total{stream=\"stdout\"}") > 0.0);
     CHECK(metric_value(metrics, "constellation_binaries_cached{cache=\"master\"}") == 1.0);
     CHECK(metric_value(metrics, "constellation_binary_cache_bytes{cache=\"node\"}") > 100'000.0);
-    CHECK(metrics.find("# TYPE constellation_launch_duration_seconds histogram") != std::string::npos);
+    CHECK(metrics.find("# TYPE constellation_launch_duration_seconds histogram") !=
+          std::string::npos);
 
     // A node serves its own figures.
     const auto node_metrics = get_ok(cluster.http_address(2), "/metrics");
     CHECK(metric_value(node_metrics, "constellation_node_processes") == 1.0);
     CHECK(metric_value(node_metrics, "constellation_node_master_linked") == 1.0);
-    CHECK(metric_value(node_metrics, "constellation_node_launches_total{outcome=\"started\"}") == 1.0);
+    CHECK(metric_value(node_metrics, "constellation_node_launches_total{outcome=\"started\"}") ==
+          1.0);
     CHECK(node_metrics.find("constellation_nodes{") == std::string::npos);
 
     // A peer without the secret is counted where it knocked.
     knock_without_secret(cluster.fabric_address(1));
     CHECK(eventually(
         [&] {
-          return metric_value(get_ok(cluster.http_address(1), "/metrics"), "constellation_authentication_failures_total") ==
-                 1.0;
+          return metric_value(get_ok(cluster.http_address(1), "/metrics"),
+                              "constellation_authentication_failures_total") == 1.0;
         },
         milliseconds(5000)));
   }
@@ -146,7 +154,9 @@ TEST_CASE("the metrics and the status page show a running job on every node, the
   if (::access(chromium, X_OK) != 0) {
     // CI installs it (scripts/install-deps.sh); a developer's machine may not have it.
     REQUIRE_MESSAGE(std::getenv("CI") == nullptr, "chromium is missing: apt-get install chromium");
-    MESSAGE("SKIPPED: the status page in a browser: /usr/bin/chromium is not installed (apt-get install chromium)");
+    MESSAGE(
+        "SKIPPED: the status page in a browser: /usr/bin/chromium is not installed (apt-get "
+        "install chromium)");
   } else {  // the status page in a browser
     std::filesystem::create_directories(SCREENSHOT_DIR);
     const std::string png = std::string(SCREENSHOT_DIR) + "/status_page.png";
@@ -154,7 +164,8 @@ TEST_CASE("the metrics and the status page show a running job on every node, the
     const auto dom = render_page(cluster.folder(), "http://" + master_http + "/", png);
     INFO(dom);
     CHECK(contains(dom, "3 of 3 nodes up · 1 job running"));
-    for (std::size_t k = 0; k < 3; ++k) CHECK(contains(dom, "data-node=\"" + cluster.fabric_address(k) + "\""));
+    for (std::size_t k = 0; k < 3; ++k)
+      CHECK(contains(dom, "data-node=\"" + cluster.fabric_address(k) + "\""));
     CHECK(contains(dom, "1.6 GiB of 2.0 GiB"));  // A and the top on the first node: 1536 + 64 MiB
     CHECK(contains(dom, "900 MiB of 1.0 GiB"));  // B
     CHECK(contains(dom, "data-job=\"" + job_id + "\""));
@@ -211,11 +222,13 @@ TEST_CASE("the metrics and the status page show a running job on every node, the
   CHECK(after["ended_jobs"][0]["counters"]["held_children"] == 3);
   const auto metrics = get_ok(master_http, "/metrics");
   CHECK(metric_value(metrics, "constellation_jobs_running") == 0.0);
-  CHECK(metric_value(metrics, "constellation_node_memory_reserved_bytes{node=\"" + cluster.fabric_address(0) + "\"}") == 0.0);
+  CHECK(metric_value(metrics, "constellation_node_memory_reserved_bytes{node=\"" +
+                                  cluster.fabric_address(0) + "\"}") == 0.0);
 }
 
 TEST_CASE("--http beyond loopback needs the cluster's secret, and a bad address is named") {
-  const auto folder = std::filesystem::temp_directory_path() / ("http-refusal-" + std::to_string(::getpid()));
+  const auto folder =
+      std::filesystem::temp_directory_path() / ("http-refusal-" + std::to_string(::getpid()));
   std::filesystem::create_directories(folder);
   auto fabric_with = [&](const std::string& http) {
     return run_to_end({{fabric_program(), "--http", http, "127.0.0.31:7301"},

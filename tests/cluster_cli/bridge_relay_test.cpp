@@ -30,7 +30,8 @@ namespace asio = boost::asio;
 namespace {
 
 // A secret as `openssl rand -hex 32` makes one: the daemons refuse one without entropy.
-constexpr const char* test_secret = "9c1b7e4f0a2d6385b1e9f74c2a0d5b8e3f6a1c9d7e2b4f8a0c5d3e1b9f7a6c24";
+constexpr const char* test_secret =
+    "9c1b7e4f0a2d6385b1e9f74c2a0d5b8e3f6a1c9d7e2b4f8a0c5d3e1b9f7a6c24";
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -101,7 +101,8 @@ TEST_CASE("deploy options: status takes one address, options anywhere") {
 }
 
 TEST_CASE("deploy options: jobs takes an address, kill an address and a job") {
-  auto jobs = deploy::parse_deploy_options({"jobs", "--format", "json", "127.0.0.11:7000"}, nullptr);
+  auto jobs =
+      deploy::parse_deploy_options({"jobs", "--format", "json", "127.0.0.11:7000"}, nullptr);
   REQUIRE(jobs.has_value());
   CHECK(jobs->what == deploy_options::command::jobs);
   CHECK(jobs->bridge == "127.0.0.11:7000");
@@ -109,9 +110,11 @@ TEST_CASE("deploy options: jobs takes an address, kill an address and a job") {
   REQUIRE(kill.has_value());
   CHECK(kill->what == deploy_options::command::kill);
   CHECK(kill->job == "3f2a9c");
-  CHECK(deploy::parse_deploy_options({"kill", "a:1"}, nullptr).error().find("kill needs the job's id") !=
+  CHECK(deploy::parse_deploy_options({"kill", "a:1"}, nullptr)
+            .error()
+            .find("kill needs the job's id") != std::string::npos);
+  CHECK(deploy::parse_deploy_options({"jobs", "a:1", "x"}, nullptr).error().find("\"x\"") !=
         std::string::npos);
-  CHECK(deploy::parse_deploy_options({"jobs", "a:1", "x"}, nullptr).error().find("\"x\"") != std::string::npos);
 }
 
 TEST_CASE("deploy options: mistakes are named") {

@@ -1,6 +1,6 @@
 #include "deploy_cli/bridge_connection.hpp"
-#include "deploy_cli/run_problem.hpp"
 #include "deploy_cli/jobs_format.hpp"
+#include "deploy_cli/run_problem.hpp"
 #include "deploy_cli/status_format.hpp"
 
 #include <doctest/doctest.h>
@@ -110,14 +110,25 @@ TEST_CASE("jobs: a table for people, JSON for programs; ages in two units at mos
   CHECK(deploy::format_duration(98'000'000) == "1d 3h");
   wire::jobs_reply jobs;
   jobs.now_ms = 1'000'000;
-  jobs.jobs.push_back({0x3f2a9c01d4e5b677, {"./word_count", "/data"}, "127.0.0.1:40648", "running", "", 3, 5, 876'000, 0});
-  jobs.jobs.push_back({0xb1c2, {"./sort"}, "127.0.0.1:40602", "finished", "exit 0", 0, 12, 900'000, 950'000});
+  jobs.jobs.push_back({0x3f2a9c01d4e5b677,
+                       {"./word_count", "/data"},
+                       "127.0.0.1:40648",
+                       "running",
+                       "",
+                       3,
+                       5,
+                       876'000,
+                       0});
+  jobs.jobs.push_back(
+      {0xb1c2, {"./sort"}, "127.0.0.1:40602", "finished", "exit 0", 0, 12, 900'000, 950'000});
   CHECK(deploy::format_jobs_table(jobs) ==
         "JOB               STATE     PROCESSES  AGE     CLIENT           PROGRAM\n"
         "3f2a9c01d4e5b677  running   3 of 5     2m 4s   127.0.0.1:40648  ./word_count /data\n"
         "000000000000b1c2  finished  0 of 12    1m 40s  127.0.0.1:40602  ./sort  (exit 0)\n");
   CHECK(deploy::format_jobs_table({}) == "(no jobs)\n");
-  CHECK(deploy::format_jobs_json(jobs).find(R"({"job":"000000000000b1c2","state":"finished","running":0,"processes":12,)"
-                                            R"("age_seconds":100.0,"run_seconds":50.0,)") != std::string::npos);
-  CHECK(deploy::format_kill_json({0x3f2a9c01d4e5b677, ""}) == "{\"ending\":\"3f2a9c01d4e5b677\"}\n");
+  CHECK(deploy::format_jobs_json(jobs).find(
+            R"({"job":"000000000000b1c2","state":"finished","running":0,"processes":12,)"
+            R"("age_seconds":100.0,"run_seconds":50.0,)") != std::string::npos);
+  CHECK(deploy::format_kill_json({0x3f2a9c01d4e5b677, ""}) ==
+        "{\"ending\":\"3f2a9c01d4e5b677\"}\n");
 }

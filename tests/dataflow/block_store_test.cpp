@@ -19,7 +19,8 @@ namespace {
 std::vector<std::string> read_all(block_store& store, std::uint64_t shuffle,
                                   std::uint32_t partition, std::uint32_t attempt) {
   std::vector<std::string> out;
-  store.read(shuffle, partition, attempt, std::nullopt, [&](std::string_view b) { out.emplace_back(b); });
+  store.read(shuffle, partition, attempt, std::nullopt,
+             [&](std::string_view b) { out.emplace_back(b); });
   return out;
 }
 
@@ -109,10 +110,14 @@ TEST_CASE("block_store: blocks beyond the memory limit wait on disk and read bac
 TEST_CASE("block_store: a read waiting for writers gives up once it is abandoned") {
   block_store store(2, 1 << 30);
   store.end(1, 0, 0);  // the second writer never ends: its driver is gone
-  CHECK_THROWS_AS(store.read(1, 0, 0, std::nullopt, [](std::string_view) {}, [] { return true; }), std::runtime_error);
+  CHECK_THROWS_AS(store.read(
+                      1, 0, 0, std::nullopt, [](std::string_view) {}, [] { return true; }),
+                  std::runtime_error);
 }
 
-TEST_CASE("block_store: a read of one side visits only the blocks that side wrote, in memory and on disk") {
+TEST_CASE(
+    "block_store: a read of one side visits only the blocks that side wrote, in memory and on "
+    "disk") {
   block_store store(1, 12);
   const std::string left_big = std::string(1, '\0') + std::string(100, 'l');
   store.add(1, 0, 0, std::string("\0left", 5));

@@ -31,19 +31,24 @@ struct summing {
   void merge(std::uint64_t& sum, std::uint64_t&& other) const { sum += other; }
 };
 
-std::map<std::uint64_t, std::uint64_t> aggregate(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& input,
-                                                 std::size_t limit, stub_task_context& tc) {
+std::map<std::uint64_t, std::uint64_t> aggregate(
+    const std::vector<std::pair<std::uint64_t, std::uint64_t>>& input, std::size_t limit,
+    stub_task_context& tc) {
   const summing policy;
   detail::bounded_aggregation<std::uint64_t, std::uint64_t, summing> sums(tc, policy, limit);
   for (const auto& [k, v] : input) sums.add(k, [&] { return v; });
   std::map<std::uint64_t, std::uint64_t> out;
-  sums.finish([&](std::pair<std::uint64_t, std::uint64_t>&& e) { CHECK(out.emplace(e.first, e.second).second); });
+  sums.finish([&](std::pair<std::uint64_t, std::uint64_t>&& e) {
+    CHECK(out.emplace(e.first, e.second).second);
+  });
   return out;
 }
 
 }  // namespace
 
-TEST_CASE("bounded aggregation: keys far beyond the limit are gathered in buckets, split again where needed") {
+TEST_CASE(
+    "bounded aggregation: keys far beyond the limit are gathered in buckets, split again where "
+    "needed") {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> input;
   std::map<std::uint64_t, std::uint64_t> expected;
   for (std::uint64_t i = 0; i < 300000; ++i) {
@@ -79,7 +84,8 @@ TEST_CASE("group_by_key beyond its share of the budget: every group whole, from 
     input.emplace_back(key, "v" + std::to_string(i));
     expected[key].push_back(input.back().second);
   }
-  auto source = std::make_shared<vector_node<std::pair<std::uint64_t, std::string>>>(driver, input, 3, 1000);
+  auto source =
+      std::make_shared<vector_node<std::pair<std::uint64_t, std::string>>>(driver, input, 3, 1000);
   detail::group_by_key_node<std::uint64_t, std::string> groups(source, 1);
   stub_task_context tc;
   tc.budget = 4u << 20;  // a table of 1 MiB: the groups take several
@@ -96,7 +102,8 @@ TEST_CASE("group_by_key beyond its share of the budget: every group whole, from 
   CHECK(tc.spilled > 0);
 }
 
-TEST_CASE("bounded join: a right side beyond the limit is joined bucket by bucket, outer rows too") {
+TEST_CASE(
+    "bounded join: a right side beyond the limit is joined bucket by bucket, outer rows too") {
   stub_task_context tc;
   detail::bounded_join<std::uint64_t, std::uint64_t, std::uint64_t, true> join(tc, 64 << 10);
   std::map<std::uint64_t, std::vector<std::uint64_t>> right;
@@ -109,14 +116,17 @@ TEST_CASE("bounded join: a right side beyond the limit is joined bucket by bucke
   using out_row = detail::join_output<std::uint64_t, std::uint64_t, std::uint64_t, true>;
   std::vector<out_row> rows;
   // Named: a batch_sink refers to its function, which must outlive the buffer.
-  auto collect = [&](std::span<out_row> batch) { rows.insert(rows.end(), batch.begin(), batch.end()); };
+  auto collect = [&](std::span<out_row> batch) {
+    rows.insert(rows.end(), batch.begin(), batch.end());
+  };
   detail::batch_buffer<out_row> out(collect);
   std::vector<std::pair<std::uint64_t, std::uint64_t>> left;
   std::size_t expected_rows = 0, expected_missing = 0;
   for (std::uint64_t i = 0; i < 30000; ++i) {
     left.emplace_back(i % 25000, i);  // odd keys have no right rows
     const auto match = right.find(i % 25000);
-    if (match == right.end()) ++expected_missing;
+    if (match == right.end())
+      ++expected_missing;
     else
       expected_rows += match->second.size();
   }

@@ -21,7 +21,9 @@ TEST_CASE("flat_table: merges the values of each key, across growth, and drains 
   }
   CHECK(table.size() == expected.size());
   std::map<std::uint64_t, std::uint64_t> drained;
-  table.drain([&](std::pair<std::uint64_t, std::uint64_t>&& e) { CHECK(drained.emplace(e.first, e.second).second); });
+  table.drain([&](std::pair<std::uint64_t, std::uint64_t>&& e) {
+    CHECK(drained.emplace(e.first, e.second).second);
+  });
   CHECK(drained == expected);
   CHECK(table.size() == 0);
   table.add(5, 1, add);
@@ -45,13 +47,16 @@ TEST_CASE("flat_table: string keys are compared, not only hashed") {
   CHECK(all_three);
 }
 
-TEST_CASE("flat_table: lookups stay short, also for entries drained from another table in its order") {
+TEST_CASE(
+    "flat_table: lookups stay short, also for entries drained from another table in its order") {
   flat_table<std::uint64_t, double> first;
   const auto add = [](double a, double b) { return a + b; };
   for (std::uint64_t k = 0; k < 200000; ++k) first.add(std::uint64_t(k), 1.0, add);
   CHECK(first.mean_probes() < 2.0);
   flat_table<std::uint64_t, double> second;  // grows while the first's entries arrive slot by slot
-  first.drain([&](std::pair<std::uint64_t, double>&& e) { second.add(std::move(e.first), std::move(e.second), add); });
+  first.drain([&](std::pair<std::uint64_t, double>&& e) {
+    second.add(std::move(e.first), std::move(e.second), add);
+  });
   CHECK(second.size() == 200000);
   CHECK(second.mean_probes() < 2.0);
 }
@@ -59,8 +64,8 @@ TEST_CASE("flat_table: lookups stay short, also for entries drained from another
 TEST_CASE("flat_table: a string key is found by its view, and made only when it is new") {
   flat_table<std::string, int> table;
   int made = 0;
-  for (std::string_view word : {"alpha", "beta", "alpha", "a word longer than any small string", "beta",
-                                "a word longer than any small string"}) {
+  for (std::string_view word : {"alpha", "beta", "alpha", "a word longer than any small string",
+                                "beta", "a word longer than any small string"}) {
     auto [e, inserted] = table.find_or_insert(word, table.hash_of(word), [&] {
       ++made;
       return std::pair<std::string, int>(std::string(word), 0);

@@ -168,7 +168,8 @@ TEST_CASE("fusion: a map over a cache reads the kept elements without copying th
   std::vector<std::uint64_t> first, second;
   const auto compute = [&](std::vector<std::uint64_t>& out) {
     for (std::size_t p = 0; p < 3; ++p)
-      doubled.as_node()->compute(tc, p, [&](std::span<std::uint64_t> b) { out.insert(out.end(), b.begin(), b.end()); });
+      doubled.as_node()->compute(
+          tc, p, [&](std::span<std::uint64_t> b) { out.insert(out.end(), b.begin(), b.end()); });
   };
   compute(first);  // copies the source's batches, then keeps them
   counted::copies = 0;

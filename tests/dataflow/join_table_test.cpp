@@ -51,8 +51,10 @@ TEST_CASE("join_table: probe_all over a batch matches single probes and names th
   std::map<std::string, int> matched;
   std::vector<std::string> missing;
   table.probe_all(
-      std::span<std::pair<std::string, int>>(batch), [](const auto& left) -> const std::string& { return left.first; },
-      [&](auto& left, const int&, bool) { ++matched[left.first]; }, [&](auto& left) { missing.push_back(left.first); });
+      std::span<std::pair<std::string, int>>(batch),
+      [](const auto& left) -> const std::string& { return left.first; },
+      [&](auto& left, const int&, bool) { ++matched[left.first]; },
+      [&](auto& left) { missing.push_back(left.first); });
   CHECK(matched.size() == 300);
   for (const auto& [key, n] : matched) CHECK(n == (std::stoi(key.substr(1)) < 100 ? 4 : 3));
   CHECK(missing.size() == 200);

@@ -17,7 +17,9 @@ namespace detail = constellation::dataflow::detail;
 
 namespace {
 
-const auto whole = [](const auto& x) -> const auto& { return x; };
+const auto whole = [](const auto& x) -> const auto& {
+  return x;
+};
 
 template <class K>
 std::vector<K> with_extremes(std::vector<K> items) {
@@ -25,7 +27,8 @@ std::vector<K> with_extremes(std::vector<K> items) {
   for (K k : {limits::lowest(), limits::max(), K(0), K(1)}) items.push_back(k);
   if constexpr (std::is_signed_v<K>) items.push_back(K(-1));
   if constexpr (std::is_floating_point_v<K>) {
-    for (K k : {limits::min(), -limits::min(), limits::infinity(), -limits::infinity(), K(-0.5), K(0.25)})
+    for (K k :
+         {limits::min(), -limits::min(), limits::infinity(), -limits::infinity(), K(-0.5), K(0.25)})
       items.push_back(k);
   }
   return items;
@@ -83,7 +86,8 @@ TEST_CASE("radix sort by the first of a pair moves the payloads along, equal key
   std::mt19937_64 random(3);
   std::vector<std::pair<std::int32_t, std::string>> items;
   for (int i = 0; i < 20000; ++i)
-    items.emplace_back(static_cast<std::int32_t>(random() % 1000) - 500, "payload " + std::to_string(i));
+    items.emplace_back(static_cast<std::int32_t>(random() % 1000) - 500,
+                       "payload " + std::to_string(i));
   auto expected = items;
   std::stable_sort(expected.begin(), expected.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });

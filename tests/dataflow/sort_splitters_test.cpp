@@ -118,10 +118,13 @@ TEST_CASE("sort splitters: one output partition needs no sample") {
   CHECK(run.output == std::vector<std::uint64_t>{1, 2, 3});
 }
 
-TEST_CASE("sort spill: a partition beyond a quarter of the memory budget is sorted in runs on disk and merged") {
+TEST_CASE(
+    "sort spill: a partition beyond a quarter of the memory budget is sorted in runs on disk and "
+    "merged") {
   std::vector<std::uint64_t> input(600000);
   std::uint64_t x = 88172645463325252ull;
-  for (auto& v : input) {  // xorshift: deterministic, unordered, with repeats cut off by the modulus
+  for (auto& v :
+       input) {  // xorshift: deterministic, unordered, with repeats cut off by the modulus
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
@@ -134,7 +137,8 @@ TEST_CASE("sort spill: a partition beyond a quarter of the memory budget is sort
   tc.budget = 8u << 20;  // runs of 1 MiB: several runs and a rest in memory
   sort.write(tc, *source, 0, {sort.id(), 1, {}});
   std::vector<std::uint64_t> output;
-  sort.compute(tc, 0, [&](std::span<std::uint64_t> b) { output.insert(output.end(), b.begin(), b.end()); });
+  sort.compute(
+      tc, 0, [&](std::span<std::uint64_t> b) { output.insert(output.end(), b.begin(), b.end()); });
   auto expected = input;
   std::sort(expected.begin(), expected.end());
   CHECK(tc.spilled > 0);

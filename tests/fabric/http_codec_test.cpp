@@ -53,7 +53,8 @@ TEST_CASE("http: malformed and oversized requests get the status that says why")
   // A head that never ends is refused once it reaches the limit, not buffered on.
   const std::string endless = "GET / HTTP/1.1\r\nX: " + std::string(max_request_head, 'a');
   CHECK(problem(endless).status == 431);
-  const std::string large = "GET / HTTP/1.1\r\nX: " + std::string(max_request_head, 'a') + "\r\n\r\n";
+  const std::string large =
+      "GET / HTTP/1.1\r\nX: " + std::string(max_request_head, 'a') + "\r\n\r\n";
   CHECK(problem(large).status == 431);
 }
 

@@ -104,7 +104,8 @@ TEST_CASE("parse_endpoint: errors say what is wrong") {
 // Found by fuzz/nodes_toml: toml++ 3.3.0 reaches __builtin_unreachable() on "é" where it expects
 // whitespace.
 TEST_CASE("nodes.toml: a non-ASCII character is refused with its position") {
-  const auto config = parse_nodes_toml("[[nodes]]\nfabric_addr = \"10.0.0.1:9999\"\n  \xc3\xa9 mem = 1\n", "nodes.toml");
+  const auto config = parse_nodes_toml(
+      "[[nodes]]\nfabric_addr = \"10.0.0.1:9999\"\n  \xc3\xa9 mem = 1\n", "nodes.toml");
   REQUIRE_FALSE(config.has_value());
   CHECK(config.error().starts_with("nodes.toml:3:3: a non-ASCII character"));
 }

@@ -45,14 +45,17 @@ cluster_snapshot example() {
   return s;
 }
 
-node_figures this_node() { return {"127.0.0.11:7001", "127.0.0.11:7001", true, 2}; }
+node_figures this_node() {
+  return {"127.0.0.11:7001", "127.0.0.11:7001", true, 2};
+}
 
 // The value of the series whose line starts with "name{labels} " (or "name "), or -1.
 double series(const std::string& text, const std::string& name_and_labels) {
   std::istringstream lines(text);
   std::string line;
   while (std::getline(lines, line))
-    if (line.starts_with(name_and_labels + " ")) return std::stod(line.substr(name_and_labels.size() + 1));
+    if (line.starts_with(name_and_labels + " "))
+      return std::stod(line.substr(name_and_labels.size() + 1));
   return -1;
 }
 
@@ -66,14 +69,20 @@ TEST_CASE("metrics: the master's exposition has the cluster's state, by node and
   CHECK(series(text, "constellation_nodes{state=\"up\"}") == 1);
   CHECK(series(text, "constellation_nodes{state=\"down\"}") == 1);
   CHECK(series(text, "constellation_node_up{node=\"127.0.0.12:7001\"}") == 0);
-  CHECK(series(text, "constellation_node_memory_bytes{node=\"127.0.0.11:7001\"}") == double(2ull << 30));
-  CHECK(series(text, "constellation_node_memory_reserved_bytes{node=\"127.0.0.11:7001\"}") == double(300ull << 20));
+  CHECK(series(text, "constellation_node_memory_bytes{node=\"127.0.0.11:7001\"}") ==
+        double(2ull << 30));
+  CHECK(series(text, "constellation_node_memory_reserved_bytes{node=\"127.0.0.11:7001\"}") ==
+        double(300ull << 20));
   CHECK(series(text, "constellation_node_cpus_reserved{node=\"127.0.0.11:7001\"}") == 0.75);
   CHECK(series(text, "constellation_jobs_running") == 1);
   CHECK(series(text, "constellation_spawns_waiting") == 2);
   // Only running processes count, on the node they run on.
-  CHECK(series(text, "constellation_job_processes{job=\"00000000000000a1\",node=\"127.0.0.11:7001\"}") == 2);
-  CHECK(series(text, "constellation_job_processes{job=\"00000000000000a1\",node=\"127.0.0.12:7001\"}") == -1);
+  CHECK(series(text,
+               "constellation_job_processes{job=\"00000000000000a1\",node=\"127.0.0.11:7001\"}") ==
+        2);
+  CHECK(series(text,
+               "constellation_job_processes{job=\"00000000000000a1\",node=\"127.0.0.12:7001\"}") ==
+        -1);
   // Counters of running and recently ended jobs.
   CHECK(series(text, "constellation_job_dataflow_tasks_total{job=\"00000000000000a1\"}") == 12);
   CHECK(series(text, "constellation_job_dataflow_tasks_total{job=\"00000000000000a0\"}") == 40);
@@ -112,8 +121,12 @@ TEST_CASE("metrics: counted events appear with their labels, every series from t
   CHECK(series(text, "constellation_spawn_waits_total") == 1);
   CHECK(series(text, "constellation_spawn_refusals_total{reason=\"never_fits\"}") == 1);
   CHECK(series(text, "constellation_launch_duration_seconds_count{outcome=\"started\"}") == 2);
-  CHECK(series(text, "constellation_launch_duration_seconds_bucket{outcome=\"started\",le=\"0.005\"}") == 1);
-  CHECK(series(text, "constellation_launch_duration_seconds_bucket{outcome=\"started\",le=\"+Inf\"}") == 2);
+  CHECK(series(text,
+               "constellation_launch_duration_seconds_bucket{outcome=\"started\",le=\"0.005\"}") ==
+        1);
+  CHECK(series(text,
+               "constellation_launch_duration_seconds_bucket{outcome=\"started\",le=\"+Inf\"}") ==
+        2);
   CHECK(series(text, "constellation_launch_duration_seconds_count{outcome=\"failed\"}") == 1);
   CHECK(series(text, "constellation_output_bytes_total{stream=\"stdout\"}") == 100);
   CHECK(series(text, "constellation_output_bytes_total{stream=\"stderr\"}") == 7);

@@ -1,13 +1,15 @@
 #include "identity/code_identity.hpp"
 #include "identity/entry_registry.hpp"
 
-#include <constellation/spawn.hpp>
 #include <doctest/doctest.h>
+#include <constellation/spawn.hpp>
 
 #include <dlfcn.h>
 
 namespace {
-int answer() { return 42; }
+int answer() {
+  return 42;
+}
 void spawnable(constellation::pid, int, std::string) {}
 }  // namespace
 
@@ -51,6 +53,7 @@ TEST_CASE("code identity: data is not code") {
 TEST_CASE("entry registry: spawn entries register themselves, other code does not") {
   auto entry = detail::spawnable<decltype(&spawnable)>::entry();
   CHECK(identity::is_registered_entry(entry));
-  auto not_entry = reinterpret_cast<detail::entry_function>(reinterpret_cast<detail::erased_function>(&answer));
+  auto not_entry =
+      reinterpret_cast<detail::entry_function>(reinterpret_cast<detail::erased_function>(&answer));
   CHECK_FALSE(identity::is_registered_entry(not_entry));
 }

@@ -71,7 +71,8 @@ TEST_CASE("counter reporter: what is pending leaves at exit without its timer") 
 }
 
 TEST_CASE("counter names: those that make a valid Prometheus metric name, and no more") {
-  for (const char* good : {"records", "dataflow_shuffle_bytes", "a1", "x"}) CHECK_MESSAGE(wire::is_counter_name(good), good);
+  for (const char* good : {"records", "dataflow_shuffle_bytes", "a1", "x"})
+    CHECK_MESSAGE(wire::is_counter_name(good), good);
   for (const char* bad : {"", "Records", "1st", "_x", "with-dash", "with space", "done_total", "ü"})
     CHECK_MESSAGE(!wire::is_counter_name(bad), bad);
   CHECK(wire::is_counter_name(std::string(64, 'a')));

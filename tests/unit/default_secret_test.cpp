@@ -29,8 +29,10 @@ class fresh_home {
     ::unsetenv("CONSTELLATION_SECRET_FILE");
   }
   ~fresh_home() {
-    if (old_home_) ::setenv("HOME", old_home_->c_str(), 1);
-    else ::unsetenv("HOME");
+    if (old_home_)
+      ::setenv("HOME", old_home_->c_str(), 1);
+    else
+      ::unsetenv("HOME");
     if (old_file_) ::setenv("CONSTELLATION_SECRET_FILE", old_file_->c_str(), 1);
     std::filesystem::remove_all(dir_);
   }
@@ -43,7 +45,8 @@ class fresh_home {
 
 }  // namespace
 
-TEST_CASE("default secret: made by many at once on a fresh account, every one succeeds and agrees") {
+TEST_CASE(
+    "default secret: made by many at once on a fresh account, every one succeeds and agrees") {
   // Each round starts from a fresh HOME, so every round races on creating the file.
   for (int round = 0; round < 30; ++round) {
     fresh_home home;
@@ -63,7 +66,8 @@ TEST_CASE("default secret: made by many at once on a fresh account, every one su
     }
     // Nothing but the secret is left in the folder: no temporary file of a racer that lost.
     std::size_t files = 0;
-    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(home.dir() / ".constellation"))
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator(home.dir() / ".constellation"))
       ++files;
     CHECK(files == 1);
   }

@@ -1,6 +1,6 @@
+#include "wire/fork_messages.hpp"
 #include "agent/monitor_starter.hpp"
 #include "process/descriptor_passing.hpp"
-#include "wire/fork_messages.hpp"
 
 #include <doctest/doctest.h>
 
@@ -16,7 +16,8 @@ using namespace constellation;
 
 TEST_CASE("fork messages: a request and both answers survive a round trip") {
   const auto request = wire::encode_message(wire::fork_request{
-      7, static_cast<std::uint8_t>(wire::fork_slot_bit(wire::fork_slot::spec) | wire::fork_slot_bit(wire::fork_slot::stdin_fd))});
+      7, static_cast<std::uint8_t>(wire::fork_slot_bit(wire::fork_slot::spec) |
+                                   wire::fork_slot_bit(wire::fork_slot::stdin_fd))});
   auto frame = wire::decode_frame(request);
   REQUIRE(frame.has_value());
   REQUIRE(frame->has_value());
@@ -33,7 +34,8 @@ TEST_CASE("fork messages: a request and both answers survive a round trip") {
   CHECK(forked->os_pid == 1234);
 
   auto refused = wire::decode_message<wire::fork_refused>(
-      (*wire::decode_frame(wire::encode_message(wire::fork_refused{3, "fork: no memory"})).value()).payload);
+      (*wire::decode_frame(wire::encode_message(wire::fork_refused{3, "fork: no memory"})).value())
+          .payload);
   REQUIRE(refused.has_value());
   CHECK(refused->message == "fork: no memory");
 }
@@ -111,7 +113,9 @@ TEST_CASE("spawn method: CONSTELLATION_SPAWN is read from a job's environment") 
 // What monitor_starter relies on when a fork server dies: a socket closed with records unread
 // makes its peer's next receive fail with ECONNRESET once, before the records queued for the peer,
 // which are read after it; only then comes end of file.
-TEST_CASE("descriptor passing: a peer closed with unread records resets once, then the queued records arrive") {
+TEST_CASE(
+    "descriptor passing: a peer closed with unread records resets once, then the queued records "
+    "arrive") {
   int pair[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
   process::unique_fd agent(pair[0]), server(pair[1]);

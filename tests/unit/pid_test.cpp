@@ -2,8 +2,8 @@
 
 #include "runtime/pid_access.hpp"
 
-#include <constellation/detail/serialization.hpp>
 #include <doctest/doctest.h>
+#include <constellation/detail/serialization.hpp>
 
 #include <set>
 #include <sstream>

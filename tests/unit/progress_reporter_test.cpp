@@ -26,11 +26,12 @@ struct driven_reporter {
   progress_reporter::clock::time_point now{std::chrono::seconds(1000)};
   std::vector<std::string> sent;  // the texts, "(clear)" for a clear
   std::vector<std::pair<progress_reporter::clock::duration, std::function<void()>>> timers;
-  progress_reporter reporter{{[this](const std::string& frame) { sent.push_back(shown(frame)); },
-                              [this](progress_reporter::clock::duration d, std::function<void()> f) {
-                                timers.emplace_back(d, std::move(f));
-                              },
-                              [this] { return now; }}};
+  progress_reporter reporter{
+      {[this](const std::string& frame) { sent.push_back(shown(frame)); },
+       [this](progress_reporter::clock::duration d, std::function<void()> f) {
+         timers.emplace_back(d, std::move(f));
+       },
+       [this] { return now; }}};
 
   void text(std::string t) { reporter.report({false, std::move(t), {}}); }
   void clear() { reporter.report({true, {}, {}}); }
@@ -46,7 +47,8 @@ struct driven_reporter {
 
 }  // namespace
 
-TEST_CASE("progress reporter: the first report leaves at once, a burst after it becomes its latest") {
+TEST_CASE(
+    "progress reporter: the first report leaves at once, a burst after it becomes its latest") {
   driven_reporter d;
   d.text("1");
   CHECK(d.sent == std::vector<std::string>{"1"});

@@ -156,9 +156,12 @@ std::string drawn(const std::vector<process_event>& events, bool draw_progress =
   return terminal.contents();
 }
 
-std::string up(int lines) { return "\x1b[" + std::to_string(lines) + "A\r\x1b[J"; }
+std::string up(int lines) {
+  return "\x1b[" + std::to_string(lines) + "A\r\x1b[J";
+}
 
-progress_event progress(const pid& p, std::string text, std::vector<std::pair<std::string, double>> figures = {}) {
+progress_event progress(const pid& p, std::string text,
+                        std::vector<std::pair<std::string, double>> figures = {}) {
   return {p, false, std::move(text), std::move(figures)};
 }
 
@@ -166,32 +169,34 @@ progress_event progress(const pid& p, std::string text, std::vector<std::pair<st
 
 TEST_CASE("progress: drawn below the output, erased before more output, redrawn after") {
   const pid top = human_test_pid(1), a = human_test_pid(2);
-  const std::string shown = drawn({spawn_event{pid{}, top}, progress(top, "sorting", {{"done", 3}, {"total", 10}}),
-                                   output_event{top, 1, "line\n"}, spawn_event{top, a}, progress(a, "a's work"),
-                                   progress(top, "merging"), progress_event{top, true, {}, {}},
-                                   exit_event{a, {}, {}}});
+  const std::string shown =
+      drawn({spawn_event{pid{}, top}, progress(top, "sorting", {{"done", 3}, {"total", 10}}),
+             output_event{top, 1, "line\n"}, spawn_event{top, a}, progress(a, "a's work"),
+             progress(top, "merging"), progress_event{top, true, {}, {}}, exit_event{a, {}, {}}});
   const std::string top_line = h(top) + " sorting  done=3  total=10\n";
-  CHECK(shown == h(top) + " started\n" + top_line +                             // drawn
-                     up(1) + h(top) + "\n  line\n" + top_line +                 // output above it
-                     up(1) + h(top) + " spawned: " + a.to_string() + "\n" + top_line +
-                     up(1) + top_line + h(a) + " a's work\n" +                  // a second line
-                     up(2) + h(top) + " merging\n" + h(a) + " a's work\n" +     // replaced in place
-                     up(2) + h(a) + " a's work\n" +                             // top cleared
-                     up(1) + h(a) + " exited\n");                               // a's line goes with it
+  CHECK(shown == h(top) + " started\n" + top_line +              // drawn
+                     up(1) + h(top) + "\n  line\n" + top_line +  // output above it
+                     up(1) + h(top) + " spawned: " + a.to_string() + "\n" + top_line + up(1) +
+                     top_line + h(a) + " a's work\n" +                       // a second line
+                     up(2) + h(top) + " merging\n" + h(a) + " a's work\n" +  // replaced in place
+                     up(2) + h(a) + " a's work\n" +                          // top cleared
+                     up(1) + h(a) + " exited\n");  // a's line goes with it
 }
 
 TEST_CASE("progress: an open output line is ended before the lines are drawn") {
   const pid top = human_test_pid(1);
-  CHECK(drawn({progress(top, "busy"), output_event{top, 1, "partial"}, output_event{top, 1, " rest\n"}}) ==
-        h(top) + " busy\n" + up(1) + h(top) + "\n  partial\n" + h(top) + " busy\n" + up(1) + "   rest\n" +
-            h(top) + " busy\n");
+  CHECK(drawn({progress(top, "busy"), output_event{top, 1, "partial"},
+               output_event{top, 1, " rest\n"}}) == h(top) + " busy\n" + up(1) + h(top) +
+                                                        "\n  partial\n" + h(top) + " busy\n" +
+                                                        up(1) + "   rest\n" + h(top) + " busy\n");
 }
 
 TEST_CASE("progress: control characters cannot move the cursor, and a line is cut to the width") {
   const pid top = human_test_pid(1);
   CHECK(drawn({progress(top, "a\nb\x1b[2Jc")}) == h(top) + " a b [2Jc\n");
   const std::string wide = drawn({progress(top, std::string(200, 'x'))});
-  CHECK(wide == h(top) + " " + std::string(79 - 10, 'x') + "\n");  // 79 columns: the last stays free
+  CHECK(wide ==
+        h(top) + " " + std::string(79 - 10, 'x') + "\n");  // 79 columns: the last stays free
 }
 
 TEST_CASE("progress: nothing of it without a terminal") {

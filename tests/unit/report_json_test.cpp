@@ -167,7 +167,8 @@ TEST_CASE("json_writer: a reader that went away does not stop the writer") {
 
 namespace {
 
-progress_event progress_report_of(const pid& p, std::string text, std::vector<std::pair<std::string, double>> figures) {
+progress_event progress_report_of(const pid& p, std::string text,
+                                  std::vector<std::pair<std::string, double>> figures) {
   return {p, false, std::move(text), std::move(figures)};
 }
 
@@ -176,12 +177,15 @@ progress_event progress_report_of(const pid& p, std::string text, std::vector<st
 TEST_CASE("progress: JSON lines and their parse") {
   const pid p = json_test_pid(3);
   const std::string id = p.to_string();
-  CHECK(to_json_line(progress_report_of(p, "sorting", {{"done", 3}, {"total", 10.5}, {"pid", 1}, {"done", 4}})) ==
-        R"({"event":"progress","pid":")" + id + R"(","text":"sorting","done":3.0,"total":10.5})" + "\n");
+  CHECK(to_json_line(progress_report_of(p, "sorting",
+                                        {{"done", 3}, {"total", 10.5}, {"pid", 1}, {"done", 4}})) ==
+        R"({"event":"progress","pid":")" + id + R"(","text":"sorting","done":3.0,"total":10.5})" +
+            "\n");
   CHECK(to_json_line(progress_event{p, true, {}, {}}) ==
         R"({"event":"progress","pid":")" + id + R"(","clear":true})" + "\n");
 
-  const auto parsed = parse_json_line(to_json_line(progress_report_of(p, "t", {{"b", 2}, {"a", 1}})));
+  const auto parsed =
+      parse_json_line(to_json_line(progress_report_of(p, "t", {{"b", 2}, {"a", 1}})));
   REQUIRE(parsed);
   CHECK(parsed->event == "progress");
   CHECK(parsed->text == "t");
@@ -194,9 +198,9 @@ TEST_CASE("progress: JSON lines and their parse") {
 
 TEST_CASE("json: a trapped child's spawn says so") {
   const pid top = json_test_pid(1), child = json_test_pid(2);
-  CHECK(to_json_line(spawn_event{top, child, true}) == R"({"event":"spawn","pid":")" + top.to_string() +
-                                                            R"(","child":")" + child.to_string() +
-                                                            R"(","trapped":true})" + "\n");
+  CHECK(to_json_line(spawn_event{top, child, true}) ==
+        R"({"event":"spawn","pid":")" + top.to_string() + R"(","child":")" + child.to_string() +
+            R"(","trapped":true})" + "\n");
   const auto parsed = parse_json_line(to_json_line(spawn_event{top, child, true}));
   REQUIRE(parsed);
   CHECK(parsed->trapped);

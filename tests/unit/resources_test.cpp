@@ -48,5 +48,6 @@ TEST_CASE("resources: printing") {
   std::ostringstream out;
   out << resources{.mem = 1_MiB, .cpu = 2};
   CHECK(out.str() == "mem 1 MiB, cpu 2");
-  for (std::uint64_t bytes : {std::uint64_t{1}, std::uint64_t{1023}, 1_KiB, 3_MiB, 5_GiB, 7_TiB}) CHECK(parse_bytes(format_bytes(bytes)) == bytes);
+  for (std::uint64_t bytes : {std::uint64_t{1}, std::uint64_t{1023}, 1_KiB, 3_MiB, 5_GiB, 7_TiB})
+    CHECK(parse_bytes(format_bytes(bytes)) == bytes);
 }

@@ -86,8 +86,9 @@ TEST_CASE("secret file: a directory is refused") {
 TEST_CASE("secret file: a secret without entropy is refused, naming the file and the fix") {
   // 32 NUL bytes pass a length check and are the first thing a mistaken `head -c 32 /dev/zero`
   // gives; a secret of one repeated character is as guessable.
-  for (const std::string& weak : {std::string(32, '\0'), std::string(64, 'a'),
-                                  std::string(40, '\xff'), std::string("abababababababababababababababab")}) {
+  for (const std::string& weak :
+       {std::string(32, '\0'), std::string(64, 'a'), std::string(40, '\xff'),
+        std::string("abababababababababababababababab")}) {
     temp_secret_file file(weak, 0600);
     const auto secret = load_secret_file(file.path);
     REQUIRE_FALSE(secret.has_value());

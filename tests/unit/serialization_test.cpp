@@ -53,7 +53,8 @@ TEST_CASE("serialization: blocks of 64 KiB and more are borrowed from the value,
 
   const std::string copied = detail::serialize_message(value);
   CHECK(glued(message) == copied);
-  const auto back = detail::deserialize_value<mixed>(std::string_view(copied).substr(detail::message_header_room));
+  const auto back = detail::deserialize_value<mixed>(
+      std::string_view(copied).substr(detail::message_header_room));
   CHECK(back.big == value.big);
   CHECK(back.doubles == value.doubles);
   CHECK(back.big_text == value.big_text);
@@ -61,12 +62,14 @@ TEST_CASE("serialization: blocks of 64 KiB and more are borrowed from the value,
 }
 
 TEST_CASE("serialization: a small value is copied whole") {
-  const auto message = detail::serialize_message<detail::outgoing_message>(std::vector<char>(64 * 1024 - 1, 'x'));
+  const auto message =
+      detail::serialize_message<detail::outgoing_message>(std::vector<char>(64 * 1024 - 1, 'x'));
   CHECK(message.borrowed.empty());
   CHECK(message.bytes.size() == detail::message_header_room + 8 + 64 * 1024 - 1);
 }
 
-TEST_CASE("serialization: a nested serialization copies, and the borrowing sink is reset after use") {
+TEST_CASE(
+    "serialization: a nested serialization copies, and the borrowing sink is reset after use") {
   // A plain string serialization after a borrowing one must not borrow.
   (void)detail::serialize_message<detail::outgoing_message>(mixed{});
   const std::string plain = detail::serialize_value(std::vector<char>(100'000, 'p'));
@@ -75,14 +78,18 @@ TEST_CASE("serialization: a nested serialization copies, and the borrowing sink 
 
 // Found by fuzz/control_messages: ten bytes stating a vector of 2^30 strings made cereal allocate
 // them all before reading one.
-TEST_CASE("deserialization: a length beyond the bytes left is refused before anything is allocated") {
+TEST_CASE(
+    "deserialization: a length beyond the bytes left is refused before anything is allocated") {
   std::string bytes = detail::serialize_value(std::uint64_t{1} << 30);
   bytes += "xy";
-  CHECK_THROWS_AS((void)detail::deserialize_value<std::vector<std::string>>(bytes), cereal::Exception);
+  CHECK_THROWS_AS((void)detail::deserialize_value<std::vector<std::string>>(bytes),
+                  cereal::Exception);
   CHECK_THROWS_AS((void)detail::deserialize_value<std::string>(bytes), cereal::Exception);
-  CHECK_THROWS_AS((void)detail::deserialize_value<std::vector<std::uint64_t>>(bytes), cereal::Exception);
+  CHECK_THROWS_AS((void)detail::deserialize_value<std::vector<std::uint64_t>>(bytes),
+                  cereal::Exception);
   const std::vector<std::string> strings{"a", "", "bc"};
-  CHECK(detail::deserialize_value<std::vector<std::string>>(detail::serialize_value(strings)) == strings);
+  CHECK(detail::deserialize_value<std::vector<std::string>>(detail::serialize_value(strings)) ==
+        strings);
 }
 
 TEST_CASE("deserialization: a bool is 0 or 1") {

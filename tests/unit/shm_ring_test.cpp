@@ -53,7 +53,8 @@ TEST_CASE("shm_ring: bytes come out in order across the wrap, and room is bounde
     char buffer[17];
     const std::size_t n = in.read_some(buffer, sizeof buffer);
     consumed.append(buffer, n);
-    next = static_cast<unsigned char>(next - (chunk.size() - taken));  // what did not fit comes again
+    next =
+        static_cast<unsigned char>(next - (chunk.size() - taken));  // what did not fit comes again
   }
   char rest[64];
   consumed.append(rest, in.read_some(rest, sizeof rest));
@@ -67,8 +68,10 @@ TEST_CASE("shm_ring: each side writes its own ring") {
   CHECK(rings.accepting->out().write_some("to connecting", 13) == 13);
   CHECK(rings.connecting->out().write_some("to accepting", 12) == 12);
   char buffer[32];
-  CHECK(std::string(buffer, rings.connecting->in().read_some(buffer, sizeof buffer)) == "to connecting");
-  CHECK(std::string(buffer, rings.accepting->in().read_some(buffer, sizeof buffer)) == "to accepting");
+  CHECK(std::string(buffer, rings.connecting->in().read_some(buffer, sizeof buffer)) ==
+        "to connecting");
+  CHECK(std::string(buffer, rings.accepting->in().read_some(buffer, sizeof buffer)) ==
+        "to accepting");
 }
 
 TEST_CASE("shm_ring: a sleeper is woken once, and not when data came before it slept") {
@@ -79,7 +82,7 @@ TEST_CASE("shm_ring: a sleeper is woken once, and not when data came before it s
   CHECK(in.consumer_sleeps_unless_available() == false);
   out.write_some("x", 1);
   CHECK(out.consumer_needs_wake() == true);
-  CHECK(out.consumer_needs_wake() == false);  // the flag was taken
+  CHECK(out.consumer_needs_wake() == false);             // the flag was taken
   CHECK(in.consumer_sleeps_unless_available() == true);  // input is there: do not sleep
 
   char sink[64];

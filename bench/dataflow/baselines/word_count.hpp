@@ -30,7 +30,8 @@ inline void add_word_count(word_count_summary& s, std::string_view word, std::ui
 template <class Pairs>
 word_count_summary summarize_word_counts(const Pairs& pairs) {
   word_count_summary s;
-  for (const auto& [word, count] : pairs) add_word_count(s, word, static_cast<std::uint64_t>(count));
+  for (const auto& [word, count] : pairs)
+    add_word_count(s, word, static_cast<std::uint64_t>(count));
   return s;
 }
 

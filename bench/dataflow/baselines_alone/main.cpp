@@ -83,8 +83,8 @@ std::uint64_t narrow_chain_step_by_step(std::uint64_t n) {
   auto map = [&](u64 (*f)(const u64&)) {
     for (auto& v : x) v = f(v);
   };
-  keep(keep2), map(step3), map(step4), keep(keep5), map(step6), map(step7), keep(keep8),
-      map(step9), map(step10);
+  keep(keep2), map(step3), map(step4), keep(keep5), map(step6), map(step7), keep(keep8), map(step9),
+      map(step10);
   u64 sum = 0;
   for (auto v : x) sum += v;
   return sum;
@@ -92,9 +92,9 @@ std::uint64_t narrow_chain_step_by_step(std::uint64_t n) {
 
 void self_check(figures& out, const temp_dir& dir) {
   const auto words = make_vocabulary();
-  out.check("vocabulary", words.size() == vocabulary_size &&
-                              std::set<std::string>(words.begin(), words.end()).size() ==
-                                  vocabulary_size);
+  out.check("vocabulary",
+            words.size() == vocabulary_size &&
+                std::set<std::string>(words.begin(), words.end()).size() == vocabulary_size);
   const std::string small_text = dir.path() + "/small.txt";
   write_zipf_text(small_text, 3 << 20);  // more than two 1 MiB blocks: words cut by block ends
   const auto counted = baseline::word_count(small_text);

@@ -43,7 +43,9 @@ class figures {
     if (target > 0) std::snprintf(target_text, sizeof target_text, "<=%.2fx", target);
     std::printf("%-22.*s %7zu %12.3f %12.3f %6.2fx %8s  %s\n", static_cast<int>(workload.size()),
                 workload.data(), workers, framework_s, baseline_s, ratio, target_text,
-                target <= 0 ? "info" : ratio <= target ? "met" : "NOT met");
+                target <= 0       ? "info"
+                : ratio <= target ? "met"
+                                  : "NOT met");
     std::fflush(stdout);
   }
 
@@ -53,7 +55,10 @@ class figures {
                     std::string_view limit, std::optional<bool> met) {
     std::printf("%-22.*s %7zu %12.*s %12s %7s %8.*s  %s\n", static_cast<int>(workload.size()),
                 workload.data(), workers, static_cast<int>(value.size()), value.data(), "-", "-",
-                static_cast<int>(limit.size()), limit.data(), !met ? "info" : *met ? "met" : "NOT met");
+                static_cast<int>(limit.size()), limit.data(),
+                !met   ? "info"
+                : *met ? "met"
+                       : "NOT met");
     std::fflush(stdout);
   }
 

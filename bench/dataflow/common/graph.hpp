@@ -1,14 +1,15 @@
 #pragma once
 // PageRank's input: a directed graph whose in- and out-degrees follow a power law. Edge i joins
 // two vertices each drawn log-uniformly from [0, vertices) (vertex v with probability about
-// 1 / ((v + 1) ln vertices), Zipf's law with exponent 1), then scattered by a fixed permutation (for fewer than 2^32 vertices) so
-// that the hubs are not all small numbers. Duplicate edges and self-loops are kept, as a crawl
-// would; both the framework and the baseline see the same multigraph.
+// 1 / ((v + 1) ln vertices), Zipf's law with exponent 1), then scattered by a fixed permutation
+// (for fewer than 2^32 vertices) so that the hubs are not all small numbers. Duplicate edges and
+// self-loops are kept, as a crawl would; both the framework and the baseline see the same
+// multigraph.
 
 #include "mix.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <utility>
 

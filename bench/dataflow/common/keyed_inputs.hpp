@@ -18,7 +18,9 @@ using keyed = std::pair<u64, u64>;
 
 inline constexpr u64 sort_seed = 0x5011, join_left_seed = 0x101e, join_right_seed = 0x1217;
 
-inline u64 sort_value(const u64& i) { return stream(sort_seed, i); }
+inline u64 sort_value(const u64& i) {
+  return stream(sort_seed, i);
+}
 
 // join_keys is the state the framework passes to these functions; the baseline passes it too.
 inline keyed join_left_row(const u64& i, const u64& join_keys) {

@@ -16,10 +16,14 @@ constexpr std::uint64_t mix(std::uint64_t x) {
 }
 
 // The i-th value of the stream named by seed: independent streams for independent inputs.
-constexpr std::uint64_t stream(std::uint64_t seed, std::uint64_t i) { return mix(mix(seed) ^ i); }
+constexpr std::uint64_t stream(std::uint64_t seed, std::uint64_t i) {
+  return mix(mix(seed) ^ i);
+}
 
 // A uniform double in [0, 1) from the top 53 bits.
-constexpr double unit(std::uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; }
+constexpr double unit(std::uint64_t bits) {
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
 
 // FNV-1a: a string's identity in checksums.
 constexpr std::uint64_t fnv1a(std::string_view text) {

@@ -27,7 +27,8 @@ inline point k_means_point(const std::uint64_t& i) {
     const double center = 200.0 * unit(stream(points_seed + 1, cluster * 3 + d)) - 100.0;
     // The sum of three uniforms: a bell in [-1.5, 1.5), scaled to a spread of a few units.
     double bell = 0;
-    for (std::uint64_t k = 0; k < 3; ++k) bell += unit(stream(points_seed + 2, i * 9 + d * 3 + k)) - 0.5;
+    for (std::uint64_t k = 0; k < 3; ++k)
+      bell += unit(stream(points_seed + 2, i * 9 + d * 3 + k)) - 0.5;
     p[d] = center + 8.0 * bell;
   }
   return p;
@@ -50,7 +51,8 @@ inline point_sum add_point_sums(const point_sum& a, const point_sum& b) {
 }
 
 // The next centres from each cluster's sum; a cluster that lost all its points keeps its centre.
-inline centers next_centers(const centers& current, const std::array<point_sum, k_means_clusters>& sums) {
+inline centers next_centers(const centers& current,
+                            const std::array<point_sum, k_means_clusters>& sums) {
   centers next = current;
   for (std::size_t k = 0; k < next.size(); ++k)
     if (sums[k][3] > 0)

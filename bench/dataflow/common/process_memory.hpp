@@ -89,7 +89,10 @@ inline job_memory job_peak_memory(pid_t root) {
 }
 
 // Resets this process's VmHWM to its current resident size, so that what came before (the
-// baselines, the input generator) does not count. Best effort: kernels without it keep the old peak.
-inline void reset_own_peak_memory() { std::ofstream("/proc/self/clear_refs") << "5"; }
+// baselines, the input generator) does not count. Best effort: kernels without it keep the old
+// peak.
+inline void reset_own_peak_memory() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
 
 }  // namespace bench::dataflow

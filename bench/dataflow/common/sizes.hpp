@@ -7,14 +7,14 @@
 namespace bench::dataflow {
 
 struct workload_sizes {
-  std::uint64_t text_bytes;                 // WordCount: 512 MiB of Zipf text
-  std::uint64_t sort_values;                // Sort: 50M u64
-  std::uint64_t join_rows, join_keys;       // Join: 10M x 10M rows over 2M keys
-  std::uint64_t vertices, edges;            // PageRank: 1M vertices, 10M edges
-  int page_rank_iterations;                 //   10 iterations
-  std::uint64_t points;                     // K-Means: 4M points
-  int k_means_iterations;                   //   10 iterations
-  std::uint64_t chain_values;               // ten narrow steps over 200M values
+  std::uint64_t text_bytes;            // WordCount: 512 MiB of Zipf text
+  std::uint64_t sort_values;           // Sort: 50M u64
+  std::uint64_t join_rows, join_keys;  // Join: 10M x 10M rows over 2M keys
+  std::uint64_t vertices, edges;       // PageRank: 1M vertices, 10M edges
+  int page_rank_iterations;            //   10 iterations
+  std::uint64_t points;                // K-Means: 4M points
+  int k_means_iterations;              //   10 iterations
+  std::uint64_t chain_values;          // ten narrow steps over 200M values
 
   explicit workload_sizes(double scale) {
     auto at = [scale](double full, double minimum) {

@@ -15,15 +15,14 @@ using row_hash_and_count = std::pair<std::uint64_t, std::uint64_t>;
 join_summary join_in_framework(df::context& ctx, std::uint64_t rows, std::uint64_t keys) {
   const auto left = ctx.range(0, rows).map(join_left_row, keys);
   const auto right = ctx.range(0, rows).map(join_right_row, keys);
-  const auto folded =
-      left.join(right)
-          .map([](const auto& row) {
-            return row_hash_and_count(join_row_hash(row.first, row.second.first, row.second.second),
-                                      1);
-          })
-          .reduce([](const row_hash_and_count& x, const row_hash_and_count& y) {
-            return row_hash_and_count(x.first + y.first, x.second + y.second);
-          });
+  const auto folded = left.join(right)
+                          .map([](const auto& row) {
+                            return row_hash_and_count(
+                                join_row_hash(row.first, row.second.first, row.second.second), 1);
+                          })
+                          .reduce([](const row_hash_and_count& x, const row_hash_and_count& y) {
+                            return row_hash_and_count(x.first + y.first, x.second + y.second);
+                          });
   const auto [checksum, count] = folded.value_or(row_hash_and_count(0, 0));
   return join_summary{count, checksum};
 }
@@ -38,10 +37,10 @@ void run_join(const workload_args& a) {
       a, "join", baseline_s, two_worker_target,
       [&](df::context& ctx) { return join_in_framework(ctx, rows, keys); },
       [&](const join_summary& got) {
-        return got == expected ? std::nullopt
-                               : std::optional<std::string>(std::to_string(got.rows) +
-                                                            " rows, expected " +
-                                                            std::to_string(expected.rows));
+        return got == expected
+                   ? std::nullopt
+                   : std::optional<std::string>(std::to_string(got.rows) + " rows, expected " +
+                                                std::to_string(expected.rows));
       });
 }
 

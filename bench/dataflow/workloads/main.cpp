@@ -21,10 +21,9 @@ using namespace bench::dataflow;
 
 int main(int argc, char** argv) {
   constellation::init();
-  const bench_options options =
-      parse_options(argc, argv,
-                    {"word_count", "sort", "join", "page_rank", "k_means", "narrow_chain",
-                     "empty_job"});
+  const bench_options options = parse_options(
+      argc, argv,
+      {"word_count", "sort", "join", "page_rank", "k_means", "narrow_chain", "empty_job"});
   const workload_sizes sizes(options.scale);
   figures out;
   std::printf("dataflow workloads at scale %g against one thread, same run\n", options.scale);

@@ -52,10 +52,9 @@ void run_word_count(const workload_args& a, const std::string& text_path,
     a.out.row("word_count", workers, framework_s, baseline_s,
               target_for(workers, two_worker_target_fast));
     const double peak_mib = static_cast<double>(memory.peak_bytes) / (1 << 20);
-    a.out.absolute_row("word_count_peak_mem", workers,
-                       std::to_string(static_cast<long>(peak_mib)) + "MiB",
-                       "<=" + std::to_string(static_cast<long>(budget_mib)) + "MiB",
-                       peak_mib <= budget_mib);
+    a.out.absolute_row(
+        "word_count_peak_mem", workers, std::to_string(static_cast<long>(peak_mib)) + "MiB",
+        "<=" + std::to_string(static_cast<long>(budget_mib)) + "MiB", peak_mib <= budget_mib);
   }
 }
 

@@ -41,8 +41,10 @@ Message serialize_message(const T& value) {
                 "save/load) or include the cereal/types/ header for it");
   Message message;
   std::string& bytes = [&]() -> std::string& {
-    if constexpr (std::is_same_v<Message, std::string>) return message;
-    else return message.bytes;
+    if constexpr (std::is_same_v<Message, std::string>)
+      return message;
+    else
+      return message.bytes;
   }();
   bytes.assign(message_header_room, '\0');
   append_serialized(message, value);
@@ -98,10 +100,11 @@ class sender {
   auto async_send(T value, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
         [this](auto handler, T v) {
-          end_.async_send(detail::type_tag_of<T>(), detail::serialize_message(v),
-                          detail::bind_completion(std::move(handler), [](boost::system::error_code ec) {
-                            return std::tuple<boost::system::error_code>(ec);
-                          }));
+          end_.async_send(
+              detail::type_tag_of<T>(), detail::serialize_message(v),
+              detail::bind_completion(std::move(handler), [](boost::system::error_code ec) {
+                return std::tuple<boost::system::error_code>(ec);
+              }));
         },
         token, std::move(value));
   }
@@ -147,7 +150,8 @@ class receiver {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, T)>(
         [this](auto handler) {
           end_.async_recv(detail::bind_completion(
-              std::move(handler), [this](boost::system::error_code ec, detail::received_message message) {
+              std::move(handler),
+              [this](boost::system::error_code ec, detail::received_message message) {
                 T value{};
                 if (!ec) {
                   try {
@@ -191,7 +195,8 @@ std::variant<Ts...> select(receiver<Ts>&... from) {
                     0)
                  : 0),
      ...);
-  }(std::index_sequence_for<Ts...>{});
+  }
+  (std::index_sequence_for<Ts...>{});
   return std::move(*result);
 }
 

@@ -28,7 +28,8 @@ inline boost::system::error_code make_error_code(channel_errc e) noexcept {
 }
 
 struct channel_error : std::runtime_error {
-  channel_error(channel_errc reason, const std::string& what) : std::runtime_error(what), reason_(reason) {}
+  channel_error(channel_errc reason, const std::string& what)
+      : std::runtime_error(what), reason_(reason) {}
   channel_errc reason() const { return reason_; }
 
  private:

@@ -29,10 +29,8 @@ class code_ref {
   // The function in this process. Throws std::runtime_error, naming the object, when this process
   // does not hold the same build or the offset is not code. Fp must be the type given to of().
   template <class Fp>
-    requires std::is_pointer_v<Fp> && std::is_function_v<std::remove_pointer_t<Fp>>
-  Fp resolve() const {
-    return reinterpret_cast<Fp>(locate());
-  }
+  requires std::is_pointer_v<Fp> && std::is_function_v<std::remove_pointer_t<Fp>> Fp resolve()
+  const { return reinterpret_cast<Fp>(locate()); }
 
   explicit operator bool() const noexcept { return !object_id_.empty(); }
   friend bool operator==(const code_ref&, const code_ref&) = default;

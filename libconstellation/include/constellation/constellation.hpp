@@ -1,6 +1,8 @@
 #pragma once
 // The whole public API of constellation.
 
+#include <constellation/channel.hpp>
+#include <constellation/code_ref.hpp>
 #include <constellation/counters.hpp>
 #include <constellation/errors.hpp>
 #include <constellation/init.hpp>
@@ -9,5 +11,3 @@
 #include <constellation/resources.hpp>
 #include <constellation/spawn.hpp>
 #include <constellation/supervision.hpp>
-#include <constellation/channel.hpp>
-#include <constellation/code_ref.hpp>

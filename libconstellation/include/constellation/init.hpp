@@ -14,7 +14,7 @@ namespace constellation {
 void init(resources initial = {});
 
 namespace this_process {
-constellation::pid pid();  // std::logic_error before init()
+constellation::pid pid();              // std::logic_error before init()
 constellation::resources resources();  // std::logic_error before init()
 bool deployed();                       // true when started by a fabric
 }  // namespace this_process

@@ -12,10 +12,18 @@ namespace constellation {
 inline constexpr std::uint64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB, TiB = 1024 * GiB;
 
 namespace literals {
-constexpr std::uint64_t operator""_KiB(unsigned long long n) { return n * KiB; }
-constexpr std::uint64_t operator""_MiB(unsigned long long n) { return n * MiB; }
-constexpr std::uint64_t operator""_GiB(unsigned long long n) { return n * GiB; }
-constexpr std::uint64_t operator""_TiB(unsigned long long n) { return n * TiB; }
+constexpr std::uint64_t operator""_KiB(unsigned long long n) {
+  return n * KiB;
+}
+constexpr std::uint64_t operator""_MiB(unsigned long long n) {
+  return n * MiB;
+}
+constexpr std::uint64_t operator""_GiB(unsigned long long n) {
+  return n * GiB;
+}
+constexpr std::uint64_t operator""_TiB(unsigned long long n) {
+  return n * TiB;
+}
 }  // namespace literals
 
 struct resources {

@@ -20,16 +20,18 @@ namespace constellation {
 // the process could not be started (its message says why).
 namespace detail {
 template <class F, class... Args>
-std::expected<pid, spawn_error> spawn_typed(capacity_wait wait, const resources& r, F f, Args&&... args) {
+std::expected<pid, spawn_error> spawn_typed(capacity_wait wait, const resources& r, F f,
+                                            Args&&... args) {
   using spawnable = detail::spawnable<F>;
   static_assert(spawnable::valid,
                 "spawn: f must be a function pointer or a captureless lambda callable as "
                 "f(constellation::pid parent, Params...) and returning void");
   if constexpr (spawnable::valid) {
-    static_assert(sizeof...(Args) == spawnable::arity,
-                  "spawn: the number of arguments does not match f's parameters after the parent pid");
-    return spawn_erased(r, spawnable::entry(), spawnable::erase(f), spawnable::serialize(std::forward<Args>(args)...),
-                        wait);
+    static_assert(
+        sizeof...(Args) == spawnable::arity,
+        "spawn: the number of arguments does not match f's parameters after the parent pid");
+    return spawn_erased(r, spawnable::entry(), spawnable::erase(f),
+                        spawnable::serialize(std::forward<Args>(args)...), wait);
   } else {
     return std::unexpected(spawn_error(spawn_errc::launch_failed, "unreachable"));
   }

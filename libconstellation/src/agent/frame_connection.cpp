@@ -14,7 +14,8 @@ constexpr std::size_t read_chunk = 64 * 1024;
 constexpr std::size_t input_kept = 1024 * 1024;
 }  // namespace
 
-void frame_connection::start(frame_handler on_frame, close_handler on_close, std::string already_received) {
+void frame_connection::start(frame_handler on_frame, close_handler on_close,
+                             std::string already_received) {
   on_frame_ = std::move(on_frame);
   on_close_ = std::move(on_close);
   input_ = std::move(already_received);
@@ -25,7 +26,8 @@ void frame_connection::start(frame_handler on_frame, close_handler on_close, std
 void frame_connection::process_input() {
   std::size_t consumed = 0;
   while (!closed_ && !paused_) {
-    auto decoded = wire::decode_frame(std::string_view(input_).substr(consumed, input_used_ - consumed), max_payload_);
+    auto decoded = wire::decode_frame(
+        std::string_view(input_).substr(consumed, input_used_ - consumed), max_payload_);
     if (!decoded) {
       fail({connection_end::cause::malformed, wire::to_string(decoded.error())});
       return;

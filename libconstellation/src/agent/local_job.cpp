@@ -39,7 +39,7 @@ struct local_job::state {
   node_processes processes;
   std::shared_ptr<monitor_starter> starter;
   std::map<pid, reply_address> waiting_spawners;  // by the pid being started
-  std::uint32_t next_serial = 2;                   // the top process is 1
+  std::uint32_t next_serial = 2;                  // the top process is 1
   int stop_requests = 0;
   int stop_signal = SIGTERM;
 
@@ -47,8 +47,12 @@ struct local_job::state {
       : settings(std::move(s)),
         writer(std::move(w)),
         processes(io, {[this](const report::process_event& e) { emit(e); },
-                       [this](const pid& p, std::expected<void, std::string> started) { on_started(p, std::move(started)); },
-                       [this](const pid& p, std::uint8_t type, std::string_view payload) { on_request(p, type, payload); }}),
+                       [this](const pid& p, std::expected<void, std::string> started) {
+                         on_started(p, std::move(started));
+                       },
+                       [this](const pid& p, std::uint8_t type, std::string_view payload) {
+                         on_request(p, type, payload);
+                       }}),
         starter(monitor_starter::create(io, settings.image, settings.method)) {
     // Started with the job, beside its top process, so that the first spawn finds it serving.
     starter->prestart();
@@ -63,11 +67,13 @@ struct local_job::state {
   void on_request(const pid& from, std::uint8_t type, std::string_view payload) {
     switch (static_cast<wire::message_type>(type)) {
       case wire::message_type::spawn_request:
-        if (auto request = wire::decode_message<wire::spawn_request>(payload)) spawn(from, std::move(*request));
+        if (auto request = wire::decode_message<wire::spawn_request>(payload))
+          spawn(from, std::move(*request));
         return;
       case wire::message_type::peer_status_request:
         if (auto request = wire::decode_message<wire::peer_status_request>(payload))
-          processes.reply(from, wire::encode_message(wire::peer_status_reply{request->request_id, status_of(request->who)}));
+          processes.reply(from, wire::encode_message(wire::peer_status_reply{
+                                    request->request_id, status_of(request->who)}));
         return;
       default:
         return;
@@ -80,8 +86,9 @@ struct local_job::state {
   }
 
   void refuse(const reply_address& to, spawn_errc why, std::string message) {
-    processes.reply(to.spawner, wire::encode_message(wire::spawn_reply{to.request, pid{}, static_cast<std::uint8_t>(why),
-                                                                       "constellation::spawn(): " + std::move(message)}));
+    processes.reply(to.spawner, wire::encode_message(wire::spawn_reply{
+                                    to.request, pid{}, static_cast<std::uint8_t>(why),
+                                    "constellation::spawn(): " + std::move(message)}));
   }
 
   void spawn(const pid& spawner, wire::spawn_request request) {
@@ -92,7 +99,8 @@ struct local_job::state {
 
     process::launch_spec spec;
     spec.what = process::launch_spec::kind::function;
-    spec.self = detail::pid_access::make(settings.job, next_serial++, listener->ipv4, listener->port);
+    spec.self =
+        detail::pid_access::make(settings.job, next_serial++, listener->ipv4, listener->port);
     spec.parent = request.parent;
     spec.needs = request.needs;
     spec.entry = std::move(request.entry);
@@ -112,7 +120,8 @@ struct local_job::state {
     const auto to = it->second;
     waiting_spawners.erase(it);
     if (!started) return refuse(to, spawn_errc::launch_failed, started.error());
-    processes.reply(to.spawner, wire::encode_message(wire::spawn_reply{to.request, process, 0, {}}));
+    processes.reply(to.spawner,
+                    wire::encode_message(wire::spawn_reply{to.request, process, 0, {}}));
     if (stop_requests > 0) processes.terminate(0, stop_requests > 1, stop_signal);
   }
 
@@ -150,7 +159,8 @@ local_job::local_job(job_settings settings, std::unique_ptr<report::event_writer
 
 local_job::~local_job() = default;
 
-void local_job::adopt_top(const process::launch_spec& spec, pid_t monitor, int report_fd, int control_fd) {
+void local_job::adopt_top(const process::launch_spec& spec, pid_t monitor, int report_fd,
+                          int control_fd) {
   state_->processes.adopt(spec, monitor, report_fd, control_fd);
 }
 

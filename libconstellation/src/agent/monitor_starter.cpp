@@ -24,17 +24,22 @@ std::optional<spawn_method> parse_spawn_method(std::string_view text) {
 spawn_method spawn_method_of(const std::vector<std::string>& envp) {
   const std::string prefix = std::string(spawn_method_variable) + "=";
   for (const auto& entry : envp)
-    if (entry.starts_with(prefix)) return parse_spawn_method(std::string_view(entry).substr(prefix.size())).value_or(spawn_method::fork_server);
+    if (entry.starts_with(prefix))
+      return parse_spawn_method(std::string_view(entry).substr(prefix.size()))
+          .value_or(spawn_method::fork_server);
   return spawn_method::fork_server;
 }
 
-std::shared_ptr<monitor_starter> monitor_starter::create(boost::asio::io_context& io, process::program_image image,
-                                                         spawn_method method, trouble_handler on_trouble) {
-  return std::shared_ptr<monitor_starter>(new monitor_starter(io, std::move(image), method, std::move(on_trouble)));
+std::shared_ptr<monitor_starter> monitor_starter::create(boost::asio::io_context& io,
+                                                         process::program_image image,
+                                                         spawn_method method,
+                                                         trouble_handler on_trouble) {
+  return std::shared_ptr<monitor_starter>(
+      new monitor_starter(io, std::move(image), method, std::move(on_trouble)));
 }
 
-monitor_starter::monitor_starter(boost::asio::io_context& io, process::program_image image, spawn_method method,
-                                 trouble_handler on_trouble)
+monitor_starter::monitor_starter(boost::asio::io_context& io, process::program_image image,
+                                 spawn_method method, trouble_handler on_trouble)
     : io_(io), image_(std::move(image)), method_(method), on_trouble_(std::move(on_trouble)) {}
 
 // Closing the socket ends the server (end of file); requests still unanswered belong to an agent
@@ -67,10 +72,12 @@ bool monitor_starter::start_server() {
   return true;
 }
 
-void monitor_starter::start(const process::launch_spec& spec, process::monitor_fds fds, started_handler done) {
-  owned_fds owned{process::unique_fd(fds.report), process::unique_fd(fds.control), process::unique_fd(fds.listener),
-                  process::unique_fd(fds.stdin_fd)};
-  if (method_ == spawn_method::exec || spec.fresh_exec || stopping_ || server_ == server_state::gone)
+void monitor_starter::start(const process::launch_spec& spec, process::monitor_fds fds,
+                            started_handler done) {
+  owned_fds owned{process::unique_fd(fds.report), process::unique_fd(fds.control),
+                  process::unique_fd(fds.listener), process::unique_fd(fds.stdin_fd)};
+  if (method_ == spawn_method::exec || spec.fresh_exec || stopping_ ||
+      server_ == server_state::gone)
     return execute(spec, std::move(owned), std::move(done));
   if (server_ == server_state::not_started) {
     // The server takes as long to start as this monitor would: execute this one meanwhile.
@@ -85,7 +92,8 @@ void monitor_starter::start(const process::launch_spec& spec, process::monitor_f
   send_waiting();
 }
 
-void monitor_starter::execute(const process::launch_spec& spec, owned_fds fds, started_handler done) {
+void monitor_starter::execute(const process::launch_spec& spec, owned_fds fds,
+                              started_handler done) {
   auto monitor = process::launch_monitor(
       image_, spec, {fds.report.get(), fds.control.get(), fds.listener.get(), fds.stdin_fd.get()});
   fds = {};  // the monitor has its copies; the agent keeps its own ends elsewhere
@@ -107,8 +115,9 @@ void monitor_starter::send_waiting() {
         fds.push_back(fd->get());
         attached |= wire::fork_slot_bit(at);
       }
-    const int error = process::send_record(socket_->native_handle(),
-                                           wire::encode_message(wire::fork_request{unsent_.front(), attached}), fds);
+    const int error = process::send_record(
+        socket_->native_handle(),
+        wire::encode_message(wire::fork_request{unsent_.front(), attached}), fds);
     if (error == EAGAIN || error == EWOULDBLOCK) return wait_writable();
     // The server is gone: what it never got is executed once its end of file comes.
     if (error == EPIPE || error == ECONNRESET) return;
@@ -146,12 +155,14 @@ void monitor_starter::wait_readable() {
 void monitor_starter::read_answers() {
   while (socket_) {
     auto received = process::receive_record(socket_->native_handle(), wire::max_fork_record, true);
-    if (!received && (received.error() == EAGAIN || received.error() == EWOULDBLOCK)) return wait_readable();
+    if (!received && (received.error() == EAGAIN || received.error() == EWOULDBLOCK))
+      return wait_readable();
     // A server that dies with requests unread makes the kernel report ECONNRESET here once, ahead
     // of the acknowledgements still queued: those are read next, and only end of file says that
     // none is left. Executing the unanswered requests at the reset would start a forked one twice.
     if (!received && received.error() == ECONNRESET) continue;
-    if (!received) return server_lost(std::string("its socket failed: ") + std::strerror(received.error()));
+    if (!received)
+      return server_lost(std::string("its socket failed: ") + std::strerror(received.error()));
     if (!*received) return server_lost("it exited");
     auto frame = wire::decode_frame((*received)->bytes);
     bool understood = false;
@@ -167,7 +178,8 @@ void monitor_starter::read_answers() {
           }
           break;
         case wire::fork_message::refused:
-          if (auto m = wire::decode_message<wire::fork_refused>(payload); m && requests_.contains(m->request_id)) {
+          if (auto m = wire::decode_message<wire::fork_refused>(payload);
+              m && requests_.contains(m->request_id)) {
             // The server could not fork (no memory, too many processes): an exec may still work.
             auto r = std::move(requests_.at(m->request_id));
             requests_.erase(m->request_id);
@@ -185,7 +197,10 @@ void monitor_starter::read_answers() {
     // did not fork is executed.
     if (!understood && !stopping_) {
       if (server_pidfd_) ::syscall(SYS_pidfd_send_signal, server_pidfd_.get(), SIGKILL, nullptr, 0);
-      if (on_trouble_) on_trouble_("the fork server sent a malformed answer: it is ended, and processes are executed instead");
+      if (on_trouble_)
+        on_trouble_(
+            "the fork server sent a malformed answer: it is ended, and processes are executed "
+            "instead");
       stopping_ = true;
     }
   }
@@ -203,7 +218,8 @@ void monitor_starter::server_lost(const std::string& why) {
   const bool expected = stopping_ && requests_.empty();
   server_ = server_state::gone;
   socket_.reset();
-  if (!expected && on_trouble_) on_trouble_("the fork server stopped serving (" + why + "): processes are executed instead");
+  if (!expected && on_trouble_)
+    on_trouble_("the fork server stopped serving (" + why + "): processes are executed instead");
   // End of file came after the acknowledgement of every monitor that exists: what is left was
   // never forked.
   auto left = std::exchange(requests_, {});

@@ -47,8 +47,9 @@ class monitor_starter : public std::enable_shared_from_this<monitor_starter> {
   // Told once why the fork server stopped serving before it was asked to (a daemon logs it).
   using trouble_handler = std::function<void(const std::string&)>;
 
-  static std::shared_ptr<monitor_starter> create(boost::asio::io_context& io, process::program_image image,
-                                                 spawn_method method, trouble_handler on_trouble = {});
+  static std::shared_ptr<monitor_starter> create(boost::asio::io_context& io,
+                                                 process::program_image image, spawn_method method,
+                                                 trouble_handler on_trouble = {});
   ~monitor_starter();
   monitor_starter(const monitor_starter&) = delete;
   monitor_starter& operator=(const monitor_starter&) = delete;
@@ -77,8 +78,8 @@ class monitor_starter : public std::enable_shared_from_this<monitor_starter> {
     process::unique_fd report, control, listener, stdin_fd;
   };
   struct request {
-    process::launch_spec spec;  // kept to execute it if the server does not fork it
-    owned_fds fds;              // the monitor's, until it exists
+    process::launch_spec spec;     // kept to execute it if the server does not fork it
+    owned_fds fds;                 // the monitor's, until it exists
     process::unique_fd spec_file;  // until sent
     started_handler done;
   };

@@ -47,39 +47,47 @@ namespace {
 // operator: processes killed leave their group within milliseconds unless stuck in the kernel.
 constexpr int abandoned_group_tries = 100;
 
-void clear_abandoned_groups(boost::asio::any_io_executor executor, std::string name, int tries_left) {
+void clear_abandoned_groups(boost::asio::any_io_executor executor, std::string name,
+                            int tries_left) {
   if (process::process_limits::clear_abandoned(name) || tries_left <= 1) return;
   auto timer = std::make_shared<boost::asio::steady_timer>(executor, std::chrono::milliseconds(20));
-  timer->async_wait([executor, timer, name = std::move(name), tries_left](const boost::system::error_code& ec) mutable {
+  timer->async_wait([executor, timer, name = std::move(name),
+                     tries_left](const boost::system::error_code& ec) mutable {
     if (!ec) clear_abandoned_groups(executor, std::move(name), tries_left - 1);
   });
 }
 
 frame_connection::socket_type unix_socket(boost::asio::io_context& io, int fd) {
-  return frame_connection::socket_type(io, boost::asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fd);
+  return frame_connection::socket_type(
+      io, boost::asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fd);
 }
 }  // namespace
 
-node_processes::node_processes(boost::asio::io_context& io, callbacks c) : io_(io), callbacks_(std::move(c)) {}
+node_processes::node_processes(boost::asio::io_context& io, callbacks c)
+    : io_(io), callbacks_(std::move(c)) {}
 node_processes::~node_processes() = default;
 
-void node_processes::launch(monitor_starter& starter, const process::launch_spec& spec, bound_listener listener,
-                            int stdin_fd) {
+void node_processes::launch(monitor_starter& starter, const process::launch_spec& spec,
+                            bound_listener listener, int stdin_fd) {
   process::unique_fd listening(listener.fd), input(stdin_fd);
   auto& e = processes_[spec.self];
   e = std::make_unique<entry>();
   e->spec = spec;
   int report[2], control[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0)
-    return on_monitor(spec.self, std::unexpected(std::string("socketpair: ") + std::strerror(errno)));
+    return on_monitor(spec.self,
+                      std::unexpected(std::string("socketpair: ") + std::strerror(errno)));
   process::unique_fd report_theirs(report[1]);
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0) {
     ::close(report[0]);
-    return on_monitor(spec.self, std::unexpected(std::string("socketpair: ") + std::strerror(errno)));
+    return on_monitor(spec.self,
+                      std::unexpected(std::string("socketpair: ") + std::strerror(errno)));
   }
   watch(*e, report[0], control[0]);
   starter.start(spec, {report_theirs.release(), control[1], listening.release(), input.release()},
-                [this, self = spec.self](std::expected<pid_t, std::string> monitor) { on_monitor(self, std::move(monitor)); });
+                [this, self = spec.self](std::expected<pid_t, std::string> monitor) {
+                  on_monitor(self, std::move(monitor));
+                });
 }
 
 void node_processes::on_monitor(const pid& process, std::expected<pid_t, std::string> monitor) {
@@ -98,7 +106,8 @@ void node_processes::on_monitor(const pid& process, std::expected<pid_t, std::st
   ended(process);
 }
 
-void node_processes::adopt(const process::launch_spec& spec, pid_t monitor, int report_fd, int control_fd) {
+void node_processes::adopt(const process::launch_spec& spec, pid_t monitor, int report_fd,
+                           int control_fd) {
   auto& e = processes_[spec.self];
   e = std::make_unique<entry>();
   e->spec = spec;
@@ -136,7 +145,8 @@ void node_processes::on_progress(entry& e, std::string_view payload) {
     e.early_progress = std::move(*m);
     return;
   }
-  callbacks_.on_event(report::progress_event{e.spec.self, m->clear, std::move(m->text), std::move(m->figures)});
+  callbacks_.on_event(
+      report::progress_event{e.spec.self, m->clear, std::move(m->text), std::move(m->figures)});
 }
 
 void node_processes::reply(const pid& process, std::string frame) {
@@ -157,8 +167,8 @@ void node_processes::on_report(const pid& process, std::uint8_t type, std::strin
       callbacks_.on_event(report::spawn_event{e.spec.parent, e.spec.self, e.spec.trapped});
       if (callbacks_.on_started) callbacks_.on_started(process, {});
       if (auto early = std::exchange(e.early_progress, std::nullopt))
-        callbacks_.on_event(report::progress_event{e.spec.self, early->clear, std::move(early->text),
-                                                   std::move(early->figures)});
+        callbacks_.on_event(report::progress_event{
+            e.spec.self, early->clear, std::move(early->text), std::move(early->figures)});
       for (auto& [request_type, request] : std::exchange(e.early_requests, {}))
         if (callbacks_.on_request) callbacks_.on_request(process, request_type, request);
       // Its reports from now on are output, or come after it.
@@ -171,7 +181,8 @@ void node_processes::on_report(const pid& process, std::uint8_t type, std::strin
       if (e.started || e.failed) return;
       e.failed = true;
       if (callbacks_.on_started)
-        callbacks_.on_started(process, std::unexpected(m ? m->message : std::string("the process could not start")));
+        callbacks_.on_started(
+            process, std::unexpected(m ? m->message : std::string("the process could not start")));
       ended(process);
       return;
     }
@@ -218,7 +229,9 @@ void node_processes::on_report_closed(const pid& process) {
   auto& e = *found;
   if (!e.started && !e.failed) {
     e.failed = true;
-    if (callbacks_.on_started) callbacks_.on_started(process, std::unexpected("the new process's monitor exited before starting it"));
+    if (callbacks_.on_started)
+      callbacks_.on_started(process,
+                            std::unexpected("the new process's monitor exited before starting it"));
     ended(process);
   } else if (e.started && !e.exited) {
     // The monitor died without reporting (the OOM killer, kill -9): its process was killed with it
@@ -230,8 +243,10 @@ void node_processes::on_report_closed(const pid& process) {
       ::kill(-e.os_pid, SIGKILL);
     }
     if (e.spec.enforce_limits && e.monitor > 0)
-      clear_abandoned_groups(io_.get_executor(), process::limits_name(e.spec, e.monitor), abandoned_group_tries);
-    finish(e, report::exit_status{report::exit_status::kind::signal, SIGKILL}, "its monitor was killed");
+      clear_abandoned_groups(io_.get_executor(), process::limits_name(e.spec, e.monitor),
+                             abandoned_group_tries);
+    finish(e, report::exit_status{report::exit_status::kind::signal, SIGKILL},
+           "its monitor was killed");
   }
 }
 
@@ -314,7 +329,8 @@ wire::peer_status node_processes::status_of(const pid& process) const {
   const auto& e = *it->second;
   if (e.failed) return wire::peer_status::unknown;
   if (!e.exited) return wire::peer_status::alive;
-  return e.status.how == report::exit_status::kind::signal ? wire::peer_status::died : wire::peer_status::exited;
+  return e.status.how == report::exit_status::kind::signal ? wire::peer_status::died
+                                                           : wire::peer_status::exited;
 }
 
 }  // namespace constellation::agent

@@ -47,7 +47,8 @@ class node_processes {
   // Starts a monitor for spec through starter (spec.self names the process; its listener is
   // handed over and closed here). stdin_fd, when >= 0, becomes the process's stdin and is closed
   // here. Whether it started is told by on_started, which may be called before this returns.
-  void launch(monitor_starter& starter, const process::launch_spec& spec, bound_listener listener, int stdin_fd = -1);
+  void launch(monitor_starter& starter, const process::launch_spec& spec, bound_listener listener,
+              int stdin_fd = -1);
   // Watches a monitor the caller forked itself (the local top process).
   void adopt(const process::launch_spec& spec, pid_t monitor, int report_fd, int control_fd);
 

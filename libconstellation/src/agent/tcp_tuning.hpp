@@ -9,6 +9,8 @@ namespace constellation::agent {
 // silence, every second, 3 times, since a dead peer on another machine sends no RST and must be
 // noticed within seconds. Failures are ignored: the connection works without them.
 void tune_tcp(int fd);
-inline void tune_tcp(boost::asio::ip::tcp::socket& socket) { tune_tcp(socket.native_handle()); }
+inline void tune_tcp(boost::asio::ip::tcp::socket& socket) {
+  tune_tcp(socket.native_handle());
+}
 
 }  // namespace constellation::agent

@@ -12,28 +12,33 @@ using channel::transport;
 
 namespace {
 
-[[noreturn]] void throw_gone(const peer_state& peer) { throw channel_error(peer.gone_reason, peer.gone_message); }
+[[noreturn]] void throw_gone(const peer_state& peer) {
+  throw channel_error(peer.gone_reason, peer.gone_message);
+}
 
 // With the lock held: takes the next message and accounts for it in the window.
 received_message take(peer_state& peer) {
   auto message = std::move(peer.inbox.front());
   peer.inbox.pop_front();
-  transport::get("constellation::receiver").consumed(peer, static_cast<std::int64_t>(message.bytes.size() - message.offset + 8));
+  transport::get("constellation::receiver")
+      .consumed(peer, static_cast<std::int64_t>(message.bytes.size() - message.offset + 8));
   return message;
 }
 
 void check_size(std::size_t message_size) {
   if (message_size - wire::frame_header_size > wire::default_max_payload)
-    throw channel_error(channel_errc::too_large, "constellation::sender: a message of " + std::to_string(message_size) +
-                                                     " bytes exceeds the limit of " +
-                                                     std::to_string(wire::default_max_payload) + " bytes; send it in parts");
+    throw channel_error(channel_errc::too_large,
+                        "constellation::sender: a message of " + std::to_string(message_size) +
+                            " bytes exceeds the limit of " +
+                            std::to_string(wire::default_max_payload) + " bytes; send it in parts");
 }
 
 }  // namespace
 
 // ---- sending_end ----
 
-sending_end::sending_end(pid remote) : peer_(transport::get("constellation::sender").open(remote, true)) {}
+sending_end::sending_end(pid remote)
+    : peer_(transport::get("constellation::sender").open(remote, true)) {}
 
 sending_end::~sending_end() {
   if (peer_) transport::get("constellation::sender").close(*peer_, true);
@@ -47,7 +52,9 @@ sending_end& sending_end::operator=(sending_end&& other) noexcept {
   return *this;
 }
 
-pid sending_end::remote() const { return peer_ ? peer_->remote : pid{}; }
+pid sending_end::remote() const {
+  return peer_ ? peer_->remote : pid{};
+}
 
 void sending_end::send(const type_tag& type, outgoing_message message) {
   if (!peer_) throw std::logic_error("constellation::sender::send() on a moved-from sender");
@@ -61,8 +68,8 @@ void sending_end::send(const type_tag& type, outgoing_message message) {
     if (peer_->phase == link_phase::gone) throw_gone(*peer_);
     // A message written in place waits for the socket's writing side, so that it follows every
     // frame queued before it.
-    if (peer_->phase == link_phase::up && peer_->pending_sends.empty() && channel::window_allows(*peer_, cost) &&
-        !(in_place && peer_->writing)) {
+    if (peer_->phase == link_phase::up && peer_->pending_sends.empty() &&
+        channel::window_allows(*peer_, cost) && !(in_place && peer_->writing)) {
       if (in_place || waited_for_room || !t.wait_for_ring_room(*peer_, lock, message.size())) break;
       waited_for_room = true;
       continue;
@@ -73,14 +80,17 @@ void sending_end::send(const type_tag& type, outgoing_message message) {
   if (!in_place) return t.send_message(*peer_, type, std::move(message.bytes));
   if (!t.send_in_place(*peer_, lock, type, message)) {
     if (peer_->phase == link_phase::gone) throw_gone(*peer_);
-    throw channel_error(channel_errc::died, peer_->remote.to_string() + " has died (its connection was lost during a send)");
+    throw channel_error(
+        channel_errc::died,
+        peer_->remote.to_string() + " has died (its connection was lost during a send)");
   }
 }
 
 void sending_end::async_send(const type_tag& type, std::string message,
                              std::move_only_function<void(boost::system::error_code)> done) {
   if (!peer_) throw std::logic_error("constellation::sender::async_send() on a moved-from sender");
-  if (message.size() - wire::frame_header_size > wire::default_max_payload) return done(make_error_code(channel_errc::too_large));
+  if (message.size() - wire::frame_header_size > wire::default_max_payload)
+    return done(make_error_code(channel_errc::too_large));
   auto& t = transport::get("constellation::sender");
   std::unique_lock lock(peer_->mutex);
   if (peer_->phase == link_phase::gone) {
@@ -97,7 +107,8 @@ void sending_end::async_send(const type_tag& type, std::string message,
 
 // ---- receiving_end ----
 
-receiving_end::receiving_end(pid remote) : peer_(transport::get("constellation::receiver").open(remote, false)) {}
+receiving_end::receiving_end(pid remote)
+    : peer_(transport::get("constellation::receiver").open(remote, false)) {}
 
 receiving_end::~receiving_end() {
   if (peer_) transport::get("constellation::receiver").close(*peer_, false);
@@ -111,23 +122,29 @@ receiving_end& receiving_end::operator=(receiving_end&& other) noexcept {
   return *this;
 }
 
-pid receiving_end::remote() const { return peer_ ? peer_->remote : pid{}; }
+pid receiving_end::remote() const {
+  return peer_ ? peer_->remote : pid{};
+}
 
 received_message receiving_end::recv() {
   return *recv_for(std::chrono::nanoseconds::max());
 }
 
-std::optional<received_message> receiving_end::try_recv() { return recv_for(std::chrono::nanoseconds::zero()); }
+std::optional<received_message> receiving_end::try_recv() {
+  return recv_for(std::chrono::nanoseconds::zero());
+}
 
 std::optional<received_message> receiving_end::recv_for(std::chrono::nanoseconds timeout) {
   if (!peer_) throw std::logic_error("constellation::receiver: use of a moved-from receiver");
   auto& t = transport::get("constellation::receiver");
   const bool forever = timeout == std::chrono::nanoseconds::max();
-  const auto deadline = forever ? std::chrono::steady_clock::time_point::max() : std::chrono::steady_clock::now() + timeout;
+  const auto deadline = forever ? std::chrono::steady_clock::time_point::max()
+                                : std::chrono::steady_clock::now() + timeout;
   if (timeout == std::chrono::nanoseconds::zero()) {
     // try_recv: read what the link holds now, without waiting.
     std::unique_lock lock(peer_->mutex);
-    if (peer_->inbox.empty() && peer_->phase == link_phase::up) t.wait_for_peer(*peer_, lock, deadline);
+    if (peer_->inbox.empty() && peer_->phase == link_phase::up)
+      t.wait_for_peer(*peer_, lock, deadline);
     if (!peer_->inbox.empty()) return take(*peer_);
     if (peer_->phase == link_phase::gone) throw_gone(*peer_);
     t.want_link(*peer_);
@@ -143,7 +160,8 @@ std::optional<received_message> receiving_end::recv_for(std::chrono::nanoseconds
   }
 }
 
-void receiving_end::async_recv(std::move_only_function<void(boost::system::error_code, received_message)> done) {
+void receiving_end::async_recv(
+    std::move_only_function<void(boost::system::error_code, received_message)> done) {
   if (!peer_) throw std::logic_error("constellation::receiver: use of a moved-from receiver");
   auto& t = transport::get("constellation::receiver");
   std::unique_lock lock(peer_->mutex);
@@ -166,11 +184,13 @@ void receiving_end::check_type(const received_message& message, const type_tag& 
   std::string theirs = "an unknown type";
   {
     std::lock_guard lock(peer_->mutex);
-    if (auto it = peer_->type_names.find(message.type_hash); it != peer_->type_names.end()) theirs = it->second;
+    if (auto it = peer_->type_names.find(message.type_hash); it != peer_->type_names.end())
+      theirs = it->second;
   }
   throw channel_error(channel_errc::type_mismatch,
-                      "constellation::receiver<" + std::string(type.name) + "> from " + peer_->remote.to_string() +
-                          " received a message of type " + theirs + ": the sender and the receiver must use the same type");
+                      "constellation::receiver<" + std::string(type.name) + "> from " +
+                          peer_->remote.to_string() + " received a message of type " + theirs +
+                          ": the sender and the receiver must use the same type");
 }
 
 // ---- select ----

@@ -12,7 +12,8 @@ void put_u64(char* out, std::uint64_t v) {
 
 void stamp_data_frame(std::string& message, std::size_t frame_size, std::uint64_t type_hash) {
   std::string header;
-  wire::append_frame_header(header, static_cast<std::uint8_t>(frame_kind::data), frame_size - wire::frame_header_size);
+  wire::append_frame_header(header, static_cast<std::uint8_t>(frame_kind::data),
+                            frame_size - wire::frame_header_size);
   std::memcpy(message.data(), header.data(), wire::frame_header_size);
   put_u64(message.data() + wire::frame_header_size, type_hash);
 }
@@ -34,7 +35,9 @@ std::string counted_frame(frame_kind kind, std::uint64_t bytes) {
   return out;
 }
 
-std::string credit_frame(std::uint64_t bytes) { return counted_frame(frame_kind::credit, bytes); }
+std::string credit_frame(std::uint64_t bytes) {
+  return counted_frame(frame_kind::credit, bytes);
+}
 
 std::string signal_frame(frame_kind kind) {
   std::string out;
@@ -45,7 +48,8 @@ std::string signal_frame(frame_kind kind) {
 std::optional<std::uint64_t> read_u64(std::string_view payload) {
   if (payload.size() < 8) return std::nullopt;
   std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(payload[static_cast<std::size_t>(i)]);
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | static_cast<unsigned char>(payload[static_cast<std::size_t>(i)]);
   return v;
 }
 

@@ -62,8 +62,9 @@ class link {
   bool want_write_ = false;
   asio::steady_timer setup_deadline_;
   asio::steady_timer rewatch_;
-  std::shared_ptr<peer_state> peer_;  // set for outgoing links at once, for incoming ones once known
-  std::uint64_t attempt_ = 0;         // for outgoing links
+  std::shared_ptr<peer_state>
+      peer_;                   // set for outgoing links at once, for incoming ones once known
+  std::uint64_t attempt_ = 0;  // for outgoing links
   bool outgoing_ = false;
   std::atomic<bool> adopted_{false};
   std::atomic<bool> closed_{false};
@@ -81,14 +82,15 @@ class link {
   // Who reads the link, in one word so that the transport thread decides without a lock: the
   // number of user threads reading it themselves, whether the transport thread left a readiness
   // event to them, and whether the transport thread is reading it now.
-  static constexpr std::uint32_t readers_mask = 0xffff, skipped = 1u << 16, transport_reading = 1u << 17;
+  static constexpr std::uint32_t readers_mask = 0xffff, skipped = 1u << 16,
+                                 transport_reading = 1u << 17;
   std::atomic<std::uint32_t> read_state_{0};
 
   std::vector<std::string> batch_;  // being written by the transport thread
   // The transport thread found the outgoing ring full and waits for the peer's doorbell: whoever
   // drains the doorbell hands writing back to it.
   std::atomic<bool> write_blocked_{false};
-  std::size_t batch_skip_ = 0;      // bytes of batch_.front() written before
+  std::size_t batch_skip_ = 0;  // bytes of batch_.front() written before
 };
 
 }  // namespace constellation::channel

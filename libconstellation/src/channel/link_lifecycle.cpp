@@ -12,7 +12,8 @@ namespace constellation::channel {
 
 void transport::impl::link_lost(const std::shared_ptr<link>& l) {
   if (!close_socket(*l)) return;
-  if (!l->adopted_ && l->outgoing_) return connect_failed(l->peer_, l->attempt_, "the link was closed before it was accepted");
+  if (!l->adopted_ && l->outgoing_)
+    return connect_failed(l->peer_, l->attempt_, "the link was closed before it was accepted");
   if (!l->adopted_ || !l->peer_) return;
   auto& peer = *l->peer_;
   std::unique_lock lock(peer.mutex);
@@ -25,13 +26,16 @@ void transport::impl::link_lost(const std::shared_ptr<link>& l) {
     return;
   }
   const bool exited = peer.goodbye_received;
-  CHANNEL_TRACE("%s: link to %s lost (%s), %zu waiting", process_.self.to_string().c_str(), peer.remote.to_string().c_str(),
-                exited ? "after goodbye" : "no goodbye", peer.inbox.size());
-  mark_gone(peer, lock, exited ? channel_errc::exited : channel_errc::died,
-            peer.remote.to_string() + (exited ? " has exited" : " has died (its connection was lost)"));
+  CHANNEL_TRACE("%s: link to %s lost (%s), %zu waiting", process_.self.to_string().c_str(),
+                peer.remote.to_string().c_str(), exited ? "after goodbye" : "no goodbye",
+                peer.inbox.size());
+  mark_gone(
+      peer, lock, exited ? channel_errc::exited : channel_errc::died,
+      peer.remote.to_string() + (exited ? " has exited" : " has died (its connection was lost)"));
 }
 
-void transport::impl::mark_gone(peer_state& peer, std::unique_lock<std::mutex>& lock, channel_errc reason, std::string message) {
+void transport::impl::mark_gone(peer_state& peer, std::unique_lock<std::mutex>& lock,
+                                channel_errc reason, std::string message) {
   if (peer.link) close_socket(*peer.link);
   peer.link.reset();
   peer.phase = link_phase::gone;
@@ -92,8 +96,8 @@ void transport::impl::check_idle_links() {
     const auto now = clock::now();
     for (auto& peer : peers) {
       std::lock_guard lock(peer->mutex);
-      if (peer->phase == link_phase::up && link_idle(*peer) && now - peer->last_use >= idle_link_age &&
-          process_.self < peer->remote) {
+      if (peer->phase == link_phase::up && link_idle(*peer) &&
+          now - peer->last_use >= idle_link_age && process_.self < peer->remote) {
         // One side asks, so that the two never ask each other at once.
         peer->phase = link_phase::closing;
         self_.write(*peer, signal_frame(frame_kind::idle_query));

@@ -41,7 +41,8 @@ void transport::impl::start_reading(const std::shared_ptr<link>& l) {
 
 void transport::impl::rearm(link& l) {
   if (l.fd_ < 0 || l.closed_) return;
-  const std::uint32_t wanted = (l.read_left_to_user_ ? 0u : EPOLLIN | EPOLLRDHUP) | (l.want_write_ ? EPOLLOUT : 0u);
+  const std::uint32_t wanted =
+      (l.read_left_to_user_ ? 0u : EPOLLIN | EPOLLRDHUP) | (l.want_write_ ? EPOLLOUT : 0u);
   // Wanting nothing, the link stays disarmed since its last event: arming it for nothing would
   // still report a hang-up at once, again and again.
   if (!wanted) return;
@@ -56,16 +57,17 @@ void transport::impl::rearm(link& l) {
 }
 
 void transport::impl::watch_poller() {
-  poller_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
-    if (ec) return;
-    epoll_event events[64];
-    int n = 0;
-    do {
-      n = ::epoll_wait(poller_fd_, events, 64, 0);
-      for (int i = 0; i < n; ++i) on_ready(events[i].data.u64, events[i].events);
-    } while (n == 64);
-    watch_poller();
-  });
+  poller_.async_wait(asio::posix::stream_descriptor::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       if (ec) return;
+                       epoll_event events[64];
+                       int n = 0;
+                       do {
+                         n = ::epoll_wait(poller_fd_, events, 64, 0);
+                         for (int i = 0; i < n; ++i) on_ready(events[i].data.u64, events[i].events);
+                       } while (n == 64);
+                       watch_poller();
+                     });
 }
 
 void transport::impl::on_ready(std::uint64_t watch_id, std::uint32_t events) {
@@ -79,7 +81,8 @@ void transport::impl::on_ready(std::uint64_t watch_id, std::uint32_t events) {
     l->want_write_ = false;
     write_batch(l);
   }
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) && !l->read_left_to_user_ && !pump(l, true)) {
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) && !l->read_left_to_user_ &&
+      !pump(l, true)) {
     // A user thread is reading the link: its unread data would report the link ready at once.
     // Look again a little later, rather than have the user thread ask for it on its critical
     // path.

@@ -22,7 +22,8 @@ bool transport::impl::pump(const std::shared_ptr<link>& l, bool transport_thread
   if (transport_thread) {
     auto state = l->read_state_.load();
     while (true) {
-      const auto next = (state & link::readers_mask) ? state | link::skipped : state | link::transport_reading;
+      const auto next =
+          (state & link::readers_mask) ? state | link::skipped : state | link::transport_reading;
       if (l->read_state_.compare_exchange_weak(state, next)) break;
     }
     if (state & link::readers_mask) return false;  // left to the user thread reading it
@@ -36,7 +37,8 @@ bool transport::impl::pump(const std::shared_ptr<link>& l, bool transport_thread
   return true;
 }
 
-void transport::impl::pump_locked(const std::shared_ptr<link>& l, std::unique_lock<std::mutex>& read, bool transport_thread,
+void transport::impl::pump_locked(const std::shared_ptr<link>& l,
+                                  std::unique_lock<std::mutex>& read, bool transport_thread,
                                   bool doorbell) {
   // A ring link's end shows on its socket; what the peer put in the ring before it is still read.
   bool rang = false;
@@ -52,12 +54,14 @@ void transport::impl::pump_locked(const std::shared_ptr<link>& l, std::unique_lo
   read.unlock();
   // The transport thread waits for room in the ring: the doorbell that says so may have been
   // taken here.
-  if (l->rings_ && l->write_blocked_ && l->rings_->out().room() > 0 && l->write_blocked_.exchange(false))
+  if (l->rings_ && l->write_blocked_ && l->rings_->out().room() > 0 &&
+      l->write_blocked_.exchange(false))
     asio::post(io_, [this, l] { write_batch(l); });
   if (lost) link_lost(l);
 }
 
-bool transport::impl::read_available(const std::shared_ptr<link>& l, bool transport_thread, bool& lost) {
+bool transport::impl::read_available(const std::shared_ptr<link>& l, bool transport_thread,
+                                     bool& lost) {
   while (!l->closed_) {
     // A user thread came to read the link itself: the transport thread hands the rest to it
     // rather than keeping it waiting while a stream goes on.
@@ -68,7 +72,8 @@ bool transport::impl::read_available(const std::shared_ptr<link>& l, bool transp
       into = l->large_.data() + l->large_filled_;
       room = l->large_.size() - l->large_filled_;
     } else {
-      if (l->input_.size() < l->input_used_ + 64 * 1024) l->input_.resize(l->input_used_ + 64 * 1024);
+      if (l->input_.size() < l->input_used_ + 64 * 1024)
+        l->input_.resize(l->input_used_ + 64 * 1024);
       into = l->input_.data() + l->input_used_;
       room = l->input_.size() - l->input_used_;
     }
@@ -138,9 +143,11 @@ bool transport::impl::parse_input(const std::shared_ptr<link>& l) {
       break;
     }
     if (!*decoded) {
-      if (l->adopted_ && rest.size() >= wire::frame_header_size && rest[4] == static_cast<char>(frame_kind::data)) {
+      if (l->adopted_ && rest.size() >= wire::frame_header_size &&
+          rest[4] == static_cast<char>(frame_kind::data)) {
         std::uint32_t length = 0;
-        for (int i = 3; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(rest[static_cast<std::size_t>(i)]);
+        for (int i = 3; i >= 0; --i)
+          length = (length << 8) | static_cast<unsigned char>(rest[static_cast<std::size_t>(i)]);
         const std::size_t total = 4 + static_cast<std::size_t>(length);
         if (total >= direct_read_threshold) {
           // Read the rest of a large message straight into its own buffer: one copy less.
@@ -186,10 +193,12 @@ bool transport::impl::parse_input(const std::shared_ptr<link>& l) {
 }
 
 bool transport::impl::finish_large(const std::shared_ptr<link>& l) {
-  std::string_view payload(l->large_.data() + wire::frame_header_size, l->large_.size() - wire::frame_header_size);
+  std::string_view payload(l->large_.data() + wire::frame_header_size,
+                           l->large_.size() - wire::frame_header_size);
   auto hash = read_u64(payload);
   if (!hash) return false;
-  l->arrived_.push_back(detail::received_message{*hash, std::move(l->large_), wire::frame_header_size + 8});
+  l->arrived_.push_back(
+      detail::received_message{*hash, std::move(l->large_), wire::frame_header_size + 8});
   l->large_.clear();
   l->large_filled_ = 0;
   return true;
@@ -198,8 +207,9 @@ bool transport::impl::finish_large(const std::shared_ptr<link>& l) {
 void transport::impl::flush_arrived(const std::shared_ptr<link>& l) {
   if (l->arrived_.empty()) return;
   auto& peer = *l->peer_;
-  std::vector<std::pair<std::move_only_function<void(boost::system::error_code, detail::received_message)>,
-                        detail::received_message>>
+  std::vector<
+      std::pair<std::move_only_function<void(boost::system::error_code, detail::received_message)>,
+                detail::received_message>>
       calls;
   {
     std::lock_guard lock(peer.mutex);
@@ -221,13 +231,14 @@ void transport::impl::flush_arrived(const std::shared_ptr<link>& l) {
   for (auto& [handler, message] : calls) handler({}, std::move(message));
 }
 
-bool transport::impl::handle_frame(const std::shared_ptr<link>& l, std::uint8_t type, std::string_view payload) {
+bool transport::impl::handle_frame(const std::shared_ptr<link>& l, std::uint8_t type,
+                                   std::string_view payload) {
   if (!l->adopted_) {
     // Client side: the first frame is the verdict.
     std::unique_lock lock(l->peer_->mutex);
     auto& peer = *l->peer_;
-    if (type == static_cast<std::uint8_t>(frame_kind::link_accepted) && peer.attempt == l->attempt_ &&
-        peer.phase == link_phase::connecting) {
+    if (type == static_cast<std::uint8_t>(frame_kind::link_accepted) &&
+        peer.attempt == l->attempt_ && peer.phase == link_phase::connecting) {
       if (l->passed_fd_ >= 0) {
         // A local link: its frames go through the rings the accepting side made. Without them
         // (it could not make them) the Unix socket carries the frames as TCP would.
@@ -256,7 +267,8 @@ bool transport::impl::handle_frame(const std::shared_ptr<link>& l, std::uint8_t 
       auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
       timer->async_wait([this, p = l->peer_, timer](const boost::system::error_code&) {
         std::lock_guard again(p->mutex);
-        if (p->phase == link_phase::none && (p->sender_open || p->receiver_open)) self_.want_link(*p);
+        if (p->phase == link_phase::none && (p->sender_open || p->receiver_open))
+          self_.want_link(*p);
       });
     }
     return false;

@@ -41,7 +41,8 @@ std::string describe_bound(std::chrono::milliseconds bound) {
 
 bool transport::impl::local_to(const peer_state& peer) const {
   if (!local_acceptor_.is_open()) return false;  // rings are off here, or no local socket
-  if (detail::pid_access::ipv4(peer.remote) != detail::pid_access::ipv4(process_.self)) return false;
+  if (detail::pid_access::ipv4(peer.remote) != detail::pid_access::ipv4(process_.self))
+    return false;
   return !peer.local_refused || clock::now() - peer.local_refused_since < local_retry_bound;
 }
 
@@ -58,7 +59,8 @@ void transport::impl::connect(std::shared_ptr<peer_state> peer, std::uint64_t at
     const auto address = local_address(remote, length);
     endpoint = stream_socket::endpoint_type(&address, length);
   } else {
-    endpoint = tcp::endpoint(asio::ip::address_v4(detail::pid_access::ipv4(remote)), detail::pid_access::port(remote));
+    endpoint = tcp::endpoint(asio::ip::address_v4(detail::pid_access::ipv4(remote)),
+                             detail::pid_access::port(remote));
   }
   auto l = std::make_shared<link>(*this, stream_socket(io_), local);
   l->peer_ = peer;
@@ -75,28 +77,30 @@ void transport::impl::connect(std::shared_ptr<peer_state> peer, std::uint64_t at
     }
     if (!l->local_) agent::tune_tcp(l->socket_.native_handle());
     l->client_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
-    if (!send_now(*l, l->client_->start())) return handshake_failed(l, "could not send the handshake", false);
+    if (!send_now(*l, l->client_->start()))
+      return handshake_failed(l, "could not send the handshake", false);
     read_handshake(l);
   });
 }
 
 void transport::impl::bound_setup(const std::shared_ptr<link>& fresh) {
   fresh->setup_deadline_.expires_after(link_setup_bound());
-  fresh->setup_deadline_.async_wait([this, weak = std::weak_ptr<link>(fresh)](const boost::system::error_code& ec) {
+  fresh->setup_deadline_.async_wait([this, weak = std::weak_ptr<link>(fresh)](
+                                        const boost::system::error_code& ec) {
     auto l = weak.lock();
     if (ec || !l || l->adopted_ || l->closed_) return;
     const auto bound = describe_bound(link_setup_bound());
     CHANNEL_TRACE("%s: a link %s %s was not up within %s", process_.self.to_string().c_str(),
-                  l->outgoing_ ? "to" : "from", l->peer_ ? l->peer_->remote.to_string().c_str() : "a new peer",
-                  bound.c_str());
+                  l->outgoing_ ? "to" : "from",
+                  l->peer_ ? l->peer_->remote.to_string().c_str() : "a new peer", bound.c_str());
     handshake_failed(l, "no answer within " + bound, false, true);
     boost::system::error_code ignored;
     l->socket_.cancel(ignored);  // a connection still being made ends now
   });
 }
 
-void transport::impl::connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why,
-                                     bool unanswered) {
+void transport::impl::connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt,
+                                     const std::string& why, bool unanswered) {
   auto status = process_.control->peer_status(peer->remote);
   CHANNEL_TRACE("%s: connect to %s failed (%s), status %d", process_.self.to_string().c_str(),
                 peer->remote.to_string().c_str(), why.c_str(), static_cast<int>(status));
@@ -106,10 +110,11 @@ void transport::impl::connect_failed(const std::shared_ptr<peer_state>& peer, st
     // Alive, and its kernel took the connection, but the process never answered: it is stopped
     // or hung. Trying again would keep the channel waiting for as long as that lasts, which may
     // be for ever; the caller is told instead, and a channel opened later tries anew.
-    mark_gone(*peer, lock, channel_errc::unresponsive,
-              peer->remote.to_string() + " did not answer the channel handshake within " +
-                  describe_bound(link_setup_bound()) +
-                  ", though its node says it lives: it may be stopped (SIGSTOP, a debugger) or hung");
+    mark_gone(
+        *peer, lock, channel_errc::unresponsive,
+        peer->remote.to_string() + " did not answer the channel handshake within " +
+            describe_bound(link_setup_bound()) +
+            ", though its node says it lives: it may be stopped (SIGSTOP, a debugger) or hung");
     return;
   }
   if (status == wire::peer_status::alive) {
@@ -118,16 +123,21 @@ void transport::impl::connect_failed(const std::shared_ptr<peer_state>& peer, st
     auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
     timer->async_wait([this, peer, timer](const boost::system::error_code&) {
       std::lock_guard again(peer->mutex);
-      if (peer->phase == link_phase::none && (peer->sender_open || peer->receiver_open)) self_.want_link(*peer);
+      if (peer->phase == link_phase::none && (peer->sender_open || peer->receiver_open))
+        self_.want_link(*peer);
     });
     return;
   }
   const bool exited = status == wire::peer_status::exited;
   mark_gone(*peer, lock, exited ? channel_errc::exited : channel_errc::died,
-            peer->remote.to_string() + (exited ? " has exited" : status == wire::peer_status::died ? " has died" : " is not a process of this job (" + why + ")"));
+            peer->remote.to_string() + (exited ? " has exited"
+                                        : status == wire::peer_status::died
+                                            ? " has died"
+                                            : " is not a process of this job (" + why + ")"));
 }
 
-void transport::impl::local_refused(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt) {
+void transport::impl::local_refused(const std::shared_ptr<peer_state>& peer,
+                                    std::uint64_t attempt) {
   std::lock_guard lock(peer->mutex);
   if (peer->attempt != attempt || peer->phase != link_phase::connecting) return;
   const auto now = clock::now();
@@ -135,29 +145,32 @@ void transport::impl::local_refused(const std::shared_ptr<peer_state>& peer, std
     peer->local_refused = true;
     peer->local_refused_since = now;
   }
-  CHANNEL_TRACE("%s: local link to %s refused%s", process_.self.to_string().c_str(), peer->remote.to_string().c_str(),
+  CHANNEL_TRACE("%s: local link to %s refused%s", process_.self.to_string().c_str(),
+                peer->remote.to_string().c_str(),
                 local_to(*peer) ? ", trying again" : ", taking TCP");
   peer->phase = link_phase::none;
   auto timer = std::make_shared<asio::steady_timer>(io_, local_retry_interval);
   timer->async_wait([this, peer, timer](const boost::system::error_code&) {
     std::lock_guard again(peer->mutex);
-    if (peer->phase == link_phase::none && (peer->sender_open || peer->receiver_open)) self_.want_link(*peer);
+    if (peer->phase == link_phase::none && (peer->sender_open || peer->receiver_open))
+      self_.want_link(*peer);
   });
 }
 
 void transport::impl::accept_next(acceptor& from, bool local) {
-  from.async_accept([this, &from, local](const boost::system::error_code& ec, stream_socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      auto l = std::make_shared<link>(*this, std::move(socket), local);
-      if (!local) agent::tune_tcp(l->socket_.native_handle());
-      bound_setup(l);
-      l->server_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
-      admit_unproven(l);
-      read_handshake(l);
-    }
-    accept_next(from, local);
-  });
+  from.async_accept(
+      [this, &from, local](const boost::system::error_code& ec, stream_socket socket) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          auto l = std::make_shared<link>(*this, std::move(socket), local);
+          if (!local) agent::tune_tcp(l->socket_.native_handle());
+          bound_setup(l);
+          l->server_.emplace(process_.job_secret, handshake_purpose, identity_of(process_.self));
+          admit_unproven(l);
+          read_handshake(l);
+        }
+        accept_next(from, local);
+      });
 }
 
 void transport::impl::admit_unproven(const std::shared_ptr<link>& l) {
@@ -168,8 +181,8 @@ void transport::impl::admit_unproven(const std::shared_ptr<link>& l) {
   });
   if (waiting.size() >= max_unproven_connections) {
     if (auto oldest = waiting.front().lock()) {
-      CHANNEL_TRACE("%s: %zu connections have not proved the secret: closing the oldest", process_.self.to_string().c_str(),
-                    waiting.size());
+      CHANNEL_TRACE("%s: %zu connections have not proved the secret: closing the oldest",
+                    process_.self.to_string().c_str(), waiting.size());
       close_socket(*oldest);
     }
     waiting.pop_front();
@@ -179,12 +192,15 @@ void transport::impl::admit_unproven(const std::shared_ptr<link>& l) {
 
 void transport::impl::read_handshake(const std::shared_ptr<link>& l) {
   // Sized for the handshake: a link that is up reads with a larger buffer (link_reading.cpp).
-  if (l->input_.size() < l->input_used_ + handshake_read_room) l->input_.resize(l->input_used_ + handshake_read_room);
+  if (l->input_.size() < l->input_used_ + handshake_read_room)
+    l->input_.resize(l->input_used_ + handshake_read_room);
   l->socket_.async_read_some(
       asio::buffer(l->input_.data() + l->input_used_, l->input_.size() - l->input_used_),
       [this, l](const boost::system::error_code& ec, std::size_t n) {
         if (l->closed_) return;  // the setup bound passed
-        if (ec) return handshake_failed(l, "connection lost during the handshake: " + ec.message(), false);
+        if (ec)
+          return handshake_failed(l, "connection lost during the handshake: " + ec.message(),
+                                  false);
         l->input_used_ += n;
         std::string_view received(l->input_.data(), l->input_used_);
         auto step = l->client_ ? l->client_->feed(received) : l->server_->feed(received);
@@ -205,15 +221,16 @@ void transport::impl::read_handshake(const std::shared_ptr<link>& l) {
       });
 }
 
-void transport::impl::handshake_failed(const std::shared_ptr<link>& l, const std::string& why, bool authentication,
-                                       bool unanswered) {
+void transport::impl::handshake_failed(const std::shared_ptr<link>& l, const std::string& why,
+                                       bool authentication, bool unanswered) {
   close_socket(*l);
   if (!l->outgoing_) return;  // a stranger at our door: just close
   if (authentication) {
     std::unique_lock lock(l->peer_->mutex);
     if (l->peer_->attempt == l->attempt_ && l->peer_->phase == link_phase::connecting)
-      mark_gone(*l->peer_, lock, channel_errc::unauthenticated,
-                l->peer_->remote.to_string() + " did not prove it belongs to this job (" + why + ")");
+      mark_gone(
+          *l->peer_, lock, channel_errc::unauthenticated,
+          l->peer_->remote.to_string() + " did not prove it belongs to this job (" + why + ")");
     return;
   }
   connect_failed(l->peer_, l->attempt_, why, unanswered);
@@ -231,14 +248,17 @@ void transport::impl::decide(const std::shared_ptr<link>& l) {
                          (peer->phase == link_phase::connecting && process_.self < *remote);
   // A peer given up as unresponsive that now completes a handshake has come back (continued
   // after a stop): its link is taken. Any other gone peer has ended.
-  const bool ended = peer->phase == link_phase::gone && peer->gone_reason != channel_errc::unresponsive;
-  CHANNEL_TRACE("%s: link from %s: %s (phase %d)", process_.self.to_string().c_str(), remote->to_string().c_str(),
-                ended || ours_wins ? "rejected" : "accepted", static_cast<int>(peer->phase));
+  const bool ended =
+      peer->phase == link_phase::gone && peer->gone_reason != channel_errc::unresponsive;
+  CHANNEL_TRACE("%s: link from %s: %s (phase %d)", process_.self.to_string().c_str(),
+                remote->to_string().c_str(), ended || ours_wins ? "rejected" : "accepted",
+                static_cast<int>(peer->phase));
   if (ended || ours_wins) {
     lock.unlock();
     auto verdict = std::make_shared<std::string>(signal_frame(frame_kind::link_rejected));
-    asio::async_write(l->socket_, asio::buffer(*verdict),
-                      [this, l, verdict](const boost::system::error_code&, std::size_t) { close_socket(*l); });
+    asio::async_write(
+        l->socket_, asio::buffer(*verdict),
+        [this, l, verdict](const boost::system::error_code&, std::size_t) { close_socket(*l); });
     return;
   }
   // A local link's frames go through rings made here, handed over with the verdict. If they
@@ -247,12 +267,16 @@ void transport::impl::decide(const std::shared_ptr<link>& l) {
   if (l->local_) {
     std::string error;
     std::tie(l->rings_, rings_fd) = shm_link::create(ring_capacity, error);
-    if (!l->rings_) CHANNEL_TRACE("%s: no rings for %s: %s", process_.self.to_string().c_str(), remote->to_string().c_str(), error.c_str());
+    if (!l->rings_)
+      CHANNEL_TRACE("%s: no rings for %s: %s", process_.self.to_string().c_str(),
+                    remote->to_string().c_str(), error.c_str());
   }
   // Written before adoption, so that no message can overtake it.
   const auto verdict = signal_frame(frame_kind::link_accepted);
   const bool owned = own_socket(l);
-  const bool sent = owned && (rings_fd >= 0 ? process::send_record(l->fd(), verdict, {&rings_fd, 1}) == 0 : send_now(*l, verdict));
+  const bool sent =
+      owned && (rings_fd >= 0 ? process::send_record(l->fd(), verdict, {&rings_fd, 1}) == 0
+                              : send_now(*l, verdict));
   if (rings_fd >= 0) ::close(rings_fd);
   if (!sent) {
     // The remote is gone between its proof and our verdict (or we cannot watch the link). Our
@@ -268,9 +292,13 @@ void transport::impl::decide(const std::shared_ptr<link>& l) {
   start_reading(l);
 }
 
-void transport::impl::adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer, std::unique_lock<std::mutex>& lock) {
-  CHANNEL_TRACE("%s: link to %s up (%s, %s)", process_.self.to_string().c_str(), peer->remote.to_string().c_str(),
-                l->outgoing_ ? "ours" : "theirs", l->rings_ ? "shared memory" : l->local_ ? "unix socket" : "tcp");
+void transport::impl::adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer,
+                            std::unique_lock<std::mutex>& lock) {
+  CHANNEL_TRACE("%s: link to %s up (%s, %s)", process_.self.to_string().c_str(),
+                peer->remote.to_string().c_str(), l->outgoing_ ? "ours" : "theirs",
+                l->rings_   ? "shared memory"
+                : l->local_ ? "unix socket"
+                            : "tcp");
   l->peer_ = peer;
   l->adopted_ = true;
   peer->link = l;
@@ -287,7 +315,8 @@ void transport::impl::adopt(const std::shared_ptr<link>& l, const std::shared_pt
   if (exiting_) self_.say_goodbye(*peer);
   // The poller watches the link's socket from now on; on a ring link it is woken only when it
   // asks for the doorbell.
-  if (l->rings_ && input_before_sleep(*l)) asio::post(io_, [this, id = l->watch_id_] { on_ready(id, EPOLLIN); });
+  if (l->rings_ && input_before_sleep(*l))
+    asio::post(io_, [this, id = l->watch_id_] { on_ready(id, EPOLLIN); });
   lock.unlock();
   for (auto& c : completions) c();
 }

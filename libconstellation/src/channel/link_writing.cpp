@@ -15,7 +15,8 @@
 namespace constellation::channel {
 
 bool transport::impl::send_now(link& l, const std::string& bytes) {
-  return ::send(l.fd(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  return ::send(l.fd(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL) ==
+         static_cast<ssize_t>(bytes.size());
 }
 
 void transport::impl::start_writing(peer_state& peer) {
@@ -57,7 +58,8 @@ void transport::impl::write_batch(const std::shared_ptr<link>& l) {
       if (l->rings_) {
         // The reader's doorbell says when room comes; whoever takes it hands writing back here.
         l->write_blocked_ = true;
-        if (l->rings_->out().producer_sleeps_unless_room() && l->write_blocked_.exchange(false)) continue;
+        if (l->rings_->out().producer_sleeps_unless_room() && l->write_blocked_.exchange(false))
+          continue;
         return;
       }
       l->want_write_ = true;

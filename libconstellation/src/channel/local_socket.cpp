@@ -16,10 +16,12 @@ sockaddr_un local_address(const pid& p, socklen_t& length) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   // The first byte stays 0: an abstract name.
-  const int n = std::snprintf(address.sun_path + 1, sizeof address.sun_path - 1, "constellation/%llx/%x/%x:%u",
-                              static_cast<unsigned long long>(detail::pid_access::job(p)), detail::pid_access::serial(p),
-                              detail::pid_access::ipv4(p), static_cast<unsigned>(detail::pid_access::port(p)));
-  length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + static_cast<std::size_t>(n));
+  const int n = std::snprintf(
+      address.sun_path + 1, sizeof address.sun_path - 1, "constellation/%llx/%x/%x:%u",
+      static_cast<unsigned long long>(detail::pid_access::job(p)), detail::pid_access::serial(p),
+      detail::pid_access::ipv4(p), static_cast<unsigned>(detail::pid_access::port(p)));
+  length =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + static_cast<std::size_t>(n));
   return address;
 }
 
@@ -31,7 +33,8 @@ int listen_locally(const pid& self, std::string& error) {
   }
   socklen_t length = 0;
   const auto address = local_address(self, length);
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 || ::listen(fd, 128) != 0) {
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 ||
+      ::listen(fd, 128) != 0) {
     error = std::string("binding the local channel socket: ") + std::strerror(errno);
     ::close(fd);
     return -1;

@@ -93,7 +93,8 @@ struct peer_state {
   std::deque<received_message> inbox;
   std::int64_t unreturned_credit = 0;
   std::unordered_map<std::uint64_t, std::string> type_names;
-  std::deque<std::move_only_function<void(boost::system::error_code, received_message)>> pending_recvs;
+  std::deque<std::move_only_function<void(boost::system::error_code, received_message)>>
+      pending_recvs;
   std::vector<channel::select_waiter*> selectors;
   bool goodbye_received = false;
 

@@ -18,7 +18,9 @@ namespace {
 // The header occupies whole cache lines, so that the data starts on one.
 constexpr std::size_t header_bytes = (sizeof(ring_header) + 63) / 64 * 64;
 
-std::size_t ring_bytes(std::size_t capacity) { return header_bytes + capacity; }
+std::size_t ring_bytes(std::size_t capacity) {
+  return header_bytes + capacity;
+}
 
 }  // namespace
 
@@ -75,7 +77,8 @@ std::size_t shm_ring::read_some(void* into, std::size_t room) {
   const auto tail = header_->tail.load(std::memory_order_acquire);
   // A peer can only hurt itself by writing garbage positions, but never make us read outside the
   // ring: clamp what it claims.
-  const std::size_t published = std::min<std::size_t>(static_cast<std::size_t>(tail - head), capacity_);
+  const std::size_t published =
+      std::min<std::size_t>(static_cast<std::size_t>(tail - head), capacity_);
   const std::size_t n = std::min(published, room);
   // Room is freed a piece at a time, for the producer to fill while the rest is copied out.
   for (std::size_t done = 0; done < n;) {
@@ -103,7 +106,9 @@ bool shm_ring::consumer_sleeps_unless_available() {
 
 // ---- shm_link ----
 
-std::size_t shm_link_bytes(std::size_t capacity) { return 2 * ring_bytes(capacity); }
+std::size_t shm_link_bytes(std::size_t capacity) {
+  return 2 * ring_bytes(capacity);
+}
 
 shm_link::shm_link(void* base, std::size_t bytes, bool accepting) : base_(base), bytes_(bytes) {
   auto* region = static_cast<char*>(base);
@@ -116,9 +121,12 @@ shm_link::shm_link(void* base, std::size_t bytes, bool accepting) : base_(base),
   in_ = ring_at(accepting ? 1 : 0);
 }
 
-shm_link::~shm_link() { ::munmap(base_, bytes_); }
+shm_link::~shm_link() {
+  ::munmap(base_, bytes_);
+}
 
-std::pair<std::unique_ptr<shm_link>, int> shm_link::create(std::size_t capacity, std::string& error) {
+std::pair<std::unique_ptr<shm_link>, int> shm_link::create(std::size_t capacity,
+                                                           std::string& error) {
   const int fd = ::memfd_create("constellation-channel", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) {
     error = std::string("memfd_create: ") + std::strerror(errno);
@@ -148,12 +156,14 @@ std::pair<std::unique_ptr<shm_link>, int> shm_link::create(std::size_t capacity,
 std::unique_ptr<shm_link> shm_link::attach(int fd, std::string& error) {
   struct stat info {};
   const int seals = ::fcntl(fd, F_GET_SEALS);
-  if (::fstat(fd, &info) != 0 || seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
+  if (::fstat(fd, &info) != 0 || seals < 0 ||
+      (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
     error = "the peer's ring is not a sealed shared-memory region";
     return nullptr;
   }
   const auto bytes = static_cast<std::size_t>(info.st_size);
-  if (bytes < shm_link_bytes(64) || bytes % 2 != 0 || bytes > shm_link_bytes(std::size_t{1} << 30)) {
+  if (bytes < shm_link_bytes(64) || bytes % 2 != 0 ||
+      bytes > shm_link_bytes(std::size_t{1} << 30)) {
     error = "the peer's ring has an impossible size of " + std::to_string(bytes) + " bytes";
     return nullptr;
   }
@@ -164,7 +174,8 @@ std::unique_ptr<shm_link> shm_link::attach(int fd, std::string& error) {
   }
   const std::size_t capacity = bytes / 2 - header_bytes;
   for (std::size_t index = 0; index < 2; ++index) {
-    const auto* header = reinterpret_cast<const ring_header*>(static_cast<char*>(base) + index * ring_bytes(capacity));
+    const auto* header = reinterpret_cast<const ring_header*>(static_cast<char*>(base) +
+                                                              index * ring_bytes(capacity));
     if (header->magic != ring_header::expected_magic || header->capacity != capacity) {
       ::munmap(base, bytes);
       error = "the peer's ring has a bad header";

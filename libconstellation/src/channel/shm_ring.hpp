@@ -37,7 +37,8 @@ struct ring_header {
   alignas(64) std::atomic<std::uint64_t> head;             // the consumer's
   alignas(64) std::atomic<std::uint32_t> reader_sleeping;  // the consumer waits for bytes
 };
-static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std::uint32_t>::is_always_lock_free,
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free &&
+                  std::atomic<std::uint32_t>::is_always_lock_free,
               "the shared rings need lock-free atomics: they are used by two processes");
 
 // One direction of a link, as one of its two sides sees it.
@@ -47,7 +48,8 @@ class shm_ring {
   static constexpr std::size_t publish_piece = 64 * 1024;
 
   shm_ring() = default;
-  shm_ring(ring_header* header, char* data) : header_(header), data_(data), capacity_(header->capacity) {}
+  shm_ring(ring_header* header, char* data)
+      : header_(header), data_(data), capacity_(header->capacity) {}
 
   // Producer side.
   std::size_t room() const;
@@ -60,7 +62,8 @@ class shm_ring {
 
   // Consumer side.
   std::size_t available() const;
-  // Copies up to `room` published bytes into `into` and frees their space. Returns the bytes copied.
+  // Copies up to `room` published bytes into `into` and frees their space. Returns the bytes
+  // copied.
   std::size_t read_some(void* into, std::size_t room);
   // After freeing room: true when the producer waits for room and must be woken.
   bool producer_needs_wake();

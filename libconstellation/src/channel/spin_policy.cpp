@@ -46,17 +46,20 @@ bool crowded() {
   return last.load(std::memory_order_relaxed);
 }
 
-// Of the last waits of this thread, the share (in 1/256) that the full bound's spin would have ended.
+// Of the last waits of this thread, the share (in 1/256) that the full bound's spin would have
+// ended.
 thread_local int paid_share = 256;
 
-// Set once at start, before any channel waits, for a process whose CPU time is limited below a core.
+// Set once at start, before any channel waits, for a process whose CPU time is limited below a
+// core.
 std::atomic<bool> below_one_core{false};
 
 }  // namespace
 
 std::chrono::microseconds spin_policy::bound() {
   auto bound = configured_bound();
-  if (bound.count() == 0 || below_one_core.load(std::memory_order_relaxed)) return std::chrono::microseconds(0);
+  if (bound.count() == 0 || below_one_core.load(std::memory_order_relaxed))
+    return std::chrono::microseconds(0);
   if (paid_share < 32) bound /= 8;
   if (crowded()) bound /= 8;
   return bound;

@@ -12,17 +12,24 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <future>
 #include <cerrno>
+#include <future>
 #include <stdexcept>
 #include <system_error>
 
 namespace constellation::channel {
 
 transport::impl::impl(transport& self, runtime::process_state& process)
-    : self_(self), process_(process), acceptor_(io_), local_acceptor_(io_), idle_timer_(io_), poller_(io_) {
+    : self_(self),
+      process_(process),
+      acceptor_(io_),
+      local_acceptor_(io_),
+      idle_timer_(io_),
+      poller_(io_) {
   poller_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (poller_fd_ < 0) throw std::system_error(errno, std::generic_category(), "constellation: epoll_create1 for the channel transport");
+  if (poller_fd_ < 0)
+    throw std::system_error(errno, std::generic_category(),
+                            "constellation: epoll_create1 for the channel transport");
   poller_.assign(poller_fd_);
   watch_poller();
   if (process_.listener_fd >= 0) {
@@ -67,13 +74,16 @@ void transport::start(runtime::process_state& state) {
   t->impl_->thread_ = std::thread([t] { t->impl_->io_.run(); });
   the_transport.store(t, std::memory_order_release);
   std::atexit([] {
-    if (auto* running = the_transport.load(std::memory_order_acquire)) running->deliver_before_exit();
+    if (auto* running = the_transport.load(std::memory_order_acquire))
+      running->deliver_before_exit();
   });
 }
 
 transport& transport::get(const char* call) {
   if (auto* t = the_transport.load(std::memory_order_acquire)) return *t;
-  throw std::logic_error(std::string(call) + " used before constellation::init(): call init() as the first statement of main()");
+  throw std::logic_error(
+      std::string(call) +
+      " used before constellation::init(): call init() as the first statement of main()");
 }
 
 void transport::keep_links_on_tcp() {
@@ -95,22 +105,25 @@ void transport::run_after(std::chrono::steady_clock::duration delay, std::functi
 
 std::shared_ptr<peer_state> transport::open(pid remote, bool sending) {
   if (remote == impl_->process_.self)
-    throw std::logic_error(std::string(sending ? "constellation::sender" : "constellation::receiver") +
-                           ": a channel to this process's own pid " + remote.to_string() + " is not allowed");
+    throw std::logic_error(
+        std::string(sending ? "constellation::sender" : "constellation::receiver") +
+        ": a channel to this process's own pid " + remote.to_string() + " is not allowed");
   if (!remote) throw std::logic_error("constellation: a channel needs a pid, not the null pid");
   auto peer = impl_->peer_for(remote);
   std::lock_guard lock(peer->mutex);
   bool& open_flag = sending ? peer->sender_open : peer->receiver_open;
   if (open_flag)
-    throw std::logic_error(std::string(sending ? "constellation::sender" : "constellation::receiver") + " to " +
-                           remote.to_string() + ": this process already has a live " +
-                           (sending ? "sender to" : "receiver from") +
-                           " that pid; keep one per peer (move it where it is needed)");
+    throw std::logic_error(
+        std::string(sending ? "constellation::sender" : "constellation::receiver") + " to " +
+        remote.to_string() + ": this process already has a live " +
+        (sending ? "sender to" : "receiver from") +
+        " that pid; keep one per peer (move it where it is needed)");
   open_flag = true;
   peer->last_use = clock::now();
   // A peer that did not answer may answer now: a new channel end tries again. Every other way of
   // being gone is final.
-  if (peer->phase == link_phase::gone && peer->gone_reason == channel_errc::unresponsive) peer->phase = link_phase::none;
+  if (peer->phase == link_phase::gone && peer->gone_reason == channel_errc::unresponsive)
+    peer->phase = link_phase::none;
   want_link(*peer);
   return peer;
 }
@@ -153,7 +166,8 @@ void transport::write(peer_state& peer, std::string frame) {
     peer.last_direct_write = now;
     ssize_t n = ::send(peer.link->fd(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n == static_cast<ssize_t>(frame.size())) return;
-    if (n > 0) peer.outgoing_written = static_cast<std::size_t>(n);  // the transport thread writes the rest
+    if (n > 0)
+      peer.outgoing_written = static_cast<std::size_t>(n);  // the transport thread writes the rest
   }
   peer.outgoing.push_back(std::move(frame));
   if (!peer.writing) impl_->start_writing(peer);
@@ -177,7 +191,8 @@ void transport::leave_reading(const std::shared_ptr<link>& l) {
   if ((state & link::readers_mask) == 1 && (state & link::skipped)) impl_->pump(l);
 }
 
-void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lock, clock::time_point deadline) {
+void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lock,
+                              clock::time_point deadline) {
   auto l = peer.link;
   if (peer.phase != link_phase::up || !l || !peer.pending_recvs.empty()) {
     if (deadline == clock::time_point::max())
@@ -215,7 +230,8 @@ void transport::wait_for_peer(peer_state& peer, std::unique_lock<std::mutex>& lo
     }
     // poll() is level-triggered: data that came before this thread began to watch wakes it too.
     // Bounded, so that a change that does not show on the socket is seen within 100 ms.
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
     pollfd readable{l->fd(), POLLIN, 0};
     const bool woken = ::poll(&readable, 1, static_cast<int>(std::min<long long>(left, 100))) > 0;
     impl_->pump(l);
@@ -272,7 +288,8 @@ void transport::consumed(peer_state& peer, std::int64_t bytes) {
 }
 
 void transport::send_message(peer_state& peer, const detail::type_tag& type, std::string message) {
-  if (peer.announced_types.insert(type.hash).second) write(peer, type_name_frame(type.hash, type.name));
+  if (peer.announced_types.insert(type.hash).second)
+    write(peer, type_name_frame(type.hash, type.name));
   stamp_data_frame(message, message.size(), type.hash);
   peer.credit -= window_cost(message);
   peer.data_sent += static_cast<std::uint64_t>(window_cost(message));
@@ -280,23 +297,26 @@ void transport::send_message(peer_state& peer, const detail::type_tag& type, std
   write(peer, std::move(message));
 }
 
-bool transport::wait_for_ring_room(peer_state& peer, std::unique_lock<std::mutex>& lock, std::size_t bytes) {
+bool transport::wait_for_ring_room(peer_state& peer, std::unique_lock<std::mutex>& lock,
+                                   std::size_t bytes) {
   auto l = peer.link;
   if (!l || !l->rings_ || peer.writing || !peer.outgoing.empty()) return false;
   auto& ring = l->rings_->out();
   if (ring.room() >= std::min(bytes, ring.capacity())) return false;
   lock.unlock();
   const auto spin_until = clock::now() + spin_bound();
-  while (ring.room() < std::min(bytes, ring.capacity()) && !l->closed_ && clock::now() < spin_until) {
+  while (ring.room() < std::min(bytes, ring.capacity()) && !l->closed_ &&
+         clock::now() < spin_until) {
   }
   lock.lock();
   return true;
 }
 
-bool transport::send_in_place(peer_state& peer, std::unique_lock<std::mutex>& lock, const detail::type_tag& type,
-                              detail::outgoing_message& message) {
+bool transport::send_in_place(peer_state& peer, std::unique_lock<std::mutex>& lock,
+                              const detail::type_tag& type, detail::outgoing_message& message) {
   std::string type_frame;
-  if (peer.announced_types.insert(type.hash).second) type_frame = type_name_frame(type.hash, type.name);
+  if (peer.announced_types.insert(type.hash).second)
+    type_frame = type_name_frame(type.hash, type.name);
   stamp_data_frame(message.bytes, message.size(), type.hash);
   peer.credit -= window_cost(message.size());
   peer.data_sent += static_cast<std::uint64_t>(window_cost(message.size()));
@@ -327,7 +347,8 @@ bool transport::send_in_place(peer_state& peer, std::unique_lock<std::mutex>& lo
     impl_->link_lost(l);
     lock.lock();
     // Whoever saw the link end first says why the peer is gone.
-    peer.changed.wait_for(lock, std::chrono::seconds(1), [&] { return peer.phase == link_phase::gone || peer.link != l; });
+    peer.changed.wait_for(lock, std::chrono::seconds(1),
+                          [&] { return peer.phase == link_phase::gone || peer.link != l; });
     return false;
   }
   if (peer.link == l) {
@@ -358,7 +379,8 @@ void transport::say_goodbye(peer_state& peer) {
 
 void transport::deliver_before_exit() {
   static std::atomic<bool> delivered{false};
-  if (delivered.exchange(true)) return;  // once: explicitly before exit(0), or from the exit handler
+  if (delivered.exchange(true))
+    return;  // once: explicitly before exit(0), or from the exit handler
   impl_->exiting_ = true;
   const auto all_peers = [this] {
     std::vector<std::shared_ptr<peer_state>> peers;
@@ -368,7 +390,8 @@ void transport::deliver_before_exit() {
   };
   for (auto& peer : all_peers()) {
     std::lock_guard lock(peer->mutex);
-    if ((peer->phase == link_phase::up || peer->phase == link_phase::closing) && !peer->goodbye_sent)
+    if ((peer->phase == link_phase::up || peer->phase == link_phase::closing) &&
+        !peer->goodbye_sent)
       say_goodbye(*peer);
   }
   // A link being set up may be up at the peer already, its verdict on the way: it is waited for,
@@ -395,13 +418,16 @@ void transport::deliver_before_exit() {
     std::lock_guard lock(peer->mutex);
     // Only data counts: a peer that confirmed every byte we sent (or was sent nothing) is fine.
     if (peer->goodbye_sent && peer->data_confirmed < peer->data_sent)
-      std::fprintf(stderr, "constellation: %s exits without confirmation that %s received every message sent to it%s\n",
+      std::fprintf(stderr,
+                   "constellation: %s exits without confirmation that %s received every message "
+                   "sent to it%s\n",
                    impl_->process_.self.to_string().c_str(), peer->remote.to_string().c_str(),
                    settled(*peer) ? " (it ended first)" : " (no answer within 30 s)");
   }
   // Nothing may run on the transport's thread while static objects are destroyed.
   impl_->io_.stop();
-  if (impl_->thread_.joinable() && impl_->thread_.get_id() != std::this_thread::get_id()) impl_->thread_.join();
+  if (impl_->thread_.joinable() && impl_->thread_.get_id() != std::this_thread::get_id())
+    impl_->thread_.join();
 }
 
 }  // namespace constellation::channel

@@ -9,8 +9,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <span>
 #include <mutex>
+#include <span>
 #include <string>
 
 namespace constellation::runtime {
@@ -55,13 +55,14 @@ class transport {
   // Before a blocking send of bytes on a ring link whose ring lacks room for them: waits (lock
   // released) while the reader is likely to make room soon, so that the sender copies the
   // message in itself instead of queueing it for the transport thread. False when it did not wait.
-  bool wait_for_ring_room(detail::peer_state& peer, std::unique_lock<std::mutex>& lock, std::size_t bytes);
+  bool wait_for_ring_room(detail::peer_state& peer, std::unique_lock<std::mutex>& lock,
+                          std::size_t bytes);
 
   // With peer.mutex held by lock, the link up, the window allowing message and nobody writing:
   // writes message from this thread, its borrowed blocks straight from the caller's memory, and
   // returns once the socket took all of it (lock held again). False when the link was lost first.
-  bool send_in_place(detail::peer_state& peer, std::unique_lock<std::mutex>& lock, const detail::type_tag& type,
-                     detail::outgoing_message& message);
+  bool send_in_place(detail::peer_state& peer, std::unique_lock<std::mutex>& lock,
+                     const detail::type_tag& type, detail::outgoing_message& message);
 
   // Runs f on the transport thread after delay: for runtime work that must happen later without
   // a thread of its own (progress_reporter's coalesced reports).
@@ -87,8 +88,12 @@ class transport {
 };
 
 // The payload bytes a message takes against the window.
-inline std::int64_t window_cost(std::size_t framed_size) { return static_cast<std::int64_t>(framed_size - 5); }
-inline std::int64_t window_cost(const std::string& framed) { return window_cost(framed.size()); }
+inline std::int64_t window_cost(std::size_t framed_size) {
+  return static_cast<std::int64_t>(framed_size - 5);
+}
+inline std::int64_t window_cost(const std::string& framed) {
+  return window_cost(framed.size());
+}
 // Whether a message of cost bytes may be sent now: within the window, or alone on the way.
 inline bool window_allows(const detail::peer_state& peer, std::int64_t cost) {
   return peer.credit >= cost || peer.credit >= window_bytes - window_bytes / 4;

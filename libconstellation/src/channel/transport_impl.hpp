@@ -44,7 +44,9 @@ inline constexpr auto rewatch_delay = std::chrono::milliseconds(1);
 // How long a receiver whose link is up reads it in a busy loop before it sleeps in poll(): a
 // message that comes within this time is taken without waking a sleeping thread, which costs tens
 // of microseconds on a virtual machine. Adapted to how often it pays (spin_policy.hpp).
-inline std::chrono::microseconds spin_bound() { return spin_policy::bound(); }
+inline std::chrono::microseconds spin_bound() {
+  return spin_policy::bound();
+}
 // Bytes of each direction's ring on a link between processes of one host. Large enough that a
 // stream of megabyte messages keeps both sides copying at once; small enough that a process with
 // links to many peers stays within a modest memory limit (the rings are charged to it).
@@ -78,7 +80,9 @@ inline constexpr std::size_t handshake_read_room = 1024;
 // oldest for long, while connections that stay silent (a port scan, a flood) are evicted first.
 inline constexpr std::size_t max_unproven_connections = 64;
 
-inline std::string identity_of(const pid& p) { return detail::serialize_value(p); }
+inline std::string identity_of(const pid& p) {
+  return detail::serialize_value(p);
+}
 
 // CONSTELLATION_TRACE_CHANNELS=1: one stderr line per link event, for debugging a topology.
 inline bool tracing() {
@@ -88,12 +92,12 @@ inline bool tracing() {
   }();
   return on;
 }
-#define CHANNEL_TRACE(...)                                   \
-  do {                                                       \
-    if (tracing()) {                                         \
+#define CHANNEL_TRACE(...)                                          \
+  do {                                                              \
+    if (tracing()) {                                                \
       std::fprintf(stderr, "constellation channels: " __VA_ARGS__); \
-      std::fputc('\n', stderr);                             \
-    }                                                        \
+      std::fputc('\n', stderr);                                     \
+    }                                                               \
   } while (0)
 
 inline std::optional<pid> pid_from_identity(const std::string& identity) {
@@ -109,7 +113,8 @@ inline std::optional<pid> pid_from_identity(const std::string& identity) {
 // the way to the peer count there: they precede the idle query, so the peer answers busy.
 inline bool link_idle(const peer_state& peer) {
   return !peer.sender_open && !peer.receiver_open && peer.inbox.empty() && peer.outgoing.empty() &&
-         !peer.writing && peer.pending_sends.empty() && peer.pending_recvs.empty() && peer.selectors.empty();
+         !peer.writing && peer.pending_sends.empty() && peer.pending_recvs.empty() &&
+         peer.selectors.empty();
 }
 
 struct transport::impl {
@@ -152,8 +157,8 @@ struct transport::impl {
   // The remote could not be reached: it ended, or it is no process of this job. Its node agent
   // knows which.
   // unanswered: the link setup bound passed, so a remote that lives does not respond.
-  void connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt, const std::string& why,
-                      bool unanswered = false);
+  void connect_failed(const std::shared_ptr<peer_state>& peer, std::uint64_t attempt,
+                      const std::string& why, bool unanswered = false);
   // The link to remote goes through this host's shared memory.
   bool local_to(const peer_state& peer) const;
   // A local link was refused: the peer is not listening yet, or keeps to TCP.
@@ -167,7 +172,8 @@ struct transport::impl {
                         bool unanswered = false);
   // Server side, after the handshake: keep this link, or the one we are opening ourselves.
   void decide(const std::shared_ptr<link>& l);
-  void adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer, std::unique_lock<std::mutex>& lock);
+  void adopt(const std::shared_ptr<link>& l, const std::shared_ptr<peer_state>& peer,
+             std::unique_lock<std::mutex>& lock);
 
   // ---- the transport thread's watch over links that are up (link_poller.cpp) ----
   // On the transport thread, once the handshake is done: takes the socket out of Asio's reactor
@@ -192,8 +198,8 @@ struct transport::impl {
   // A thread spinning on a ring link passes doorbell = false: it reads the ring alone, without a
   // system call; the socket is looked at when it sleeps or the transport thread is woken.
   bool pump(const std::shared_ptr<link>& l, bool transport_thread = false, bool doorbell = true);
-  void pump_locked(const std::shared_ptr<link>& l, std::unique_lock<std::mutex>& read, bool transport_thread,
-                   bool doorbell);
+  void pump_locked(const std::shared_ptr<link>& l, std::unique_lock<std::mutex>& read,
+                   bool transport_thread, bool doorbell);
   // With the read mutex held: reads and handles what the link holds now. False when parsing ended
   // the link (the read mutex is then no longer to be used); lost is set when the link was lost.
   bool read_available(const std::shared_ptr<link>& l, bool transport_thread, bool& lost);
@@ -218,7 +224,8 @@ struct transport::impl {
   // ---- the end of a link: lost, peer gone, idle, closed (link_lifecycle.cpp) ----
   // The link ended without an idle close: the remote exited (it said goodbye) or died.
   void link_lost(const std::shared_ptr<link>& l);
-  void mark_gone(peer_state& peer, std::unique_lock<std::mutex>& lock, channel_errc reason, std::string message);
+  void mark_gone(peer_state& peer, std::unique_lock<std::mutex>& lock, channel_errc reason,
+                 std::string message);
   // An idle link both sides agreed to close: the peer lives on, the next channel reconnects.
   void retire_link(peer_state& peer, std::unique_lock<std::mutex>&);
   void check_idle_links();

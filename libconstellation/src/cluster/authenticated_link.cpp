@@ -51,7 +51,8 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
         timer_(socket_.get_executor()),
         on_failed_(std::move(on_failed)) {
     client_.emplace(c.secret, c.purpose, c.identity);
-    on_ready_ = [on_ready = std::move(on_ready)](auto connection, std::string identity, std::string, std::string rest) {
+    on_ready_ = [on_ready = std::move(on_ready)](auto connection, std::string identity, std::string,
+                                                 std::string rest) {
       on_ready(std::move(connection), std::move(identity), std::move(rest));
     };
   }
@@ -114,28 +115,32 @@ class handshaker : public std::enable_shared_from_this<handshaker> {
   }
 
   void read() {
-    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-      if (self->finished_) return;
-      if (ec)
-        return self->fail(ec == asio::error::eof
-                              ? link_failure{link_failure::cause::closed_by_peer}
-                              : link_failure{link_failure::cause::lost, ec.message()});
-      self->received_.append(self->chunk_.data(), n);
-      auto step = self->client_ ? self->client_->feed(self->received_) : self->server_->feed(self->received_);
-      if (!step) return self->fail(refused_handshake(step.error()));
-      if (!step->to_send.empty()) self->send(std::move(step->to_send));
-      self->received_.erase(0, step->consumed);
-      const bool done = self->client_ ? self->client_->done() : self->server_->done();
-      if (!done) return self->read();
-      self->finished_ = true;
-      self->timer_.cancel();
-      self->leave_waiting_room();
-      const std::string identity = self->client_ ? self->client_->peer_identity() : self->server_->peer_identity();
-      auto connection = std::make_shared<agent::frame_connection>(
-          agent::frame_connection::socket_type(std::move(self->socket_)));
-      const std::string purpose = self->server_ ? self->server_->purpose() : std::string{};
-      self->on_ready_(connection, identity, purpose, std::move(self->received_));
-    });
+    socket_.async_read_some(
+        asio::buffer(chunk_),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          if (self->finished_) return;
+          if (ec)
+            return self->fail(ec == asio::error::eof
+                                  ? link_failure{link_failure::cause::closed_by_peer}
+                                  : link_failure{link_failure::cause::lost, ec.message()});
+          self->received_.append(self->chunk_.data(), n);
+          auto step = self->client_ ? self->client_->feed(self->received_)
+                                    : self->server_->feed(self->received_);
+          if (!step) return self->fail(refused_handshake(step.error()));
+          if (!step->to_send.empty()) self->send(std::move(step->to_send));
+          self->received_.erase(0, step->consumed);
+          const bool done = self->client_ ? self->client_->done() : self->server_->done();
+          if (!done) return self->read();
+          self->finished_ = true;
+          self->timer_.cancel();
+          self->leave_waiting_room();
+          const std::string identity =
+              self->client_ ? self->client_->peer_identity() : self->server_->peer_identity();
+          auto connection = std::make_shared<agent::frame_connection>(
+              agent::frame_connection::socket_type(std::move(self->socket_)));
+          const std::string purpose = self->server_ ? self->server_->purpose() : std::string{};
+          self->on_ready_(connection, identity, purpose, std::move(self->received_));
+        });
   }
 
   void leave_waiting_room() {
@@ -176,7 +181,8 @@ void accept_link(tcp::socket socket, const link_credentials& credentials, ready_
                  failure_handler on_failed) {
   accept_link_any(
       std::move(socket), credentials.secret, {credentials.purpose}, credentials.identity,
-      [on_ready = std::move(on_ready)](auto connection, std::string identity, std::string, std::string rest) {
+      [on_ready = std::move(on_ready)](auto connection, std::string identity, std::string,
+                                       std::string rest) {
         on_ready(std::move(connection), std::move(identity), std::move(rest));
       },
       std::move(on_failed));
@@ -185,7 +191,8 @@ void accept_link(tcp::socket socket, const link_credentials& credentials, ready_
 void accept_link_any(tcp::socket socket, const std::string& secret,
                      const std::vector<std::string>& purposes, const std::string& identity,
                      any_ready_handler on_ready, failure_handler on_failed) {
-  auto h = std::make_shared<handshaker>(std::move(socket), secret, purposes, identity, std::move(on_ready), std::move(on_failed));
+  auto h = std::make_shared<handshaker>(std::move(socket), secret, purposes, identity,
+                                        std::move(on_ready), std::move(on_failed));
   h->enter_waiting_room();
   h->run();
 }
@@ -193,12 +200,14 @@ void accept_link_any(tcp::socket socket, const std::string& secret,
 void open_link(asio::io_context& io, const tcp::endpoint& to, const link_credentials& credentials,
                ready_handler on_ready, failure_handler on_failed) {
   auto socket = std::make_shared<tcp::socket>(io);
-  socket->async_connect(to, [socket, credentials, on_ready = std::move(on_ready),
-                             on_failed = std::move(on_failed)](
-                                const boost::system::error_code& ec) mutable {
-    if (ec) return on_failed({link_failure::cause::cannot_connect, ec.message()});
-    std::make_shared<handshaker>(std::move(*socket), credentials, std::move(on_ready), std::move(on_failed))->run();
-  });
+  socket->async_connect(
+      to, [socket, credentials, on_ready = std::move(on_ready),
+           on_failed = std::move(on_failed)](const boost::system::error_code& ec) mutable {
+        if (ec) return on_failed({link_failure::cause::cannot_connect, ec.message()});
+        std::make_shared<handshaker>(std::move(*socket), credentials, std::move(on_ready),
+                                     std::move(on_failed))
+            ->run();
+      });
 }
 
 std::string peer_text(const tcp::socket& socket) {

@@ -16,8 +16,8 @@
 namespace constellation::cluster {
 
 // already_received: bytes that followed the handshake; pass them to connection->start().
-using ready_handler = std::function<void(std::shared_ptr<agent::frame_connection> connection, std::string peer_identity,
-                                         std::string already_received)>;
+using ready_handler = std::function<void(std::shared_ptr<agent::frame_connection> connection,
+                                         std::string peer_identity, std::string already_received)>;
 // Called instead when the link did not come up; failure.why says why. Only a refusal (another
 // secret, purpose or protocol version) is not mended by trying again.
 using failure_handler = std::function<void(const link_failure& failure)>;
@@ -34,8 +34,9 @@ void accept_link(boost::asio::ip::tcp::socket socket, const link_credentials& cr
 
 // Server side for a port that serves several kinds of client: on_ready also gets the purpose the
 // client proved.
-using any_ready_handler = std::function<void(std::shared_ptr<agent::frame_connection> connection, std::string peer_identity,
-                                             std::string purpose, std::string already_received)>;
+using any_ready_handler = std::function<void(std::shared_ptr<agent::frame_connection> connection,
+                                             std::string peer_identity, std::string purpose,
+                                             std::string already_received)>;
 void accept_link_any(boost::asio::ip::tcp::socket socket, const std::string& secret,
                      const std::vector<std::string>& purposes, const std::string& identity,
                      any_ready_handler on_ready, failure_handler on_failed);

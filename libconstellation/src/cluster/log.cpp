@@ -25,7 +25,8 @@ void daemon_log::write(std::string_view level, std::string_view message) const {
     j["message"] = message;
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   } else {
-    line = std::string(stamp) + " " + daemon_ + " " + std::string(level) + ": " + std::string(message) + "\n";
+    line = std::string(stamp) + " " + daemon_ + " " + std::string(level) + ": " +
+           std::string(message) + "\n";
   }
   report::write_all(2, line);
 }

@@ -31,12 +31,15 @@ std::string to_hex(const std::string& bytes) {
 // name appears only with its whole content (a reader never finds it empty or half-written), and
 // the first secret linked is the one everybody reads; rename() would let a later racer replace a
 // secret that others have already read.
-std::expected<void, std::string> create_secret_file(const std::string& dir, const std::string& path) {
+std::expected<void, std::string> create_secret_file(const std::string& dir,
+                                                    const std::string& path) {
   std::string temporary = dir + "/.secret-XXXXXX";
   const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);  // mode 600, a name of its own
-  if (fd < 0) return std::unexpected("cannot create a file in " + dir + ": " + std::strerror(errno));
+  if (fd < 0)
+    return std::unexpected("cannot create a file in " + dir + ": " + std::strerror(errno));
   const std::string text = to_hex(wire::random_bytes(32)) + "\n";
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                       ::fsync(fd) == 0;
   const int write_error = errno;
   ::close(fd);
   if (!written) {
@@ -53,7 +56,8 @@ std::expected<void, std::string> create_secret_file(const std::string& dir, cons
 
 std::expected<std::string, std::string> default_secret_path() {
   const char* home = std::getenv("HOME");
-  if (!home || !*home) return std::unexpected("HOME is not set: give a secret with --secret-file F");
+  if (!home || !*home)
+    return std::unexpected("HOME is not set: give a secret with --secret-file F");
   const std::string dir = std::string(home) + "/.constellation";
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return std::unexpected("cannot create " + dir + ": " + std::strerror(errno));

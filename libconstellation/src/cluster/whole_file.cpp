@@ -9,7 +9,8 @@
 
 namespace constellation::cluster {
 
-std::expected<std::string, std::string> read_whole_file(const std::string& path, std::uint64_t max_bytes) {
+std::expected<std::string, std::string> read_whole_file(const std::string& path,
+                                                        std::uint64_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::unexpected("cannot open " + path + ": " + std::strerror(errno));
   struct stat st {};

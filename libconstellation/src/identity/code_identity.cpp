@@ -83,11 +83,9 @@ bool in_executable_segment(const dl_phdr_info& info, std::uint64_t offset) {
 
 template <class Visit>
 void for_each_object(Visit visit) {
-  dl_iterate_phdr(
-      [](dl_phdr_info* info, std::size_t, void* data) -> int {
-        return (*static_cast<Visit*>(data))(*info) ? 1 : 0;
-      },
-      &visit);
+  dl_iterate_phdr([](dl_phdr_info* info, std::size_t,
+                     void* data) -> int { return (*static_cast<Visit*>(data))(*info) ? 1 : 0; },
+                  &visit);
 }
 
 }  // namespace
@@ -103,7 +101,8 @@ std::expected<code_identity, std::string> identify_code(const void* address) {
   });
   if (!found) return std::unexpected("the function is not in any loaded program or library");
   if (found->object_id.empty())
-    return std::unexpected("cannot identify " + found->object_name + ": it has no build-id and cannot be read");
+    return std::unexpected("cannot identify " + found->object_name +
+                           ": it has no build-id and cannot be read");
   return *found;
 }
 

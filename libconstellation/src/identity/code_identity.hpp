@@ -11,7 +11,7 @@
 namespace constellation::identity {
 
 struct code_identity {
-  std::string object_id;  // "build-id:<hex>" or "sha256:<hex>"
+  std::string object_id;    // "build-id:<hex>" or "sha256:<hex>"
   std::string object_name;  // the object's path, for error messages only
   std::uint64_t offset = 0;
 

@@ -15,7 +15,8 @@ code_ref::code_ref(void (*f)()) {
 }
 
 void (*code_ref::locate() const)() {
-  if (object_id_.empty()) throw std::runtime_error("constellation::code_ref: resolving a code_ref that names nothing");
+  if (object_id_.empty())
+    throw std::runtime_error("constellation::code_ref: resolving a code_ref that names nothing");
   auto address = identity::locate_code({object_id_, object_name_, offset_});
   if (!address) throw std::runtime_error("constellation::code_ref: " + address.error());
   return reinterpret_cast<void (*)()>(const_cast<void*>(*address));

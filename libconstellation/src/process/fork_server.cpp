@@ -27,20 +27,26 @@ std::array<struct sigaction, server_signals.size()> program_dispositions;
 
 void refuse(std::uint64_t request_id, std::string message) {
   if (message.size() > wire::max_fork_record / 2) message.resize(wire::max_fork_record / 2);
-  (void)send_record(socket_slot, wire::encode_message(wire::fork_refused{request_id, std::move(message)}), {});
+  (void)send_record(socket_slot,
+                    wire::encode_message(wire::fork_refused{request_id, std::move(message)}), {});
 }
 
 // Where each attached descriptor goes in the child: the slots launch_monitor would have used.
-constexpr std::array<int, wire::fork_slot_count> slot_of{slot::spec, slot::report, slot::control, slot::listener,
-                                                          slot::stdin_fd};
+constexpr std::array<int, wire::fork_slot_count> slot_of{slot::spec, slot::report, slot::control,
+                                                         slot::listener, slot::stdin_fd};
 
 // In the forked child: acknowledges the request first of all, then gives back the program's
 // signal dispositions and puts the descriptors in their slots (the spec over the server's socket,
 // which the child must not keep). Returns false when the agent is gone.
-bool become_forked_monitor(std::uint64_t request_id, std::uint8_t attached, std::vector<unique_fd>& fds) {
-  if (send_record(socket_slot, wire::encode_message(wire::forked{request_id, static_cast<std::int32_t>(::getpid())}), {}) != 0)
+bool become_forked_monitor(std::uint64_t request_id, std::uint8_t attached,
+                           std::vector<unique_fd>& fds) {
+  if (send_record(
+          socket_slot,
+          wire::encode_message(wire::forked{request_id, static_cast<std::int32_t>(::getpid())}),
+          {}) != 0)
     return false;
-  for (std::size_t i = 0; i < server_signals.size(); ++i) ::sigaction(server_signals[i], &program_dispositions[i], nullptr);
+  for (std::size_t i = 0; i < server_signals.size(); ++i)
+    ::sigaction(server_signals[i], &program_dispositions[i], nullptr);
   std::size_t next = 0;
   for (int s = 0; s < wire::fork_slot_count; ++s) {
     const int to = slot_of[static_cast<std::size_t>(s)];
@@ -61,7 +67,9 @@ bool become_forked_monitor(std::uint64_t request_id, std::uint8_t attached, std:
 
 }  // namespace
 
-bool started_as_fork_server() { return std::getenv(fork_server_variable) != nullptr; }
+bool started_as_fork_server() {
+  return std::getenv(fork_server_variable) != nullptr;
+}
 
 void serve_forks() {
   ::unsetenv(fork_server_variable);
@@ -73,7 +81,8 @@ void serve_forks() {
   // processes, and the server ends with its agent's socket.
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
-  for (std::size_t i = 0; i < server_signals.size(); ++i) ::sigaction(server_signals[i], &ignore, &program_dispositions[i]);
+  for (std::size_t i = 0; i < server_signals.size(); ++i)
+    ::sigaction(server_signals[i], &ignore, &program_dispositions[i]);
   // The server dies with its agent even if the socket were somehow held open elsewhere.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   while (true) {
@@ -81,7 +90,9 @@ void serve_forks() {
     if (!received || !*received) ::_exit(0);  // the agent closed its end or is gone
     auto& record = **received;
     auto frame = wire::decode_frame(record.bytes);
-    if (!frame || !*frame || (*frame)->type != static_cast<std::uint8_t>(wire::fork_message::request)) ::_exit(1);
+    if (!frame || !*frame ||
+        (*frame)->type != static_cast<std::uint8_t>(wire::fork_message::request))
+      ::_exit(1);
     auto request = wire::decode_message<wire::fork_request>((*frame)->payload);
     if (!request) ::_exit(1);
     const unsigned expected = static_cast<unsigned>(__builtin_popcount(request->attached));
@@ -99,7 +110,8 @@ void serve_forks() {
       if (!become_forked_monitor(request->request_id, request->attached, record.fds)) ::_exit(1);
       return;
     }
-    (void)send_record(socket_slot, wire::encode_message(wire::forked{request->request_id, child}), {});
+    (void)send_record(socket_slot, wire::encode_message(wire::forked{request->request_id, child}),
+                      {});
     // record.fds close here: they are the child's now.
   }
 }

@@ -2,7 +2,8 @@
 // The fork server: a copy of the program, executed once per job and node by its node agent, that
 // stops in init() before any thread exists and forks a monitor for each request, so that a spawn
 // costs two forks of a small process instead of an exec, dynamic loading and static
-// initialisation. The agent side is agent/monitor_starter.hpp; the messages, wire/fork_messages.hpp.
+// initialisation. The agent side is agent/monitor_starter.hpp; the messages,
+// wire/fork_messages.hpp.
 //
 // A forked monitor continues exactly as an executed one does in init(): its descriptors are put in
 // the slots launch_monitor would have used (process/launcher.hpp), its signal handling is the

@@ -27,12 +27,13 @@ struct launch_spec {
   std::string job_secret;  // authenticates channel connections within the job
   bool deployed = false;
   bool enforce_limits = false;
-  bool trapped = false;     // the parent takes charge of this process's failure (spawn_event::trapped)
+  bool trapped = false;  // the parent takes charge of this process's failure (spawn_event::trapped)
   bool fresh_exec = false;  // executed afresh rather than forked by a fork server (spawn.hpp)
 
   template <class Archive>
   void serialize(Archive& a) {
-    a(what, self, parent, needs, entry, function, arguments, job_secret, deployed, enforce_limits, trapped, fresh_exec);
+    a(what, self, parent, needs, entry, function, arguments, job_secret, deployed, enforce_limits,
+      trapped, fresh_exec);
   }
 };
 

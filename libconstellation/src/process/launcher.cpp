@@ -22,12 +22,15 @@ namespace constellation::process {
 
 namespace {
 
-std::string errno_text(const char* what, int error) { return std::string(what) + ": " + std::strerror(error); }
+std::string errno_text(const char* what, int error) {
+  return std::string(what) + ": " + std::strerror(error);
+}
 
 // Executes image with the variable set to the spec slot and the descriptors of slots (in the
 // caller's numbering, -1 for none) in their slots; /dev/null on 0, 1 and 2 and on each slot of
 // placeholders; nothing else open.
-std::expected<pid_t, std::string> execute_with_slots(const program_image& image, const char* variable,
+std::expected<pid_t, std::string> execute_with_slots(const program_image& image,
+                                                     const char* variable,
                                                      std::span<const std::pair<int, int>> slots,
                                                      std::span<const int> placeholders,
                                                      std::vector<std::string> extra_env = {}) {
@@ -43,8 +46,10 @@ std::expected<pid_t, std::string> execute_with_slots(const program_image& image,
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  for (int fd = 0; fd <= 2; ++fd) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
-  for (int fd : placeholders) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDONLY, 0);
+  for (int fd = 0; fd <= 2; ++fd)
+    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  for (int fd : placeholders)
+    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDONLY, 0);
   // A slot given no descriptor holds nothing in the child. Left alone it would hold whatever the
   // caller has open at that number without O_CLOEXEC (a daemon's socket, say), and the monitor
   // would take it for the process's stdin or its agent's connection.
@@ -65,9 +70,11 @@ std::expected<pid_t, std::string> execute_with_slots(const program_image& image,
   auto envp_c = c_strings(envp);
 
   pid_t child = -1;
-  int error = ::posix_spawn(&child, image.path.c_str(), &actions, attributes.get(), argv_c.data(), envp_c.data());
+  int error = ::posix_spawn(&child, image.path.c_str(), &actions, attributes.get(), argv_c.data(),
+                            envp_c.data());
   posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) return std::unexpected(errno_text(("cannot execute " + image.path).c_str(), error));
+  if (error != 0)
+    return std::unexpected(errno_text(("cannot execute " + image.path).c_str(), error));
   return child;
 }
 
@@ -88,8 +95,8 @@ std::expected<unique_fd, std::string> write_spec_file(const launch_spec& spec) {
   return fd;
 }
 
-std::expected<pid_t, std::string> launch_monitor(const program_image& image, const launch_spec& spec,
-                                                 const monitor_fds& fds) {
+std::expected<pid_t, std::string> launch_monitor(const program_image& image,
+                                                 const launch_spec& spec, const monitor_fds& fds) {
   auto spec_fd = write_spec_file(spec);
   if (!spec_fd) return std::unexpected(spec_fd.error());
   const std::pair<int, int> slots[] = {{spec_fd->get(), slot::spec},
@@ -108,12 +115,16 @@ std::expected<pid_t, std::string> launch_fork_server(const program_image& image,
   // copy-on-write fault) and reads symbol tables (page faults again). The server removes the
   // variable again unless the program's own environment set it.
   std::vector<std::string> extra_env;
-  const bool bind_now_given = std::ranges::any_of(image.envp, [](const std::string& e) { return e.starts_with("LD_BIND_NOW="); });
-  if (!bind_now_given) extra_env = {"LD_BIND_NOW=1", std::string(fork_server_bind_now_variable) + "=1"};
+  const bool bind_now_given = std::ranges::any_of(
+      image.envp, [](const std::string& e) { return e.starts_with("LD_BIND_NOW="); });
+  if (!bind_now_given)
+    extra_env = {"LD_BIND_NOW=1", std::string(fork_server_bind_now_variable) + "=1"};
   return execute_with_slots(image, fork_server_variable, slots, placeholders, std::move(extra_env));
 }
 
-bool started_as_monitor() { return std::getenv(monitor_variable) != nullptr; }
+bool started_as_monitor() {
+  return std::getenv(monitor_variable) != nullptr;
+}
 
 std::expected<std::pair<launch_spec, monitor_fds>, std::string> take_launch_spec() {
   ::unsetenv(monitor_variable);
@@ -134,8 +145,10 @@ std::expected<std::pair<launch_spec, monitor_fds>, std::string> take_launch_spec
   }
   // Keep the descriptors closed on exec, so that programs the user starts do not inherit them.
   monitor_fds fds;
-  for (auto [at, field] : {std::pair{slot::report, &monitor_fds::report}, std::pair{slot::control, &monitor_fds::control},
-                           std::pair{slot::listener, &monitor_fds::listener}, std::pair{slot::stdin_fd, &monitor_fds::stdin_fd}})
+  for (auto [at, field] : {std::pair{slot::report, &monitor_fds::report},
+                           std::pair{slot::control, &monitor_fds::control},
+                           std::pair{slot::listener, &monitor_fds::listener},
+                           std::pair{slot::stdin_fd, &monitor_fds::stdin_fd}})
     if (::fcntl(at, F_SETFD, FD_CLOEXEC) == 0) fds.*field = at;
   return std::pair{std::move(spec), fds};
 }

@@ -26,16 +26,16 @@ inline constexpr int first_free = 8;
 }  // namespace slot
 
 struct program_image {
-  std::string path;                // what to execute, e.g. "/proc/self/exe"
-  std::vector<std::string> argv;   // argv[0] included
-  std::vector<std::string> envp;   // "NAME=value"
+  std::string path;               // what to execute, e.g. "/proc/self/exe"
+  std::vector<std::string> argv;  // argv[0] included
+  std::vector<std::string> envp;  // "NAME=value"
 };
 
 // Starts path as a monitor for spec, handing it fds (in the caller's numbering; they stay open in
 // the caller, which closes them). The new process has /dev/null on 0, 1 and 2 and no other
 // descriptor but these. Returns the monitor's OS pid, or why it could not start.
-std::expected<pid_t, std::string> launch_monitor(const program_image& image, const launch_spec& spec,
-                                                 const monitor_fds& fds);
+std::expected<pid_t, std::string> launch_monitor(const program_image& image,
+                                                 const launch_spec& spec, const monitor_fds& fds);
 
 // A close-on-exec memory file holding spec, read from the start: how a spec reaches a monitor.
 std::expected<unique_fd, std::string> write_spec_file(const launch_spec& spec);

@@ -47,7 +47,8 @@ bool write_all(int fd, std::string_view bytes) {
 
 class monitor {
  public:
-  monitor(const launch_spec& spec, int report, pid_t child, int out, int err, std::optional<process_limits> limits)
+  monitor(const launch_spec& spec, int report, pid_t child, int out, int err,
+          std::optional<process_limits> limits)
       : spec_(spec), report_(report), child_(child), limits_(std::move(limits)) {
     pipes_[0] = out;
     pipes_[1] = err;
@@ -97,7 +98,8 @@ class monitor {
 
   int poll_timeout_ms() const {
     auto next = clock::time_point::max();
-    if (auto interval = watch_interval(); interval && !status_) next = std::min(next, last_check_ + *interval);
+    if (auto interval = watch_interval(); interval && !status_)
+      next = std::min(next, last_check_ + *interval);
     if (kill_deadline_ && !status_) next = std::min(next, *kill_deadline_);
     if (status_ && pending_.empty()) next = std::min(next, drain_deadline_);
     if (pidfd_ < 0 && !status_) next = std::min(next, clock::now() + std::chrono::milliseconds(20));
@@ -141,7 +143,8 @@ class monitor {
       const auto frame = **decoded;
       if (frame.type == static_cast<std::uint8_t>(wire::message_type::terminate)) {
         auto order = wire::decode_message<wire::terminate_order>(frame.payload);
-        terminate(order && order->immediately, order && order->signal > 0 && order->signal < 65 ? order->signal : SIGTERM);
+        terminate(order && order->immediately,
+                  order && order->signal > 0 && order->signal < 65 ? order->signal : SIGTERM);
       }
       orders_.erase(0, frame.size);
     }
@@ -287,7 +290,9 @@ monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
     fail_launch(fds.report, std::string("cannot create output pipes: ") + std::strerror(errno));
 
   std::optional<process_limits> limits;
-  if (spec.enforce_limits) limits.emplace(process_limits::create(limits_name(spec, ::getpid()), {spec.needs.mem, spec.needs.cpu, spec.deployed}));
+  if (spec.enforce_limits)
+    limits.emplace(process_limits::create(limits_name(spec, ::getpid()),
+                                          {spec.needs.mem, spec.needs.cpu, spec.deployed}));
 
   // Helpers the process starts and abandons become the monitor's children, so that it can end them.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -311,7 +316,8 @@ monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
     }
     for (int fd : {out[0], out[1], err[0], err[1], fds.report}) ::close(fd);
     if (limits && !limits->enter()) {
-      static constexpr char message[] = "constellation: cannot enter the process's resource limits\n";
+      static constexpr char message[] =
+          "constellation: cannot enter the process's resource limits\n";
       (void)!::write(2, message, sizeof message - 1);
       ::_exit(125);
     }

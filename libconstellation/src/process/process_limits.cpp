@@ -97,7 +97,8 @@ std::optional<hierarchy> find_hierarchy(std::string_view controller) {
     std::string id, parent, device, root, mount, type, source, options;
     before >> id >> parent >> device >> root >> mount;
     after >> type >> source >> options;
-    if (type == "cgroup" && has_word(options, controller, ",")) return hierarchy{mount, root, false};
+    if (type == "cgroup" && has_word(options, controller, ","))
+      return hierarchy{mount, root, false};
     if (type == "cgroup2" &&
         has_word(read_file(fs::path(mount) / "cgroup.subtree_control"), controller, " \n")) {
       return hierarchy{mount, root, true};
@@ -114,7 +115,8 @@ fs::path own_group(const hierarchy& h, std::string_view controller) {
   while (std::getline(in, line)) {
     const auto first = line.find(':'), second = line.find(':', first + 1);
     if (first == std::string::npos || second == std::string::npos) continue;
-    const std::string_view controllers = std::string_view(line).substr(first + 1, second - first - 1);
+    const std::string_view controllers =
+        std::string_view(line).substr(first + 1, second - first - 1);
     if (h.v2 ? !controllers.empty() : !has_word(controllers, controller, ",")) continue;
     const fs::path path = line.substr(second + 1);
     const auto relative = path.lexically_relative(h.root);
@@ -236,7 +238,8 @@ delegation_outcome use_delegated_cgroup() {
   const auto refused = [&](const std::string& problem) {
     return delegation_outcome{false, "processes' cgroups go under " + shared_parent.string() +
                                          ", not under this daemon's group " + own.string() + " (" +
-                                         problem + "; a service manager delegates it with "
+                                         problem +
+                                         "; a service manager delegates it with "
                                          "Delegate=yes)"};
   };
   if (::access((own / "cgroup.subtree_control").c_str(), W_OK) != 0) {
@@ -250,7 +253,8 @@ delegation_outcome use_delegated_cgroup() {
   std::string controllers;
   const auto offered = read_file(own / "cgroup.controllers");
   for (const char* c : {"memory", "cpu"}) {
-    if (has_word(offered, c, " \n")) controllers += std::string(controllers.empty() ? "+" : " +") + c;
+    if (has_word(offered, c, " \n"))
+      controllers += std::string(controllers.empty() ? "+" : " +") + c;
   }
   // EBUSY here: another process shares the group, which a group that hands controllers down
   // cannot hold.
@@ -260,7 +264,8 @@ delegation_outcome use_delegated_cgroup() {
     }
   }
   ::setenv(delegated_parent_variable, parent.c_str(), 1);
-  return {true, "processes' cgroups go under " + parent.string() + " in this daemon's delegated group; the daemon moved to " + leaf.string()};
+  return {true, "processes' cgroups go under " + parent.string() +
+                    " in this daemon's delegated group; the daemon moved to " + leaf.string()};
 }
 
 std::optional<std::uint64_t> resident_memory(pid_t os_pid) {
@@ -338,13 +343,15 @@ process_limits process_limits::create(const std::string& name, const limit_reque
 }
 
 bool process_limits::clear_abandoned(const std::string& name) {
-  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) return true;
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
+    return true;
   bool cleared = true;
   for (const char* controller : {"memory", "cpu"}) {
     const auto h = find_hierarchy(controller);
     if (!h) continue;
     const fs::path dir = parent_group(*h, controller) / name;
-    if (::access(dir.c_str(), F_OK) != 0) continue;  // never made, or removed (v2: one group for both)
+    if (::access(dir.c_str(), F_OK) != 0)
+      continue;  // never made, or removed (v2: one group for both)
     std::ifstream procs(dir / "cgroup.procs");
     pid_t p = 0;
     while (procs >> p) ::kill(p, SIGKILL);

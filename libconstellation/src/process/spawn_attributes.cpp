@@ -19,7 +19,9 @@ clean_spawn_attributes::clean_spawn_attributes(bool own_process_group) {
   posix_spawnattr_setflags(&attributes_, flags);
 }
 
-clean_spawn_attributes::~clean_spawn_attributes() { posix_spawnattr_destroy(&attributes_); }
+clean_spawn_attributes::~clean_spawn_attributes() {
+  posix_spawnattr_destroy(&attributes_);
+}
 
 std::vector<char*> c_strings(std::vector<std::string>& strings) {
   std::vector<char*> out;

@@ -148,7 +148,8 @@ void human_writer::on(const progress_event& e) {
   if (e.clear) return forget_progress(e.process);
   progress_changed_ = true;
   const auto same = [&](const progress_event& p) { return p.process == e.process; };
-  if (const auto it = std::find_if(progress_.begin(), progress_.end(), same); it != progress_.end()) {
+  if (const auto it = std::find_if(progress_.begin(), progress_.end(), same);
+      it != progress_.end()) {
     *it = e;
   } else {
     progress_.push_back(e);
@@ -156,13 +157,15 @@ void human_writer::on(const progress_event& e) {
 }
 
 void human_writer::forget_progress(const pid& p) {
-  if (std::erase_if(progress_, [&](const progress_event& e) { return e.process == p; }) > 0) progress_changed_ = true;
+  if (std::erase_if(progress_, [&](const progress_event& e) { return e.process == p; }) > 0)
+    progress_changed_ = true;
 }
 
 void human_writer::redraw_progress() {
   if (drawn_lines_ > 0) {
     // Up to the first drawn line, to its start, and erase from there to the end of the screen.
-    pending_.insert(pending_.begin(), {err_fd_, "\x1b[" + std::to_string(drawn_lines_) + "A\r\x1b[J"});
+    pending_.insert(pending_.begin(),
+                    {err_fd_, "\x1b[" + std::to_string(drawn_lines_) + "A\r\x1b[J"});
   }
   drawn_lines_ = 0;
   if (progress_.empty()) return;
@@ -177,8 +180,10 @@ void human_writer::redraw_progress() {
 std::string human_writer::progress_line(const progress_event& e, std::size_t columns) const {
   const std::string label = "[" + e.process.to_string() + "]";
   std::string rest = " " + printable_text(e.text);
-  for (const auto& [name, value] : e.figures) rest += "  " + printable_text(name) + "=" + figure_text(value);
-  const std::string_view shown = first_columns(rest, columns > label.size() ? columns - label.size() : 0);
+  for (const auto& [name, value] : e.figures)
+    rest += "  " + printable_text(name) + "=" + figure_text(value);
+  const std::string_view shown =
+      first_columns(rest, columns > label.size() ? columns - label.size() : 0);
   return coloured(e.process, label) + std::string(shown) + "\n";
 }
 

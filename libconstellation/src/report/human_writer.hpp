@@ -76,7 +76,7 @@ class human_writer final : public event_writer {
   bool draw_progress_;
   std::vector<progress_event> progress_;  // the latest of each process, in order of first report
   bool progress_changed_ = false;
-  std::size_t drawn_lines_ = 0;  // progress lines on the screen, just above the cursor
+  std::size_t drawn_lines_ = 0;         // progress lines on the screen, just above the cursor
   std::optional<pid> header_;           // whose header is in effect; none after a status line
   std::optional<stream> open_line_;     // the stream whose last shown byte was not '\n'
   std::map<stream, std::string> held_;  // incomplete UTF-8 at the end of a stream's last chunk

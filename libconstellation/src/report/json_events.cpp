@@ -81,7 +81,8 @@ std::optional<int> int_at(const json& j, const char* key) {
 
 std::string to_json_line(const process_event& e) {
   const ordered_json j = std::visit([](const auto& event) { return to_json(event); }, e);
-  // A reason and progress can hold text from outside; replacing bad UTF-8 keeps the line valid JSON.
+  // A reason and progress can hold text from outside; replacing bad UTF-8 keeps the line valid
+  // JSON.
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -101,7 +102,8 @@ std::optional<json_event> parse_json_line(std::string_view line) {
     const auto child = string_at(j, "child");
     if (!child) return std::nullopt;
     e.child = *child;
-    if (const auto it = j.find("trapped"); it != j.end() && it->is_boolean()) e.trapped = it->get<bool>();
+    if (const auto it = j.find("trapped"); it != j.end() && it->is_boolean())
+      e.trapped = it->get<bool>();
   } else if (e.event == "output") {
     const auto fd = int_at(j, "fd");
     if (!fd) return std::nullopt;
@@ -127,7 +129,8 @@ std::optional<json_event> parse_json_line(std::string_view line) {
     } else if (const auto text = string_at(j, "text")) {
       e.text = *text;
       for (const auto& [key, value] : j.items())
-        if (value.is_number() && key != "pid" && key != "event") e.figures.emplace_back(key, value.get<double>());
+        if (value.is_number() && key != "pid" && key != "event")
+          e.figures.emplace_back(key, value.get<double>());
     } else {
       return std::nullopt;
     }

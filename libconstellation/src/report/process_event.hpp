@@ -68,7 +68,8 @@ struct eof_event {
 struct exit_event {
   pid process;
   exit_status status;
-  std::string reason;  // why the runtime ended it, e.g. "memory limit of 100 MiB exceeded"; may be empty
+  std::string
+      reason;  // why the runtime ended it, e.g. "memory limit of 100 MiB exceeded"; may be empty
   template <class Archive>
   void serialize(Archive& archive) {
     archive(process, status, reason);
@@ -89,6 +90,7 @@ struct progress_event {
   friend bool operator==(const progress_event&, const progress_event&) = default;
 };
 
-using process_event = std::variant<spawn_event, output_event, eof_event, exit_event, progress_event>;
+using process_event =
+    std::variant<spawn_event, output_event, eof_event, exit_event, progress_event>;
 
 }  // namespace constellation::report

@@ -18,7 +18,8 @@ std::expected<void, std::string> control_client::write_frame(const std::string& 
   while (!rest.empty()) {
     ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return std::unexpected(std::string("the node agent is gone: ") + std::strerror(errno));
+    if (n <= 0)
+      return std::unexpected(std::string("the node agent is gone: ") + std::strerror(errno));
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
   return {};
@@ -28,7 +29,9 @@ std::expected<void, std::string> control_client::write_frame(const std::string& 
 std::expected<void, std::string> control_client::read_one_reply() {
   while (true) {
     auto decoded = wire::decode_frame(buffer_);
-    if (!decoded) return std::unexpected(std::string("bad reply from the node agent: ") + wire::to_string(decoded.error()));
+    if (!decoded)
+      return std::unexpected(std::string("bad reply from the node agent: ") +
+                             wire::to_string(decoded.error()));
     if (*decoded) {
       const auto frame = **decoded;
       auto header = wire::decode_message<wire::reply_header>(frame.payload);
@@ -43,7 +46,8 @@ std::expected<void, std::string> control_client::read_one_reply() {
     ssize_t n = ::read(fd_, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) return std::unexpected("the node agent closed the connection (the job is ending)");
-    if (n < 0) return std::unexpected(std::string("the node agent is gone: ") + std::strerror(errno));
+    if (n < 0)
+      return std::unexpected(std::string("the node agent is gone: ") + std::strerror(errno));
     buffer_.append(chunk, static_cast<std::size_t>(n));
   }
 }
@@ -55,14 +59,17 @@ std::expected<Reply, std::string> control_client::exchange(Request request) {
     if (!broken_.empty()) return std::unexpected(broken_);
     request.request_id = next_request_++;
   }
-  if (auto written = write_frame(wire::encode_message(request)); !written) return std::unexpected(written.error());
+  if (auto written = write_frame(wire::encode_message(request)); !written)
+    return std::unexpected(written.error());
   auto raw = wait_for_reply(request.request_id);
   if (!raw) return std::unexpected(raw.error());
-  if (raw->type != static_cast<std::uint8_t>(Reply::type)) return std::unexpected("unexpected reply from the node agent");
+  if (raw->type != static_cast<std::uint8_t>(Reply::type))
+    return std::unexpected("unexpected reply from the node agent");
   return wire::decode_message<Reply>(raw->payload);
 }
 
-std::expected<control_client::raw_reply, std::string> control_client::wait_for_reply(std::uint64_t id) {
+std::expected<control_client::raw_reply, std::string> control_client::wait_for_reply(
+    std::uint64_t id) {
   std::unique_lock lock(mutex_);
   while (true) {
     if (auto it = replies_.find(id); it != replies_.end()) {
@@ -94,6 +101,8 @@ wire::peer_status control_client::peer_status(const pid& who) {
   return reply ? reply->status : wire::peer_status::unknown;
 }
 
-void control_client::send_one_way(const std::string& frame) { (void)write_frame(frame); }
+void control_client::send_one_way(const std::string& frame) {
+  (void)write_frame(frame);
+}
 
 }  // namespace constellation::runtime

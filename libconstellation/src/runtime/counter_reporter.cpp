@@ -39,9 +39,10 @@ namespace constellation {
 void add_to_counter(std::string_view name, double amount) {
   auto& state = runtime::require_process("constellation::add_to_counter()");
   if (!wire::is_counter_name(name))
-    throw std::invalid_argument("constellation::add_to_counter(\"" + std::string(name) +
-                                "\"): a counter's name is lower-case letters, digits and '_', starting with a letter, "
-                                "at most 64 characters, not ending in _total");
+    throw std::invalid_argument(
+        "constellation::add_to_counter(\"" + std::string(name) +
+        "\"): a counter's name is lower-case letters, digits and '_', starting with a letter, "
+        "at most 64 characters, not ending in _total");
   if (!(amount >= 0) || std::isinf(amount))
     throw std::invalid_argument("constellation::add_to_counter(\"" + std::string(name) +
                                 "\"): counters only grow: give a finite amount of 0 or more");

@@ -6,9 +6,9 @@
 #include <constellation/init.hpp>
 
 #include "agent/listener.hpp"
+#include "agent/local_job.hpp"
 #include "channel/spin_policy.hpp"
 #include "channel/transport.hpp"
-#include "agent/local_job.hpp"
 #include "identity/code_identity.hpp"
 #include "identity/entry_registry.hpp"
 #include "process/fork_server.hpp"
@@ -162,7 +162,8 @@ std::expected<resolved_entry, std::string> resolve(const process::launch_spec& s
   if (!identity::is_registered_entry(typed_entry))
     return std::unexpected("the spawned entry at offset " + std::to_string(spec.entry.offset) +
                            " is not a spawn entry of this program");
-  return resolved_entry{typed_entry, reinterpret_cast<detail::erased_function>(const_cast<void*>(*function))};
+  return resolved_entry{typed_entry,
+                        reinterpret_cast<detail::erased_function>(const_cast<void*>(*function))};
 }
 
 // This process was re-executed by a node agent to be a monitor. Returns only in the deployed top
@@ -172,8 +173,9 @@ void start_as_monitor() {
   if (!taken) refuse_launch(4, taken.error());
   auto& [spec, fds] = *taken;
   if (other_threads_running())
-    refuse_launch(fds.report, "the program starts threads before main() calls constellation::init(); "
-                              "constellation cannot start processes of it safely");
+    refuse_launch(fds.report,
+                  "the program starts threads before main() calls constellation::init(); "
+                  "constellation cannot start processes of it safely");
   resolved_entry target;
   if (spec.what == process::launch_spec::kind::function) {
     auto resolved = resolve(spec);
@@ -194,7 +196,9 @@ std::unique_ptr<report::event_writer> writer_from_environment() {
   if (!requested || !*requested) return report::make_event_writer(report::output_format::human);
   auto format = report::parse_output_format(requested);
   if (!format) {
-    std::fprintf(stderr, "constellation: CONSTELLATION_FORMAT is '%s': it must be 'human' or 'json'\n", requested);
+    std::fprintf(stderr,
+                 "constellation: CONSTELLATION_FORMAT is '%s': it must be 'human' or 'json'\n",
+                 requested);
     std::exit(2);
   }
   return report::make_event_writer(*format);
@@ -205,7 +209,9 @@ agent::spawn_method spawn_method_from_environment() {
   if (!requested || !*requested) return agent::spawn_method::fork_server;
   auto method = agent::parse_spawn_method(requested);
   if (!method) {
-    std::fprintf(stderr, "constellation: CONSTELLATION_SPAWN is '%s': it must be 'fork' or 'exec'\n", requested);
+    std::fprintf(stderr,
+                 "constellation: CONSTELLATION_SPAWN is '%s': it must be 'fork' or 'exec'\n",
+                 requested);
     std::exit(2);
   }
   return *method;
@@ -282,7 +288,8 @@ void init(resources initial) {
   OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
   static std::atomic<bool> called{false};
   if (called.exchange(true))
-    throw std::logic_error("constellation::init() was called twice: call it once, as the first statement of main()");
+    throw std::logic_error(
+        "constellation::init() was called twice: call it once, as the first statement of main()");
   if (process::started_as_monitor()) {
     start_as_monitor();
     return;

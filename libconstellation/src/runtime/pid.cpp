@@ -37,11 +37,14 @@ std::string pid::to_string() const {
   return text;
 }
 
-std::ostream& operator<<(std::ostream& out, const pid& p) { return out << p.to_string(); }
+std::ostream& operator<<(std::ostream& out, const pid& p) {
+  return out << p.to_string();
+}
 
 }  // namespace constellation
 
 std::size_t std::hash<constellation::pid>::operator()(const constellation::pid& p) const noexcept {
   using access = constellation::detail::pid_access;
-  return std::hash<std::uint64_t>{}(access::job(p) ^ (std::uint64_t{access::serial(p)} * 0x9e3779b97f4a7c15ull));
+  return std::hash<std::uint64_t>{}(access::job(p) ^
+                                    (std::uint64_t{access::serial(p)} * 0x9e3779b97f4a7c15ull));
 }

@@ -9,4 +9,4 @@ struct pid_access {
   static std::uint32_t ipv4(const pid& p) { return p.ipv4_; }
   static std::uint16_t port(const pid& p) { return p.port_; }
 };
-}
+}  // namespace constellation::detail

@@ -24,7 +24,7 @@ struct process_state {
   std::unique_ptr<control_client> control;
   std::unique_ptr<progress_reporter> progress;
   std::unique_ptr<counter_reporter> counters;
-  std::atomic<bool> trap_exits{false};  // sent with each spawn request (supervision.hpp)
+  std::atomic<bool> trap_exits{false};     // sent with each spawn request (supervision.hpp)
   std::atomic<bool> spawn_by_exec{false};  // likewise (spawn.hpp)
 };
 

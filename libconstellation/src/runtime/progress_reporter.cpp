@@ -41,7 +41,8 @@ void progress_reporter::send_pending(clock::time_point now) {
 
 namespace constellation {
 
-void report_progress(std::string_view text, std::span<const std::pair<std::string_view, double>> figures) {
+void report_progress(std::string_view text,
+                     std::span<const std::pair<std::string_view, double>> figures) {
   auto& state = runtime::require_process("constellation::report_progress()");
   wire::progress_report r;
   r.text = text;
@@ -51,7 +52,8 @@ void report_progress(std::string_view text, std::span<const std::pair<std::strin
 }
 
 void clear_progress() {
-  runtime::require_process("constellation::clear_progress()").progress->report(wire::progress_report{true, {}, {}});
+  runtime::require_process("constellation::clear_progress()")
+      .progress->report(wire::progress_report{true, {}, {}});
 }
 
 }  // namespace constellation

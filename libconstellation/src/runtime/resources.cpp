@@ -12,8 +12,14 @@ struct unit {
   std::string_view name;
   std::uint64_t factor;
 };
-constexpr std::array<unit, 9> units{{{"TiB", TiB}, {"GiB", GiB}, {"MiB", MiB}, {"KiB", KiB},
-                                     {"TB", TiB}, {"GB", GiB}, {"MB", MiB}, {"KB", KiB},
+constexpr std::array<unit, 9> units{{{"TiB", TiB},
+                                     {"GiB", GiB},
+                                     {"MiB", MiB},
+                                     {"KiB", KiB},
+                                     {"TB", TiB},
+                                     {"GB", GiB},
+                                     {"MB", MiB},
+                                     {"KB", KiB},
                                      {"B", 1}}};
 
 std::string_view trim(std::string_view s) {
@@ -73,7 +79,8 @@ std::string to_string(const resources& r) {
   return "mem " + format_bytes(r.mem) + ", cpu " + format_cores(r.cpu);
 }
 
-std::ostream& operator<<(std::ostream& out, const resources& r) { return out << to_string(r); }
-
+std::ostream& operator<<(std::ostream& out, const resources& r) {
+  return out << to_string(r);
+}
 
 }  // namespace constellation

@@ -6,7 +6,8 @@ namespace constellation::this_process {
 
 void trap_exits(bool on) {
   // Read by each spawn (runtime/spawn.cpp), which sends it with its request.
-  runtime::require_process("constellation::this_process::trap_exits()").trap_exits.store(on, std::memory_order_relaxed);
+  runtime::require_process("constellation::this_process::trap_exits()")
+      .trap_exits.store(on, std::memory_order_relaxed);
 }
 
 }  // namespace constellation::this_process

@@ -259,10 +259,10 @@ struct job_summary {
   std::string client;
   std::string state;    // waiting for its binary, starting, running, ending, finished, failed
   std::string outcome;  // once ended: the top process's exit ("exit 0", "SIGKILL") or the problem
-  std::uint32_t running = 0;   // processes alive now
-  std::uint32_t processes = 0; // processes started in all
-  std::int64_t started_ms = 0; // the master's clock, milliseconds since the epoch
-  std::int64_t ended_ms = 0;   // 0 while it runs
+  std::uint32_t running = 0;    // processes alive now
+  std::uint32_t processes = 0;  // processes started in all
+  std::int64_t started_ms = 0;  // the master's clock, milliseconds since the epoch
+  std::int64_t ended_ms = 0;    // 0 while it runs
   template <class Archive>
   void serialize(Archive& a) {
     a(job, argv, client, state, outcome, running, processes, started_ms, ended_ms);
@@ -317,7 +317,7 @@ struct launch_order {
 struct launch_result {
   static constexpr auto type = static_cast<message_type>(cluster_type::launch_result);
   std::uint64_t request_id = 0;
-  pid process;          // null on failure
+  pid process;  // null on failure
   bool binary_missing = false;
   std::string problem;  // why it failed
   template <class Archive>

@@ -39,7 +39,9 @@ enum class fork_message : std::uint8_t {
 // set for each present. The spec is always present.
 enum class fork_slot : std::uint8_t { spec, report, control, listener, stdin_fd };
 inline constexpr int fork_slot_count = 5;
-inline constexpr std::uint8_t fork_slot_bit(fork_slot s) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(s)); }
+inline constexpr std::uint8_t fork_slot_bit(fork_slot s) {
+  return static_cast<std::uint8_t>(1u << static_cast<unsigned>(s));
+}
 
 struct fork_request {
   static constexpr auto type = fork_message::request;

@@ -4,8 +4,10 @@ namespace constellation::wire {
 
 const char* to_string(frame_error e) {
   switch (e) {
-    case frame_error::too_large: return "frame larger than the limit";
-    case frame_error::empty_length: return "frame with a zero length";
+    case frame_error::too_large:
+      return "frame larger than the limit";
+    case frame_error::empty_length:
+      return "frame with a zero length";
   }
   return "unknown frame error";
 }
@@ -27,13 +29,16 @@ void append_frame(std::string& out, std::uint8_t type, std::string_view payload)
 std::expected<std::optional<frame>, frame_error> decode_frame(std::string_view buffer,
                                                               std::size_t max_payload) {
   if (buffer.size() < frame_header_size) return std::nullopt;
-  const auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(buffer[i])); };
+  const auto byte = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(buffer[i]));
+  };
   const std::uint32_t length = byte(0) | byte(1) << 8 | byte(2) << 16 | byte(3) << 24;
   if (length == 0) return std::unexpected(frame_error::empty_length);
   if (length - 1 > max_payload) return std::unexpected(frame_error::too_large);
   const std::size_t total = 4 + static_cast<std::size_t>(length);
   if (buffer.size() < total) return std::nullopt;
-  return frame{static_cast<std::uint8_t>(buffer[4]), buffer.substr(frame_header_size, length - 1), total};
+  return frame{static_cast<std::uint8_t>(buffer[4]), buffer.substr(frame_header_size, length - 1),
+               total};
 }
 
 }  // namespace constellation::wire

@@ -219,12 +219,18 @@ std::expected<void, handshake_error> handshake_client::on_reply(std::uint8_t typ
 // --- server ---
 
 handshake_server::handshake_server(std::string secret, std::string purpose, std::string identity)
-    : handshake_server(std::move(secret), std::vector<std::string>{std::move(purpose)}, std::move(identity)) {}
+    : handshake_server(std::move(secret), std::vector<std::string>{std::move(purpose)},
+                       std::move(identity)) {}
 
-handshake_server::handshake_server(std::string secret, std::vector<std::string> purposes, std::string identity)
-    : secret_(std::move(secret)), accepted_purposes_(std::move(purposes)), identity_(std::move(identity)) {
-  if (accepted_purposes_.empty()) throw std::invalid_argument("handshake_server: no purpose to accept");
-  for (const auto& p : accepted_purposes_) check_arguments(secret_, p, identity_, "handshake_server");
+handshake_server::handshake_server(std::string secret, std::vector<std::string> purposes,
+                                   std::string identity)
+    : secret_(std::move(secret)),
+      accepted_purposes_(std::move(purposes)),
+      identity_(std::move(identity)) {
+  if (accepted_purposes_.empty())
+    throw std::invalid_argument("handshake_server: no purpose to accept");
+  for (const auto& p : accepted_purposes_)
+    check_arguments(secret_, p, identity_, "handshake_server");
 }
 
 std::expected<handshake_step, handshake_error> handshake_server::feed(std::string_view received) {
@@ -262,7 +268,8 @@ std::expected<void, handshake_error> handshake_server::on_hello(std::uint8_t typ
   const auto identity = reader.field(max_identity_size);
   reader.bytes(handshake_nonce_size);
   if (const auto e = reader.finish()) return std::unexpected(*e);
-  if (std::find(accepted_purposes_.begin(), accepted_purposes_.end(), purpose) == accepted_purposes_.end())
+  if (std::find(accepted_purposes_.begin(), accepted_purposes_.end(), purpose) ==
+      accepted_purposes_.end())
     return std::unexpected(handshake_error::wrong_purpose);
   purpose_ = std::string(purpose);
 

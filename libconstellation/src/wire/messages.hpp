@@ -26,7 +26,7 @@ enum class message_type : std::uint8_t {
   spawn_reply = 2,
   peer_status_request = 3,
   peer_status_reply = 4,
-  progress = 5,  // one way: the agent never answers it
+  progress = 5,        // one way: the agent never answers it
   counter_report = 6,  // one way
   // monitor -> node agent, on the monitor's report connection
   started = 10,
@@ -51,15 +51,16 @@ struct spawn_request {
   bool fresh_exec = false;  // start the child by exec, not from the fork server (spawn.hpp)
   template <class Archive>
   void serialize(Archive& a) {
-    a(request_id, parent, needs, entry, function, arguments, wait_for_capacity, trap_exits, fresh_exec);
+    a(request_id, parent, needs, entry, function, arguments, wait_for_capacity, trap_exits,
+      fresh_exec);
   }
 };
 
 struct spawn_reply {
   static constexpr auto type = message_type::spawn_reply;
   std::uint64_t request_id = 0;
-  pid child;                 // null on failure
-  std::uint8_t error = 0;    // a spawn_errc when child is null
+  pid child;               // null on failure
+  std::uint8_t error = 0;  // a spawn_errc when child is null
   std::string message;
   template <class Archive>
   void serialize(Archive& a) {

@@ -91,10 +91,10 @@ std::expected<std::string, std::string> load_secret_file(const std::string& path
                            " bytes, fewer than the 32 required; " + generate_hint(path));
   }
   if (!has_entropy(secret)) {
-    return std::unexpected(where + " holds almost no entropy (fewer than " +
-                           std::to_string(min_distinct_bytes) +
-                           " different byte values), so anybody could guess it; replace it with a random one: " +
-                           generate_hint(path));
+    return std::unexpected(
+        where + " holds almost no entropy (fewer than " + std::to_string(min_distinct_bytes) +
+        " different byte values), so anybody could guess it; replace it with a random one: " +
+        generate_hint(path));
   }
   return secret;
 }

@@ -29,7 +29,8 @@ void parent_of_helpers(pid parent) {
     ::setsid();
     idle_forever();
   }
-  std::cout << "helpers " << in_group << " " << own_session << " monitor " << ::getppid() << std::endl;
+  std::cout << "helpers " << in_group << " " << own_session << " monitor " << ::getppid()
+            << std::endl;
   constellation::receiver<int>(parent).recv();
 }
 

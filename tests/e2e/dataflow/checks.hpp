@@ -38,7 +38,8 @@ class tally {
     check(name, got == expected);
   }
   int verdict() const {
-    if (failed_ == 0) std::cout << "all " << checks_ << " checks agree" << std::endl;
+    if (failed_ == 0)
+      std::cout << "all " << checks_ << " checks agree" << std::endl;
     else
       std::cout << failed_ << " of " << checks_ << " checks failed" << std::endl;
     return failed_ == 0 ? 0 : 1;

@@ -26,9 +26,8 @@ struct bad_expectation : std::runtime_error {
 constexpr std::array<std::string_view, 8> output_keys = {
     "stdout", "stdout_hex", "stdout_size", "stdout_sha256",
     "stderr", "stderr_hex", "stderr_size", "stderr_sha256"};
-constexpr std::array<std::string_view, 8> process_keys = {"description", "status",   "signal",
-                                                          "reason",      "children", "count",
-                                                          "progress",    "trapped"};
+constexpr std::array<std::string_view, 8> process_keys = {
+    "description", "status", "signal", "reason", "children", "count", "progress", "trapped"};
 constexpr std::array<std::string_view, 10> root_keys = {"description",
                                                         "exit_code",
                                                         "format",

@@ -31,7 +31,7 @@ struct process_expectation {
   // Regex over the process's progress reports, one line each (process_node::progress).
   std::optional<std::string> progress;
   std::optional<bool> trapped;  // whether its spawn event says "trapped" (absent: not checked)
-  output_expectation out[2];          // [0] stdout, [1] stderr
+  output_expectation out[2];    // [0] stdout, [1] stderr
   // Absent: the children are not checked. Present: the children, in any order; each entry stands
   // for `count` children.
   std::optional<std::vector<process_expectation>> children;

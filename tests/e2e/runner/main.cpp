@@ -40,9 +40,9 @@ namespace {
 struct options {
   std::string program, scenario, expect;
   run_mode mode = run_mode::local;
-  std::string cluster_folder, deploy;  // cluster mode
+  std::string cluster_folder, deploy;                    // cluster mode
   std::vector<std::pair<std::string, std::string>> env;  // --env
-  int timeout_scale = 1;                                  // --timeout-scale
+  int timeout_scale = 1;                                 // --timeout-scale
 };
 
 constexpr std::string_view marker_name = "CONSTELLATION_E2E_MARKER";
@@ -86,7 +86,8 @@ options parse_options(int argc, char** argv) {
       o.env.emplace_back(value.substr(0, equals), value.substr(equals + 1));
     } else if (flag == "--timeout-scale") {
       o.timeout_scale = std::atoi(value.c_str());
-      if (o.timeout_scale < 1 || o.timeout_scale > 10) usage("--timeout-scale takes 1 to 10, not " + value);
+      if (o.timeout_scale < 1 || o.timeout_scale > 10)
+        usage("--timeout-scale takes 1 to 10, not " + value);
     } else {
       usage("unknown option " + std::string(flag));
     }
@@ -111,9 +112,10 @@ std::string random_marker() {
 // The runner's environment without any CONSTELLATION_ setting of the developer's shell, then
 // what the format and the expectation ask for. Deployed, the format is an option of
 // constellation-deploy instead, which forwards this environment to every process of the job.
-std::vector<std::string> command_environment(run_mode mode, const expectation& e,
-                                             const std::vector<std::pair<std::string, std::string>>& extra,
-                                             const std::string& marker_entry) {
+std::vector<std::string> command_environment(
+    run_mode mode, const expectation& e,
+    const std::vector<std::pair<std::string, std::string>>& extra,
+    const std::string& marker_entry) {
   std::vector<std::pair<std::string, std::string>> settings;
   for (char** entry = environ; entry && *entry; ++entry) {
     const std::string_view text = *entry;
@@ -246,7 +248,8 @@ run_request request_for(const options& o, const expectation& e, const std::strin
 }
 
 // Every way the run differs from the expectation; tree receives the rebuilt process tree.
-std::vector<std::string> differences(const expectation& e, std::chrono::seconds timeout, const run_result& result,
+std::vector<std::string> differences(const expectation& e, std::chrono::seconds timeout,
+                                     const run_result& result,
                                      const std::vector<marked_process>& left, process_tree& tree) {
   std::vector<std::string> problems;
   if (result.timed_out)

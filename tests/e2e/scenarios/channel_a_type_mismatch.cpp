@@ -15,7 +15,9 @@ void child(constellation::pid parent) {
     const std::string s = from_parent.recv();
     std::cout << "unexpectedly received " << s << std::endl;
   } catch (const constellation::channel_error& e) {
-    std::cout << "reason " << (e.reason() == constellation::channel_errc::type_mismatch ? "type_mismatch" : "other")
+    std::cout << "reason "
+              << (e.reason() == constellation::channel_errc::type_mismatch ? "type_mismatch"
+                                                                           : "other")
               << std::endl;
     std::cout << "message: " << e.what() << std::endl;
   }

@@ -41,7 +41,8 @@ void worker(pid parent) {
 
 CONSTELLATION_SCENARIO(channel_b_all_to_all) {
   std::vector<pid> all;
-  for (int i = 0; i < workers; ++i) all.push_back(constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, worker));
+  for (int i = 0; i < workers; ++i)
+    all.push_back(constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, worker));
   for (const pid p : all) constellation::sender<std::vector<pid>>(p).send(all);
   int total = 0;
   for (const pid p : all) total += constellation::receiver<int>(p).recv();

@@ -69,7 +69,8 @@ CONSTELLATION_SCENARIO(channel_b_async) {
   if (completed && ran >= 250ms)
     std::cout << "run() returned after the pending async_recv completed with " << last << std::endl;
   else
-    std::cout << "run() returned after " << std::chrono::duration_cast<std::chrono::milliseconds>(ran).count()
+    std::cout << "run() returned after "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(ran).count()
               << " ms, completed " << completed << std::endl;
   return 0;
 }

@@ -40,8 +40,11 @@ void flood(constellation::pid parent) {
   const long start_kib = vm_hwm_kib();
   constellation::sender<message> out(parent);
   const auto start = std::chrono::steady_clock::now();
-  for (std::uint32_t i = 0; i < chunks; ++i) out.send({i, std::vector<char>(chunk, static_cast<char>(i)), 0, 0});
-  const long ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  for (std::uint32_t i = 0; i < chunks; ++i)
+    out.send({i, std::vector<char>(chunk, static_cast<char>(i)), 0, 0});
+  const long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
   out.send({chunks, {}, vm_hwm_kib() - start_kib, ms});
 }
 
@@ -53,17 +56,27 @@ void receive_flood(constellation::pid) {
   for (std::uint32_t i = 0; i < chunks; ++i) {
     const auto [seq, data, growth, ms] = in.recv();
     bool right = seq == i && data.size() == chunk;
-    for (std::size_t k = 0; right && k < data.size(); k += 4096) right = data[k] == static_cast<char>(i);
+    for (std::size_t k = 0; right && k < data.size(); k += 4096)
+      right = data[k] == static_cast<char>(i);
     if (!right) {
-      std::cout << "message " << i << " is number " << seq << " of " << data.size() << " bytes" << std::endl;
+      std::cout << "message " << i << " is number " << seq << " of " << data.size() << " bytes"
+                << std::endl;
       std::exit(1);
     }
     bytes += data.size();
   }
   const auto [seq, data, growth_kib, ms] = in.recv();
-  std::cout << "received " << chunks << " messages, " << bytes / 1_MiB << " MiB, in order" << std::endl;
-  std::cout << "child's peak memory grew " << (growth_kib >= 0 && growth_kib < 100 * 1024 ? "less than 100 MiB" : "by " + std::to_string(growth_kib) + " KiB") << std::endl;
-  std::cout << "child's sends " << (ms >= 1500 ? "blocked while the parent slept" : "took only " + std::to_string(ms) + " ms") << std::endl;
+  std::cout << "received " << chunks << " messages, " << bytes / 1_MiB << " MiB, in order"
+            << std::endl;
+  std::cout << "child's peak memory grew "
+            << (growth_kib >= 0 && growth_kib < 100 * 1024
+                    ? "less than 100 MiB"
+                    : "by " + std::to_string(growth_kib) + " KiB")
+            << std::endl;
+  std::cout << "child's sends "
+            << (ms >= 1500 ? "blocked while the parent slept"
+                           : "took only " + std::to_string(ms) + " ms")
+            << std::endl;
 }
 
 }  // namespace

@@ -40,10 +40,12 @@ bundle make_bundle(int index, char who) {
   bundle b;
   b.head = std::string(100'000 + static_cast<std::size_t>(index), who);
   b.samples.resize(40'000 + static_cast<std::size_t>(index) * 1000);
-  for (std::size_t i = 0; i < b.samples.size(); ++i) b.samples[i] = static_cast<double>(i) * 0.5 + index;
+  for (std::size_t i = 0; i < b.samples.size(); ++i)
+    b.samples[i] = static_cast<double>(i) * 0.5 + index;
   b.index = index;
   b.blob.resize(300'000);
-  for (std::size_t i = 0; i < b.blob.size(); ++i) b.blob[i] = static_cast<char>((i * 7 + static_cast<std::size_t>(index)) & 0xff);
+  for (std::size_t i = 0; i < b.blob.size(); ++i)
+    b.blob[i] = static_cast<char>((i * 7 + static_cast<std::size_t>(index)) & 0xff);
   b.tail = "end of " + std::to_string(index);
   return b;
 }
@@ -72,7 +74,9 @@ void exchange(constellation::pid peer, char mine, char theirs) {
   std::cout << intact << " of " << count << " intact" << std::endl;
 }
 
-void child_side(constellation::pid parent) { exchange(parent, 'c', 'p'); }
+void child_side(constellation::pid parent) {
+  exchange(parent, 'c', 'p');
+}
 
 void parent_side(constellation::pid) {
   const auto child = constellation::spawn({.mem = 256_MiB, .cpu = 0.5}, child_side);

@@ -30,20 +30,27 @@ CONSTELLATION_SCENARIO(channel_b_recv_for_and_try_recv) {
 
   const auto start = std::chrono::steady_clock::now();
   const auto timed = in.recv_for(100ms);
-  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  if (timed) std::cout << "recv_for returned " << *timed << std::endl;
-  else if (waited < 90ms || waited > 1000ms) std::cout << "recv_for timed out after " << waited.count() << " ms" << std::endl;
-  else std::cout << "recv_for(100ms) timed out after roughly 100 ms" << std::endl;
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  if (timed)
+    std::cout << "recv_for returned " << *timed << std::endl;
+  else if (waited < 90ms || waited > 1000ms)
+    std::cout << "recv_for timed out after " << waited.count() << " ms" << std::endl;
+  else
+    std::cout << "recv_for(100ms) timed out after roughly 100 ms" << std::endl;
 
   const auto empty = in.try_recv();
-  std::cout << (empty ? "try_recv returned a value before any was sent" : "try_recv: nothing there") << std::endl;
+  std::cout << (empty ? "try_recv returned a value before any was sent" : "try_recv: nothing there")
+            << std::endl;
 
   out.send(1);  // go
   int polls = 0;
   std::optional<int> got;
   for (; polls < 5000 && !(got = in.try_recv()); ++polls) std::this_thread::sleep_for(1ms);
-  if (got) std::cout << "try_recv got " << *got << std::endl;
-  else std::cout << "try_recv got nothing within 5 s" << std::endl;
+  if (got)
+    std::cout << "try_recv got " << *got << std::endl;
+  else
+    std::cout << "try_recv got nothing within 5 s" << std::endl;
   out.send(2);  // end
   return 0;
 }

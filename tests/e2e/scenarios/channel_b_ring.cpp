@@ -16,7 +16,8 @@ constexpr int laps = 3;
 
 // (predecessor, successor, starts)
 void member(pid parent) {
-  const auto [predecessor, successor, starts] = constellation::receiver<std::tuple<pid, pid, bool>>(parent).recv();
+  const auto [predecessor, successor, starts] =
+      constellation::receiver<std::tuple<pid, pid, bool>>(parent).recv();
   constellation::receiver<long> in(predecessor);
   constellation::sender<long> out(successor);
   long token = 0;
@@ -37,9 +38,11 @@ void member(pid parent) {
 
 CONSTELLATION_SCENARIO(channel_b_ring) {
   std::vector<pid> ring;
-  for (int i = 0; i < n; ++i) ring.push_back(constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, member));
   for (int i = 0; i < n; ++i)
-    constellation::sender<std::tuple<pid, pid, bool>>(ring[i]).send({ring[(i + n - 1) % n], ring[(i + 1) % n], i == 0});
+    ring.push_back(constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, member));
+  for (int i = 0; i < n; ++i)
+    constellation::sender<std::tuple<pid, pid, bool>>(ring[i]).send(
+        {ring[(i + n - 1) % n], ring[(i + 1) % n], i == 0});
   const long token = constellation::receiver<long>(ring[0]).recv();
   std::cout << "token " << token << " after " << laps << " laps of " << n << std::endl;
   return token == n * laps ? 0 : 1;

@@ -34,8 +34,10 @@ void send_doubles(constellation::pid parent) {
 
 CONSTELLATION_SCENARIO(channel_b_select_types) {
   constellation::receiver<int> ints(constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, send_ints));
-  constellation::receiver<std::string> strings(constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, send_strings));
-  constellation::receiver<double> doubles(constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, send_doubles));
+  constellation::receiver<std::string> strings(
+      constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, send_strings));
+  constellation::receiver<double> doubles(
+      constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, send_doubles));
 
   std::map<int, int> seen_ints;
   std::map<std::string, int> seen_strings;
@@ -43,22 +45,32 @@ CONSTELLATION_SCENARIO(channel_b_select_types) {
   int n_int = 0, n_string = 0, n_double = 0;
   auto handle = [&](auto&& v) {
     using V = std::decay_t<decltype(v)>;
-    if constexpr (std::is_same_v<V, int>) ++seen_ints[v], ++n_int;
-    else if constexpr (std::is_same_v<V, std::string>) ++seen_strings[v], ++n_string;
-    else ++seen_doubles[v], ++n_double;
+    if constexpr (std::is_same_v<V, int>)
+      ++seen_ints[v], ++n_int;
+    else if constexpr (std::is_same_v<V, std::string>)
+      ++seen_strings[v], ++n_string;
+    else
+      ++seen_doubles[v], ++n_double;
   };
   auto take = [&](auto&... from) { std::visit(handle, constellation::select(from...)); };
   int selects = 0;
   while (n_int < 5 || n_string < 5 || n_double < 5) {
     ++selects;
     const bool i = n_int < 5, s = n_string < 5, d = n_double < 5;
-    if (i && s && d) take(ints, strings, doubles);
-    else if (i && s) take(ints, strings);
-    else if (i && d) take(ints, doubles);
-    else if (s && d) take(strings, doubles);
-    else if (i) take(ints);
-    else if (s) take(strings);
-    else take(doubles);
+    if (i && s && d)
+      take(ints, strings, doubles);
+    else if (i && s)
+      take(ints, strings);
+    else if (i && d)
+      take(ints, doubles);
+    else if (s && d)
+      take(strings, doubles);
+    else if (i)
+      take(ints);
+    else if (s)
+      take(strings);
+    else
+      take(doubles);
   }
   bool once = seen_ints.size() == 5 && seen_strings.size() == 5 && seen_doubles.size() == 5;
   for (int k = 0; k < 5; ++k) {
@@ -74,7 +86,8 @@ CONSTELLATION_SCENARIO(channel_b_select_types) {
     std::cout << "select over the drained int receiver returned" << std::endl;
   } catch (const constellation::channel_error& e) {
     std::cout << "select over the drained int receiver threw "
-              << (e.reason() == constellation::channel_errc::exited ? "exited" : e.what()) << std::endl;
+              << (e.reason() == constellation::channel_errc::exited ? "exited" : e.what())
+              << std::endl;
   }
   return 0;
 }

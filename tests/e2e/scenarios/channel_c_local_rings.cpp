@@ -39,7 +39,7 @@ CONSTELLATION_SCENARIO(channel_c_local_rings) {
     out.send(values);
     if (in.recv() == std::accumulate(values.begin(), values.end(), std::uint64_t{0})) ++correct;
   }
-  std::cout << correct << " of " << rounds << " answers correct, rings mapped: " << (rings_mapped() ? "yes" : "no")
-            << std::endl;
+  std::cout << correct << " of " << rounds
+            << " answers correct, rings mapped: " << (rings_mapped() ? "yes" : "no") << std::endl;
   return correct == rounds ? 0 : 1;
 }

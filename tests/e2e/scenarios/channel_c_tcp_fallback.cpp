@@ -34,7 +34,8 @@ CONSTELLATION_SCENARIO(channel_c_tcp_fallback) {
   char folder[] = "/tmp/constellation-fallback-XXXXXX";
   if (!::mkdtemp(folder)) return 2;
   const std::string ready_file = std::string(folder) + "/ready";
-  const auto child = constellation::spawn({.mem = 64 * constellation::MiB}, tcp_only_echo, ready_file);
+  const auto child =
+      constellation::spawn({.mem = 64 * constellation::MiB}, tcp_only_echo, ready_file);
   // The child's local socket must be closed before this side opens the link.
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!std::filesystem::exists(ready_file) && std::chrono::steady_clock::now() < give_up)
@@ -47,7 +48,7 @@ CONSTELLATION_SCENARIO(channel_c_tcp_fallback) {
     out.send(std::to_string(i));
     if (in.recv() == std::to_string(i) + "!") ++correct;
   }
-  std::cout << correct << " of " << rounds << " answers correct, rings mapped: " << (rings_mapped() ? "yes" : "no")
-            << std::endl;
+  std::cout << correct << " of " << rounds
+            << " answers correct, rings mapped: " << (rings_mapped() ? "yes" : "no") << std::endl;
   return correct == rounds ? 0 : 1;
 }

@@ -1,8 +1,8 @@
 // text_file over a file and over a directory (name order, '.' and '_' files skipped), lines kept in
 // order across partitions; save_text read back; the errors a user meets: a missing input path, an
 // output directory that is not empty.
-#include "scenario.hpp"
 #include "dataflow/checks.hpp"
+#include "scenario.hpp"
 
 #include <unistd.h>
 
@@ -22,15 +22,18 @@ std::vector<std::string> some_lines(std::size_t n, std::uint64_t seed) {
   for (std::size_t i = 0; i < n; ++i) {
     std::string line;
     const auto words = random() % 12;  // some lines are empty
-    for (std::uint64_t w = 0; w < words; ++w) line += (w ? " " : "") + std::string(1 + random() % 9, char('a' + random() % 26));
+    for (std::uint64_t w = 0; w < words; ++w)
+      line += (w ? " " : "") + std::string(1 + random() % 9, char('a' + random() % 26));
     lines.push_back(line);
   }
   return lines;
 }
 
-void write_lines(const fs::path& path, const std::vector<std::string>& lines, bool last_newline = true) {
+void write_lines(const fs::path& path, const std::vector<std::string>& lines,
+                 bool last_newline = true) {
   std::ofstream out(path, std::ios::binary);
-  for (std::size_t i = 0; i < lines.size(); ++i) out << lines[i] << (i + 1 < lines.size() || last_newline ? "\n" : "");
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    out << lines[i] << (i + 1 < lines.size() || last_newline ? "\n" : "");
 }
 
 std::vector<std::string> read_lines_of(const fs::path& path) {
@@ -45,7 +48,8 @@ std::vector<std::string> read_lines_of(const fs::path& path) {
 CONSTELLATION_SCENARIO(dataflow_files) {
   e2e::dataflow::tally t;
   df::context ctx(e2e::dataflow::small_workers());
-  const fs::path root = fs::temp_directory_path() / ("dataflow_files." + std::to_string(::getpid()));
+  const fs::path root =
+      fs::temp_directory_path() / ("dataflow_files." + std::to_string(::getpid()));
   fs::remove_all(root);
   fs::create_directories(root / "input");
 
@@ -57,17 +61,21 @@ CONSTELLATION_SCENARIO(dataflow_files) {
   fs::create_directories(root / "input" / "nested");
   write_lines(root / "input" / "nested" / "c.txt", {"not read: directories are not recursive"});
 
-  t.same("text_file of a file, in order", ctx.text_file((root / "input" / "a.txt").string()).collect(), first);
-  t.same("text_file with many partitions", ctx.text_file((root / "input" / "a.txt").string(), 13).collect(), first);
+  t.same("text_file of a file, in order",
+         ctx.text_file((root / "input" / "a.txt").string()).collect(), first);
+  t.same("text_file with many partitions",
+         ctx.text_file((root / "input" / "a.txt").string(), 13).collect(), first);
   auto both = first;
   both.insert(both.end(), second.begin(), second.end());
-  t.same("text_file of a directory, files in name order", ctx.text_file((root / "input").string(), 7).collect(), both);
+  t.same("text_file of a directory, files in name order",
+         ctx.text_file((root / "input").string(), 7).collect(), both);
 
   try {
     ctx.text_file((root / "missing.txt").string()).count();
     t.check("a missing path throws job_error", false);
   } catch (const df::job_error& e) {
-    t.check("a missing path throws job_error naming it", std::string(e.what()).find("missing.txt") != std::string::npos);
+    t.check("a missing path throws job_error naming it",
+            std::string(e.what()).find("missing.txt") != std::string::npos);
   }
 
   std::vector<std::pair<std::string, std::uint64_t>> pairs;
@@ -90,13 +98,15 @@ CONSTELLATION_SCENARIO(dataflow_files) {
   t.same("save_text then text_file", ctx.text_file(out.string()).collect(), expected);
 
   ctx.parallelize(std::vector<int>{}, 3).save_text((root / "empty").string());
-  t.check("save_text of nothing writes empty parts", fs::exists(root / "empty" / "part-00002") &&
-                                                         fs::file_size(root / "empty" / "part-00002") == 0);
+  t.check("save_text of nothing writes empty parts",
+          fs::exists(root / "empty" / "part-00002") &&
+              fs::file_size(root / "empty" / "part-00002") == 0);
   try {
     ctx.parallelize(pairs).save_text(out.string());
     t.check("save_text into a full directory throws", false);
   } catch (const df::job_error& e) {
-    t.check("save_text into a full directory throws job_error", std::string(e.what()).find("not empty") != std::string::npos);
+    t.check("save_text into a full directory throws job_error",
+            std::string(e.what()).find("not empty") != std::string::npos);
   }
   fs::remove_all(root);
   return t.verdict();

@@ -7,8 +7,8 @@
 // Under AddressSanitizer the limits measure the sanitizer more than the program: the budget is
 // larger and the data smaller there, so the groups still go to disk but are no longer several
 // times over.
-#include "scenario.hpp"
 #include "dataflow/checks.hpp"
+#include "scenario.hpp"
 
 #include <array>
 #include <cstdint>
@@ -56,7 +56,9 @@ summary summarize(const std::pair<std::uint64_t, std::vector<std::string>>& grou
   return s;
 }
 
-summary add(const summary& a, const summary& b) { return {a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]}; }
+summary add(const summary& a, const summary& b) {
+  return {a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]};
+}
 
 }  // namespace
 
@@ -65,7 +67,12 @@ CONSTELLATION_SCENARIO(dataflow_group_beyond_memory) {
   auto options = e2e::dataflow::small_workers();
   options.worker = {.mem = budget, .cpu = 0.5};
   df::context ctx(options);
-  const auto got = ctx.range(0, records).map(record).group_by_key().map(summarize).reduce(add).value_or(summary{});
+  const auto got = ctx.range(0, records)
+                       .map(record)
+                       .group_by_key()
+                       .map(summarize)
+                       .reduce(add)
+                       .value_or(summary{});
 
   std::uint64_t checksum = 0;
   for (std::uint64_t i = 0; i < records; ++i) checksum += mix(i);

@@ -4,8 +4,8 @@
 //
 // Under AddressSanitizer the limits measure the sanitizer more than the program: the budget is
 // larger and the data smaller there, so the run still spills but is no longer four times over.
-#include "scenario.hpp"
 #include "dataflow/checks.hpp"
+#include "scenario.hpp"
 
 #include <unistd.h>
 
@@ -45,7 +45,8 @@ CONSTELLATION_SCENARIO(dataflow_sort_beyond_memory) {
   options.worker = {.mem = budget, .cpu = 0.5};
   df::context ctx(options);
   const std::uint64_t n = data_bytes / record_bytes;
-  const fs::path out = fs::temp_directory_path() / ("dataflow_sorted." + std::to_string(::getpid()));
+  const fs::path out =
+      fs::temp_directory_path() / ("dataflow_sorted." + std::to_string(::getpid()));
   fs::remove_all(out);
   ctx.range(0, n).map(record).sort().save_text(out.string());
 

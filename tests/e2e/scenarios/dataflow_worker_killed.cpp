@@ -2,8 +2,8 @@
 // recomputes what the lost one held (its partitions of the shuffle already done, and the shuffle
 // under way), and the action returns the right result. The job exits 0: the driver took charge of
 // its worker's death, which the bridge still shows.
-#include "scenario.hpp"
 #include "dataflow/checks.hpp"
+#include "scenario.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -36,7 +36,8 @@ CONSTELLATION_SCENARIO(dataflow_worker_killed) {
   e2e::dataflow::tally t;
   df::context ctx(e2e::dataflow::small_workers());
   const std::string marker =
-      (std::filesystem::temp_directory_path() / ("dataflow_killed." + std::to_string(::getpid()))).string();
+      (std::filesystem::temp_directory_path() / ("dataflow_killed." + std::to_string(::getpid())))
+          .string();
   std::filesystem::remove(marker);
 
   const std::uint64_t n = 200000;
@@ -44,14 +45,16 @@ CONSTELLATION_SCENARIO(dataflow_worker_killed) {
   auto sums = ctx.range(0, n)
                   .map([](const std::uint64_t& x) { return std::pair(x % 20000, x); })
                   .reduce_by_key([](std::uint64_t a, std::uint64_t b) { return a + b; });
-  auto regrouped = sums.map(regroup, marker).reduce_by_key([](std::uint64_t a, std::uint64_t b) { return a + b; });
+  auto regrouped = sums.map(regroup, marker).reduce_by_key([](std::uint64_t a, std::uint64_t b) {
+    return a + b;
+  });
   auto got = regrouped.collect();
 
   std::map<std::uint64_t, std::uint64_t> expected;
   for (std::uint64_t x = 0; x < n; ++x) expected[x % 20000 % 100] += x;
   std::sort(got.begin(), got.end());
-  t.same("the result is right after a worker died",
-         got, std::vector<std::pair<std::uint64_t, std::uint64_t>>(expected.begin(), expected.end()));
+  t.same("the result is right after a worker died", got,
+         std::vector<std::pair<std::uint64_t, std::uint64_t>>(expected.begin(), expected.end()));
   t.check("a worker was killed", std::filesystem::exists(marker));
   t.check("the context goes on", sums.count() == 20000);
   std::filesystem::remove(marker);

@@ -4,8 +4,8 @@
 // where it runs, so that the spread over the nodes shows; the job's result is right, and the
 // workers end with status 0. A worker request that nothing can ever hold fails the context at once
 // with a job_error that says why.
-#include "scenario.hpp"
 #include "dataflow/checks.hpp"
+#include "scenario.hpp"
 
 #include <constellation/constellation.hpp>
 
@@ -31,7 +31,8 @@ std::pair<std::string, std::int64_t> where_it_runs(const std::uint64_t&) {
   ::gethostname(host, sizeof host - 1);
   std::error_code ec;
   const auto binary = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return {std::string(host) + ":" + binary.parent_path().string(), static_cast<std::int64_t>(::getpid())};
+  return {std::string(host) + ":" + binary.parent_path().string(),
+          static_cast<std::int64_t>(::getpid())};
 }
 
 void never_runs(constellation::pid) {}
@@ -55,7 +56,8 @@ bool narrow_to_driver_cores() {
 
 CONSTELLATION_SCENARIO(dataflow_workers_by_room) {
   e2e::dataflow::tally t;
-  t.check("the driver runs on " + std::to_string(driver_cores) + " cores", narrow_to_driver_cores());
+  t.check("the driver runs on " + std::to_string(driver_cores) + " cores",
+          narrow_to_driver_cores());
 
   df::options o;  // workers = 0, the default worker request: 1 GiB and one core each
   o.progress = false;

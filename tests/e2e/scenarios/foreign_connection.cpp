@@ -72,14 +72,16 @@ CONSTELLATION_SCENARIO(foreign_connection) {
 
   // A well-formed handshake made with another secret.
   int stranger = connect_to(child);
-  constellation::wire::handshake_client client(constellation::wire::random_bytes(32), "channel", "stranger");
+  constellation::wire::handshake_client client(constellation::wire::random_bytes(32), "channel",
+                                               "stranger");
   const std::string hello = client.start();
   (void)!::write(stranger, hello.data(), hello.size());
   // The endpoint answers the hello with its proof, which our secret cannot verify; then a proof of
   // ours, made with our secret, must make it close the connection without accepting anything.
   const received reply = read_for(stranger, 10);
   auto step = client.feed(reply.bytes);
-  std::cout << "their proof: " << (!step ? constellation::wire::to_string(step.error()) : "accepted") << "\n";
+  std::cout << "their proof: "
+            << (!step ? constellation::wire::to_string(step.error()) : "accepted") << "\n";
   std::string forged_proof;
   constellation::wire::append_frame(forged_proof, 0xc3, constellation::wire::random_bytes(32));
   constellation::wire::append_frame(forged_proof, 2, std::string(8 + 4, '\0'));  // and a message

@@ -29,9 +29,13 @@ void killer(constellation::pid parent) {
   constellation::sender<int>(parent).send(1);
 }
 
-void worker(constellation::pid) { std::cout << "worker ran\n"; }
+void worker(constellation::pid) {
+  std::cout << "worker ran\n";
+}
 
-void after(constellation::pid) { std::cout << "after: " << e2e::started_by() << "\n"; }
+void after(constellation::pid) {
+  std::cout << "after: " << e2e::started_by() << "\n";
+}
 
 // Deployed, a child goes to the first node with room: once the others have ended, `after` goes to
 // the node whose fork server was killed, as locally.
@@ -50,7 +54,8 @@ CONSTELLATION_SCENARIO(fork_server_killed) {
   std::vector<std::thread> spawners;
   for (int t = 0; t < threads; ++t)
     spawners.emplace_back([&pids = spawned[static_cast<std::size_t>(t)], small] {
-      for (int i = 0; i < spawns_per_thread; ++i) pids.push_back(constellation::spawn(small, worker));
+      for (int i = 0; i < spawns_per_thread; ++i)
+        pids.push_back(constellation::spawn(small, worker));
     });
   constellation::receiver<int>(killing).recv();
   for (auto& s : spawners) s.join();

@@ -34,7 +34,9 @@ bool this_scenario() {
   return true;
 }();
 
-void child(constellation::pid, int n) { std::cout << "child " << n << ": " << e2e::started_by() << "\n"; }
+void child(constellation::pid, int n) {
+  std::cout << "child " << n << ": " << e2e::started_by() << "\n";
+}
 
 }  // namespace
 

@@ -41,7 +41,9 @@ void echo_once_then_linger(constellation::pid parent) {
 CONSTELLATION_SCENARIO(idle_links_close) {
   const int before = open_descriptors();
   std::vector<constellation::pid> children;
-  for (int i = 0; i < peers; ++i) children.push_back(constellation::spawn({.mem = 64 * constellation::MiB}, echo_once_then_linger));
+  for (int i = 0; i < peers; ++i)
+    children.push_back(
+        constellation::spawn({.mem = 64 * constellation::MiB}, echo_once_then_linger));
   int answered = 0;
   for (auto& child : children) {
     constellation::sender<int> out(child);
@@ -57,6 +59,7 @@ CONSTELLATION_SCENARIO(idle_links_close) {
   std::cout << "links " << (in_use - before >= peers ? "open while in use" : "not counted") << "\n";
   std::cout << "idle links " << (after - before < 5 ? "closed" : "still open") << "\n";
   if (after - before >= 5)
-    std::cerr << "descriptors: " << before << " before, " << in_use << " in use, " << after << " after\n";
+    std::cerr << "descriptors: " << before << " before, " << in_use << " in use, " << after
+              << " after\n";
   return 0;
 }

@@ -15,7 +15,9 @@ namespace e2e::sleepers {
   for (;;) ::pause();
 }
 
-inline void sleeper(constellation::pid) { ready_then_sleep(); }
+inline void sleeper(constellation::pid) {
+  ready_then_sleep();
+}
 
 // A sleeper with a sleeping child of its own: the tree has two levels below the top.
 inline void sleeper_with_child(constellation::pid) {

@@ -22,8 +22,10 @@ inline std::string environment_block_of(const std::string& proc_pid) {
 // "forked by the fork server", "executed", or what else this process's environment block shows.
 inline std::string started_by() {
   const std::string block = '\0' + environment_block_of("self");
-  const bool forked = block.find(std::string(1, '\0') + "CONSTELLATION_FORK_SERVER=") != std::string::npos;
-  const bool executed = block.find(std::string(1, '\0') + "CONSTELLATION_MONITOR=") != std::string::npos;
+  const bool forked =
+      block.find(std::string(1, '\0') + "CONSTELLATION_FORK_SERVER=") != std::string::npos;
+  const bool executed =
+      block.find(std::string(1, '\0') + "CONSTELLATION_MONITOR=") != std::string::npos;
   if (forked && !executed) return "forked by the fork server";
   if (executed && !forked) return "executed";
   return forked ? "both?" : "neither (the top process of a local run)";

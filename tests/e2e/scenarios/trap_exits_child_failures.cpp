@@ -36,10 +36,14 @@ constellation::process_status settled_status(const constellation::pid& p) {
 
 const char* name(constellation::process_status s) {
   switch (s) {
-    case constellation::process_status::running: return "running";
-    case constellation::process_status::exited: return "exited";
-    case constellation::process_status::died: return "died";
-    case constellation::process_status::unknown: return "unknown";
+    case constellation::process_status::running:
+      return "running";
+    case constellation::process_status::exited:
+      return "exited";
+    case constellation::process_status::died:
+      return "died";
+    case constellation::process_status::unknown:
+      return "unknown";
   }
   return "?";
 }
@@ -66,9 +70,11 @@ CONSTELLATION_SCENARIO(trap_exits_child_failures) {
   try {
     from_quitter.recv();
   } catch (const constellation::channel_error& e) {
-    std::cout << "recv from the quitter threw " << constellation::to_string(e.reason()) << std::endl;
+    std::cout << "recv from the quitter threw " << constellation::to_string(e.reason())
+              << std::endl;
   }
   std::cout << "status of the quitter: " << name(settled_status(quitter)) << std::endl;
-  std::cout << "status of a stranger: " << name(constellation::status(constellation::pid{})) << std::endl;
+  std::cout << "status of a stranger: " << name(constellation::status(constellation::pid{}))
+            << std::endl;
   return 0;
 }

@@ -12,14 +12,16 @@
 
 namespace {
 
-void exits_with(constellation::pid, int code) { std::exit(code); }
+void exits_with(constellation::pid, int code) {
+  std::exit(code);
+}
 
 // Returns once the node agent has seen the child end.
 void wait_for_end(const constellation::pid& child) {
   while (constellation::status(child) == constellation::process_status::running)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  std::cout << "child ended: " << (constellation::status(child) == constellation::process_status::exited)
-            << std::endl;
+  std::cout << "child ended: "
+            << (constellation::status(child) == constellation::process_status::exited) << std::endl;
 }
 
 }  // namespace

@@ -28,7 +28,8 @@ using task_result = std::vector<std::string>;
 // order and as soon as the results before it are in: a large result is consumed while later
 // tasks still run, rather than held whole beside what it becomes. Throws job_error naming the
 // action, the stage and the partition.
-void run_action(driver& d, const char* action, const node_base& root, std::span<const std::size_t> partitions,
+void run_action(driver& d, const char* action, const node_base& root,
+                std::span<const std::size_t> partitions,
                 function_ref<std::string(std::size_t)> make_task,
                 function_ref<void(std::size_t, task_result&&)> each);
 
@@ -80,7 +81,8 @@ struct reduce_task {
     std::optional<T> acc;
     source->compute(tc, p, [&](std::span<T> batch) {
       for (auto& x : batch) {
-        if (acc) *acc = f(std::move(*acc), std::move(x));
+        if (acc)
+          *acc = f(std::move(*acc), std::move(x));
         else
           acc.emplace(std::move(x));
       }
@@ -127,15 +129,17 @@ void write_text(std::ostream& out, const T& value) {
     }
     out << ']';
   } else {
-    static_assert(requires(std::ostream& o, const T& v) { o << v; },
-                  "dataflow: save_text writes elements with operator<<; define one for this type");
+    static_assert(
+        requires(std::ostream & o, const T& v) { o << v; },
+        "dataflow: save_text writes elements with operator<<; define one for this type");
     out << value;
   }
 }
 
 // Writes part-NNNNN under a temporary name, then renames it: a rerun of the task after a lost
 // worker replaces the part whole, and a reader never sees half of one.
-void write_part(const std::string& directory, std::size_t partition, function_ref<void(std::ostream&)> body);
+void write_part(const std::string& directory, std::size_t partition,
+                function_ref<void(std::ostream&)> body);
 
 template <class T>
 struct save_text_task {

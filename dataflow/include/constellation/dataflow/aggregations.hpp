@@ -43,17 +43,23 @@ class reduce_by_key_node final
 
   // Combines on the map side, so that a key crosses the network once per map task; a combiner
   // that outgrows its share of the memory budget is sent and started afresh.
-  void write(task_context& tc, const node<std::pair<K, V>>& parent, std::size_t task, const map_frame_t& frame) const {
+  void write(task_context& tc, const node<std::pair<K, V>>& parent, std::size_t task,
+             const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
     flat_table<K, V> combined;
-    const std::size_t limit = std::max<std::size_t>(1024, tc.memory_budget() / 4 / (2 * (sizeof(K) + sizeof(V)) + 48));
+    const std::size_t limit =
+        std::max<std::size_t>(1024, tc.memory_budget() / 4 / (2 * (sizeof(K) + sizeof(V)) + 48));
     // The keys the last map task of this operation combined (in this worker) are a guess at this
     // one's: the same pass over the next partition, or the next iteration of a loop.
     static thread_local std::size_t keys_seen = 0;
     combined.reserve(std::min(keys_seen, limit));
-    const auto merge = [this](V&& a, V&& b) { return call_user(f_, state_, std::move(a), std::move(b)); };
+    const auto merge = [this](V&& a, V&& b) {
+      return call_user(f_, state_, std::move(a), std::move(b));
+    };
     auto drain = [&] {
-      combined.drain([&](std::pair<K, V>&& entry) { out.add(hash_partition(entry.first, frame.partitions), entry); });
+      combined.drain([&](std::pair<K, V>&& entry) {
+        out.add(hash_partition(entry.first, frame.partitions), entry);
+      });
     };
     parent.compute(tc, task, [&](std::span<std::pair<K, V>> batch) {
       combined.add_all(batch, merge);
@@ -102,15 +108,18 @@ class group_by_key_node final
   using base = unary_shuffle<std::pair<K, V>, std::pair<K, std::vector<V>>, group_by_key_node>;
   friend base;
   friend shuffle_node<std::pair<K, std::vector<V>>, group_by_key_node>;
-  using map_frame_t = typename shuffle_node<std::pair<K, std::vector<V>>, group_by_key_node>::map_frame;
+  using map_frame_t =
+      typename shuffle_node<std::pair<K, std::vector<V>>, group_by_key_node>::map_frame;
 
  public:
-  group_by_key_node(node_ptr<std::pair<K, V>> parent, std::size_t partitions) : base(std::move(parent), partitions) {}
+  group_by_key_node(node_ptr<std::pair<K, V>> parent, std::size_t partitions)
+      : base(std::move(parent), partitions) {}
   std::string kind() const override { return "group_by_key"; }
   void save_config(std::string&) const {}
   void load_config(reader&) {}
 
-  void write(task_context& tc, const node<std::pair<K, V>>& parent, std::size_t task, const map_frame_t& frame) const {
+  void write(task_context& tc, const node<std::pair<K, V>>& parent, std::size_t task,
+             const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
     parent.compute_view(tc, task, [&](std::span<const std::pair<K, V>> batch) {
       for (const auto& entry : batch) out.add(hash_partition(entry.first, frame.partitions), entry);
@@ -118,7 +127,8 @@ class group_by_key_node final
     out.finish();
   }
 
-  void compute(task_context& tc, std::size_t r, batch_sink<std::pair<K, std::vector<V>>> sink) const override {
+  void compute(task_context& tc, std::size_t r,
+               batch_sink<std::pair<K, std::vector<V>>> sink) const override {
     const grouping policy;
     bounded_aggregation<K, std::vector<V>, grouping> groups(tc, policy, reduce_side_limit(tc));
     this->read_encoded(tc, r, std::nullopt, [&](reader& in) {
@@ -145,7 +155,8 @@ class group_by_key_node final
       return held + (group.capacity() - before) * sizeof(V);
     }
     void merge(std::vector<V>& group, std::vector<V>&& other) const {
-      group.insert(group.end(), std::make_move_iterator(other.begin()), std::make_move_iterator(other.end()));
+      group.insert(group.end(), std::make_move_iterator(other.begin()),
+                   std::make_move_iterator(other.end()));
     }
   };
 
@@ -166,15 +177,21 @@ class distinct_node final : public unary_shuffle<T, T, distinct_node<T>> {
   void save_config(std::string&) const {}
   void load_config(reader&) {}
 
-  void write(task_context& tc, const node<T>& parent, std::size_t task, const map_frame_t& frame) const {
+  void write(task_context& tc, const node<T>& parent, std::size_t task,
+             const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
     flat_table<T, no_value> seen;
-    const std::size_t limit = std::max<std::size_t>(1024, tc.memory_budget() / 4 / (2 * sizeof(T) + 24));
+    const std::size_t limit =
+        std::max<std::size_t>(1024, tc.memory_budget() / 4 / (2 * sizeof(T) + 24));
     auto drain = [&] {
-      seen.drain([&](std::pair<T, no_value>&& e) { out.add(hash_partition(e.first, frame.partitions), e.first); });
+      seen.drain([&](std::pair<T, no_value>&& e) {
+        out.add(hash_partition(e.first, frame.partitions), e.first);
+      });
     };
     parent.compute(tc, task, [&](std::span<T> batch) {
-      for (auto& x : batch) seen.find_or_insert(x, seen.hash_of(x), [&] { return std::pair<T, no_value>(std::move(x), {}); });
+      for (auto& x : batch)
+        seen.find_or_insert(x, seen.hash_of(x),
+                            [&] { return std::pair<T, no_value>(std::move(x), {}); });
       if (seen.size() > limit) drain();
     });
     drain();

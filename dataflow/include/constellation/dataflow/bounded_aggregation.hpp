@@ -36,7 +36,8 @@ struct codec<no_value> {
 template <class K, class A, class Policy>
 class bounded_aggregation {
  public:
-  bounded_aggregation(task_context& tc, const Policy& policy, std::size_t limit, std::size_t level = 0)
+  bounded_aggregation(task_context& tc, const Policy& policy, std::size_t limit,
+                      std::size_t level = 0)
       : tc_(tc), policy_(policy), limit_(limit), level_(level) {}
 
   // Makes room for about n keys (no more than the limit allows): see flat_table::reserve.
@@ -49,8 +50,9 @@ class bounded_aggregation {
   // Adds a record: key (a K or a view of one), value() its value (called once).
   template <class Q, class Value>
   void add(Q&& key, Value&& value) {
-    insert(std::forward<Q>(key), [&] { return policy_.start(value()); },
-           [&](A& aggregate) { return policy_.fold(aggregate, value()); });
+    insert(
+        std::forward<Q>(key), [&] { return policy_.start(value()); },
+        [&](A& aggregate) { return policy_.fold(aggregate, value()); });
   }
 
   // Hands each (key, aggregate) pair to each (which may move from it), then is empty.
@@ -67,11 +69,12 @@ class bounded_aggregation {
       split_->drain(b, [&](reader& in) {
         while (!in.done()) {
           auto key = decode_view<K>(in);
-          part.insert(std::move(key), [&] { return decode<A>(in); },
-                      [&](A& aggregate) {
-                        policy_.merge(aggregate, decode<A>(in));
-                        return std::size_t(0);
-                      });
+          part.insert(
+              std::move(key), [&] { return decode<A>(in); },
+              [&](A& aggregate) {
+                policy_.merge(aggregate, decode<A>(in));
+                return std::size_t(0);
+              });
         }
       });
       part.finish(each);

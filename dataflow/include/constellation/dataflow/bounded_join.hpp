@@ -30,7 +30,9 @@ template <bool Outer, class K, class W, class Left, class Out>
 void probe(const join_table<K, W>& table, std::span<Left> batch, batch_buffer<Out>& out) {
   const auto row = [&](Left& left, auto&& w, bool last) {
     if constexpr (!std::is_const_v<Left>)
-      if (last) return out.push(Out(std::move(left.first), {std::move(left.second), std::forward<decltype(w)>(w)}));
+      if (last)
+        return out.push(
+            Out(std::move(left.first), {std::move(left.second), std::forward<decltype(w)>(w)}));
     out.push(Out(left.first, {left.second, std::forward<decltype(w)>(w)}));
   };
   table.probe_all(
@@ -46,7 +48,8 @@ class bounded_join {
  public:
   using Out = join_output<K, V, W, Outer>;
 
-  bounded_join(task_context& tc, std::size_t limit, std::size_t level = 0) : tc_(tc), limit_(limit), level_(level) {}
+  bounded_join(task_context& tc, std::size_t limit, std::size_t level = 0)
+      : tc_(tc), limit_(limit), level_(level) {}
 
   // The right side, row by row; then seal().
   void add_right(K&& key, W&& row) {
@@ -74,7 +77,8 @@ class bounded_join {
   }
 
   void seal() {
-    if (right_) tc_.count_spilled(right_->finish());
+    if (right_)
+      tc_.count_spilled(right_->finish());
     else
       table_.seal();
   }

@@ -42,8 +42,9 @@ class reader {
   std::size_t left() const { return static_cast<std::size_t>(end_ - at_); }
 
   const char* take(std::size_t n) {
-    if (n > left()) throw decode_error("dataflow: a message ended early (wanted " + std::to_string(n) +
-                                       " bytes, " + std::to_string(left()) + " left)");
+    if (n > left())
+      throw decode_error("dataflow: a message ended early (wanted " + std::to_string(n) +
+                         " bytes, " + std::to_string(left()) + " left)");
     const char* p = at_;
     at_ += n;
     return p;
@@ -124,7 +125,7 @@ struct codec {
 };
 
 template <class T>
-  requires std::is_arithmetic_v<T> || std::is_enum_v<T>
+requires std::is_arithmetic_v<T> || std::is_enum_v<T>
 struct codec<T> {
   static void encode(std::string& out, T value) { put_raw(out, value); }
   static void decode(reader& in, T& value) { value = in.raw<T>(); }
@@ -155,12 +156,14 @@ auto decode_view(reader& in) {
 // pairs of them without padding, whose encoding is the first's bytes then the second's): a run of
 // them encodes and decodes with one copy.
 template <class T>
-inline constexpr bool raw_encoding = (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T>;
+inline constexpr bool raw_encoding =
+    (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T>;
 template <class T, std::size_t N>
 inline constexpr bool raw_encoding<std::array<T, N>> = raw_encoding<T>;
 template <class A, class B>
-inline constexpr bool raw_encoding<std::pair<A, B>> =
-    raw_encoding<A> && raw_encoding<B> && sizeof(std::pair<A, B>) == sizeof(A) + sizeof(B);
+inline constexpr bool raw_encoding<std::pair<A, B>> = raw_encoding<A>&& raw_encoding<B> &&
+                                                      sizeof(std::pair<A, B>) ==
+                                                          sizeof(A) + sizeof(B);
 
 // Copies n raw-encoded elements from bytes (memcpy through void*: a std::pair is not trivially
 // copyable to the compiler, though its bytes are all it holds when raw_encoding says so).
@@ -193,7 +196,8 @@ struct codec<std::pair<A, B>> {
 template <class... Ts>
 struct codec<std::tuple<Ts...>> {
   static void encode(std::string& out, const std::tuple<Ts...>& value) {
-    std::apply([&](const auto&... e) { (codec<std::decay_t<decltype(e)>>::encode(out, e), ...); }, value);
+    std::apply([&](const auto&... e) { (codec<std::decay_t<decltype(e)>>::encode(out, e), ...); },
+               value);
   }
   static void decode(reader& in, std::tuple<Ts...>& value) {
     std::apply([&](auto&... e) { (codec<std::decay_t<decltype(e)>>::decode(in, e), ...); }, value);
@@ -219,36 +223,40 @@ struct codec<std::optional<T>> {
 template <class T, std::size_t N>
 struct codec<std::array<T, N>> {
   static void encode(std::string& out, const std::array<T, N>& value) {
-    if constexpr (std::is_arithmetic_v<T>) out.append(reinterpret_cast<const char*>(value.data()), sizeof value);
+    if constexpr (std::is_arithmetic_v<T>)
+      out.append(reinterpret_cast<const char*>(value.data()), sizeof value);
     else
       for (const auto& e : value) codec<T>::encode(out, e);
   }
   static void decode(reader& in, std::array<T, N>& value) {
-    if constexpr (std::is_arithmetic_v<T>) std::memcpy(value.data(), in.take(sizeof value), sizeof value);
+    if constexpr (std::is_arithmetic_v<T>)
+      std::memcpy(value.data(), in.take(sizeof value), sizeof value);
     else
       for (auto& e : value) codec<T>::decode(in, e);
   }
 };
 
 template <class T>
-  requires(!std::is_same_v<T, bool>)
-struct codec<std::vector<T>> {
+requires(!std::is_same_v<T, bool>) struct codec<std::vector<T>> {
   static void encode(std::string& out, const std::vector<T>& value) {
     put_varint(out, value.size());
     if constexpr (raw_encoding<T>) {
-      if (!value.empty()) out.append(reinterpret_cast<const char*>(value.data()), value.size() * sizeof(T));
+      if (!value.empty())
+        out.append(reinterpret_cast<const char*>(value.data()), value.size() * sizeof(T));
     } else
       for (const auto& e : value) codec<T>::encode(out, e);
   }
   static void decode(reader& in, std::vector<T>& value) {
     const auto n = in.varint();
     if constexpr (raw_encoding<T>) {
-      if (n > in.left() / sizeof(T)) throw decode_error("dataflow: a vector is longer than its message");
+      if (n > in.left() / sizeof(T))
+        throw decode_error("dataflow: a vector is longer than its message");
       value.resize(n);
       copy_raw(value.data(), in.take(n * sizeof(T)), n);
     } else {
       // Each element takes a byte at least, unless its type is empty (std::tuple<>).
-      if (!std::is_empty_v<T> && n > in.left()) throw decode_error("dataflow: a vector is longer than its message");
+      if (!std::is_empty_v<T> && n > in.left())
+        throw decode_error("dataflow: a vector is longer than its message");
       value.clear();
       value.reserve(n);
       for (std::uint64_t i = 0; i < n; ++i) codec<T>::decode(in, value.emplace_back());
@@ -271,7 +279,8 @@ template <class T>
 void decode_all(reader& in, std::vector<T>& items) {
   if constexpr (raw_encoding<T>) {
     const auto n = in.left() / sizeof(T);
-    if (n * sizeof(T) != in.left()) throw decode_error("dataflow: a run of elements ends inside an element");
+    if (n * sizeof(T) != in.left())
+      throw decode_error("dataflow: a run of elements ends inside an element");
     const auto at = items.size();
     items.resize(at + n);
     copy_raw(items.data() + at, in.take(n * sizeof(T)), n);

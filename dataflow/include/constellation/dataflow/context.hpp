@@ -22,11 +22,13 @@ class context {
   context(const context&) = delete;
   context& operator=(const context&) = delete;
 
-  // items cut into contiguous slices, in order (partitions 0: options::partitions or two per worker).
+  // items cut into contiguous slices, in order (partitions 0: options::partitions or two per
+  // worker).
   template <class T>
   dataset<T> parallelize(std::vector<T> items, std::size_t partitions = 0) {
     auto shared = std::make_shared<const std::vector<T>>(std::move(items));
-    return dataset<T>(std::make_shared<detail::parallelize_node<T>>(driver_, std::move(shared), choose(partitions)));
+    return dataset<T>(std::make_shared<detail::parallelize_node<T>>(driver_, std::move(shared),
+                                                                    choose(partitions)));
   }
   // begin, begin + 1, ..., end - 1, in contiguous slices.
   dataset<std::uint64_t> range(std::uint64_t begin, std::uint64_t end, std::size_t partitions = 0);

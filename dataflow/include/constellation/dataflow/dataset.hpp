@@ -143,60 +143,50 @@ class dataset_api {
   }
   // Bernoulli sampling: each element kept with probability fraction; the same seed and
   // partitioning keep the same elements.
-  auto sample(double fraction, std::uint64_t seed) const { return self().then(sample_op{fraction, seed}); }
+  auto sample(double fraction, std::uint64_t seed) const {
+    return self().then(sample_op{fraction, seed});
+  }
 
   dataset<T> union_with(const dataset<T>& other) const;
-  // Computed once (at the first action that needs it), kept in the workers, reused by later actions.
+  // Computed once (at the first action that needs it), kept in the workers, reused by later
+  // actions.
   dataset<T> cache() const;
-  dataset<T> sort() const
-    requires ordered<T>;
+  dataset<T> sort() const requires ordered<T>;
   template <class F>
   dataset<T> sort_by(F key) const;
-  dataset<T> distinct() const
-    requires hashable<T>;
+  dataset<T> distinct() const requires hashable<T>;
   dataset<T> repartition(std::size_t n) const;
 
   // On datasets of pairs whose key has std::hash and ==.
   template <class F>
-  auto map_values(F f) const
-    requires keyed<T>
-  {
+  auto map_values(F f) const requires keyed<T> {
     return self().then(map_values_op<F, no_state>{{{f}, {}}});
   }
   template <class F, class State>
-  auto map_values(F f, State state) const
-    requires keyed<T>
-  {
+  auto map_values(F f, State state) const requires keyed<T> {
     return self().then(map_values_op<F, State>{{{f}, {std::move(state)}}});
   }
   // f(V, V) -> V, associative and commutative; combined on the map side before the shuffle.
   template <class F>
-  dataset<T> reduce_by_key(F f) const
-    requires keyed<T>
-  {
+  dataset<T> reduce_by_key(F f) const requires keyed<T> {
     return reduce_by_key(f, no_state{});
   }
   template <class F, class State>
-  dataset<T> reduce_by_key(F f, State state) const
-    requires keyed<T>;
-  auto group_by_key() const
-    requires keyed<T>;
+  dataset<T> reduce_by_key(F f, State state) const requires keyed<T>;
+  auto group_by_key() const requires keyed<T>;
   // other: any dataset of pairs with the same key type, including a chain.
   template <class Other>
-  auto join(const Other& other) const
-    requires keyed<T>;
+  auto join(const Other& other) const requires keyed<T>;
   template <class Other>
-  auto left_outer_join(const Other& other) const
-    requires keyed<T>;
-  dataset<T> sort_by_key() const
-    requires keyed<T>;
+  auto left_outer_join(const Other& other) const requires keyed<T>;
+  dataset<T> sort_by_key() const requires keyed<T>;
 
   // Actions: run the job; throw job_error on failure.
   std::vector<T> collect() const;  // partition order (sorted order after a sort)
   std::uint64_t count() const;
   template <class F>
-  std::optional<T> reduce(F f) const;          // nullopt for an empty dataset
-  std::vector<T> take(std::size_t n) const;    // the first n in partition order
+  std::optional<T> reduce(F f) const;        // nullopt for an empty dataset
+  std::vector<T> take(std::size_t n) const;  // the first n in partition order
   // part-NNNNN per partition (empty ones too) in directory, created with its parents; error if it
   // exists and is not empty. One element per line with operator<<, a pair as "first\tsecond".
   void save_text(const std::string& directory) const;
@@ -205,7 +195,8 @@ class dataset_api {
   const Self& self() const { return static_cast<const Self&>(*this); }
   node_ptr<T> erased() const { return self().as_node(); }
   template <class Sink>
-  void run(const char* action, std::span<const std::size_t> partitions, function_ref<void(std::string&)> write_sink_config,
+  void run(const char* action, std::span<const std::size_t> partitions,
+           function_ref<void(std::string&)> write_sink_config,
            function_ref<void(std::size_t, task_result&&)> each) const;
   template <class Other, bool Outer>
   auto join_with(const Other& other) const;
@@ -216,14 +207,18 @@ class chain : public dataset_api<chain<In, Steps...>, chain_output<In, Steps...>
  public:
   using Out = chain_output<In, Steps...>;
 
-  chain(handle<In> parent, std::tuple<Steps...> steps) : parent_(std::move(parent)), steps_(std::move(steps)) {}
+  chain(handle<In> parent, std::tuple<Steps...> steps)
+      : parent_(std::move(parent)), steps_(std::move(steps)) {}
 
   template <class Op>
   auto then(Op op) const {
     using next = step<Out, Op>;
-    return chain<In, Steps..., next>(parent_, std::tuple_cat(steps_, std::tuple<next>(next{std::move(op)})));
+    return chain<In, Steps..., next>(parent_,
+                                     std::tuple_cat(steps_, std::tuple<next>(next{std::move(op)})));
   }
-  node_ptr<Out> as_node() const { return std::make_shared<fused_node<In, Steps...>>(parent_.get(), steps_); }
+  node_ptr<Out> as_node() const {
+    return std::make_shared<fused_node<In, Steps...>>(parent_.get(), steps_);
+  }
   operator dataset<Out>() const { return dataset<Out>(as_node()); }  // NOLINT: implicit by design
 
  private:
@@ -246,8 +241,9 @@ class dataset : public detail::dataset_api<dataset<T>, T> {
   }
   detail::node_ptr<T> as_node() const {
     if (!node_.get())
-      throw job_error("dataflow: an action on a default-constructed dataset: assign it from a context's "
-                      "parallelize, range or text_file first");
+      throw job_error(
+          "dataflow: an action on a default-constructed dataset: assign it from a context's "
+          "parallelize, range or text_file first");
     return node_.get();
   }
 
@@ -268,9 +264,7 @@ dataset<T> dataset_api<Self, T>::cache() const {
 }
 
 template <class Self, class T>
-dataset<T> dataset_api<Self, T>::sort() const
-  requires ordered<T>
-{
+dataset<T> dataset_api<Self, T>::sort() const requires ordered<T> {
   auto n = erased();
   const auto parts = wide_partitions(*n);
   return dataset<T>(std::make_shared<sort_node<T, whole_key>>(std::move(n), parts));
@@ -279,7 +273,8 @@ dataset<T> dataset_api<Self, T>::sort() const
 template <class Self, class T>
 template <class F>
 dataset<T> dataset_api<Self, T>::sort_by(F key) const {
-  static_assert(is_user_function<F>, "dataflow: sort_by's key must be a function pointer or a captureless lambda");
+  static_assert(is_user_function<F>,
+                "dataflow: sort_by's key must be a function pointer or a captureless lambda");
   static_assert(ordered<std::decay_t<std::invoke_result_t<const F&, const T&>>>,
                 "dataflow: sort_by's key must return a type with operator<");
   auto n = erased();
@@ -290,9 +285,7 @@ dataset<T> dataset_api<Self, T>::sort_by(F key) const {
 }
 
 template <class Self, class T>
-dataset<T> dataset_api<Self, T>::distinct() const
-  requires hashable<T>
-{
+dataset<T> dataset_api<Self, T>::distinct() const requires hashable<T> {
   auto n = erased();
   const auto parts = wide_partitions(*n);
   return dataset<T>(std::make_shared<distinct_node<T>>(std::move(n), parts));
@@ -306,26 +299,25 @@ dataset<T> dataset_api<Self, T>::repartition(std::size_t n) const {
 
 template <class Self, class T>
 template <class F, class State>
-dataset<T> dataset_api<Self, T>::reduce_by_key(F f, State state) const
-  requires keyed<T>
-{
+dataset<T> dataset_api<Self, T>::reduce_by_key(F f, State state) const requires keyed<T> {
   using K = typename T::first_type;
   using V = typename T::second_type;
-  static_assert(user_callable<F, State, V, V>, "dataflow: reduce_by_key's function must be callable as f(V, V) -> V");
+  static_assert(user_callable<F, State, V, V>,
+                "dataflow: reduce_by_key's function must be callable as f(V, V) -> V");
   auto n = erased();
   const auto parts = wide_partitions(*n);
-  return dataset<T>(std::make_shared<reduce_by_key_node<K, V, F, State>>(std::move(n), parts, f, std::move(state)));
+  return dataset<T>(std::make_shared<reduce_by_key_node<K, V, F, State>>(std::move(n), parts, f,
+                                                                         std::move(state)));
 }
 
 template <class Self, class T>
-auto dataset_api<Self, T>::group_by_key() const
-  requires keyed<T>
-{
+auto dataset_api<Self, T>::group_by_key() const requires keyed<T> {
   using K = typename T::first_type;
   using V = typename T::second_type;
   auto n = erased();
   const auto parts = wide_partitions(*n);
-  return dataset<std::pair<K, std::vector<V>>>(std::make_shared<group_by_key_node<K, V>>(std::move(n), parts));
+  return dataset<std::pair<K, std::vector<V>>>(
+      std::make_shared<group_by_key_node<K, V>>(std::move(n), parts));
 }
 
 template <class Self, class T>
@@ -349,25 +341,20 @@ auto dataset_api<Self, T>::join_with(const Other& other) const {
 
 template <class Self, class T>
 template <class Other>
-auto dataset_api<Self, T>::join(const Other& other) const
-  requires keyed<T>
-{
+auto dataset_api<Self, T>::join(const Other& other) const requires keyed<T> {
   return join_with<Other, false>(other);
 }
 
 template <class Self, class T>
 template <class Other>
-auto dataset_api<Self, T>::left_outer_join(const Other& other) const
-  requires keyed<T>
-{
+auto dataset_api<Self, T>::left_outer_join(const Other& other) const requires keyed<T> {
   return join_with<Other, true>(other);
 }
 
 template <class Self, class T>
-dataset<T> dataset_api<Self, T>::sort_by_key() const
-  requires keyed<T>
-{
-  static_assert(ordered<typename T::first_type>, "dataflow: sort_by_key needs operator< on the key type");
+dataset<T> dataset_api<Self, T>::sort_by_key() const requires keyed<T> {
+  static_assert(ordered<typename T::first_type>,
+                "dataflow: sort_by_key needs operator< on the key type");
   auto n = erased();
   const auto parts = wide_partitions(*n);
   return dataset<T>(std::make_shared<sort_node<T, first_key>>(std::move(n), parts));
@@ -407,7 +394,8 @@ std::vector<T> dataset_api<Self, T>::collect() const {
         if constexpr (raw_encoding<T>) {
           for (const auto& part : result) bytes_in += part.size();
           const std::size_t expected = bytes_in / (i + 1) * parts.size() / sizeof(T);
-          if (items.capacity() < bytes_in / sizeof(T)) items.reserve(std::max(bytes_in / sizeof(T), expected + expected / 4));
+          if (items.capacity() < bytes_in / sizeof(T))
+            items.reserve(std::max(bytes_in / sizeof(T), expected + expected / 4));
         }
         for (auto& part : result) {
           reader in(part);
@@ -436,7 +424,8 @@ std::uint64_t dataset_api<Self, T>::count() const {
 template <class Self, class T>
 template <class F>
 std::optional<T> dataset_api<Self, T>::reduce(F f) const {
-  static_assert(is_user_function<F>, "dataflow: reduce's function must be a function pointer or a captureless lambda");
+  static_assert(is_user_function<F>,
+                "dataflow: reduce's function must be a function pointer or a captureless lambda");
   static_assert(std::is_convertible_v<std::invoke_result_t<const F&, T, T>, T>,
                 "dataflow: reduce's function must be callable as f(T, T) -> T");
   user_function<F> fn{f};
@@ -449,7 +438,8 @@ std::optional<T> dataset_api<Self, T>::reduce(F f) const {
           reader in(bytes);
           auto part = decode<std::optional<T>>(in);
           if (!part) continue;
-          if (acc) *acc = f(std::move(*acc), std::move(*part));
+          if (acc)
+            *acc = f(std::move(*acc), std::move(*part));
           else
             acc = std::move(part);
         }
@@ -488,7 +478,8 @@ void dataset_api<Self, T>::save_text(const std::string& directory) const {
   prepare_output_directory(absolute);
   const auto parts = all_partitions(erased()->partitions());
   run<save_text_task<T>>(
-      "save_text", parts, [&](std::string& out) { encode(out, absolute); }, [](std::size_t, task_result&&) {});
+      "save_text", parts, [&](std::string& out) { encode(out, absolute); },
+      [](std::size_t, task_result&&) {});
   std::ofstream(std::filesystem::path(absolute) / "_SUCCESS");
 }
 

@@ -8,9 +8,9 @@
 // string_view of its bytes in a received block), so that a key already in the table costs no
 // allocation. A view hashes as its key does (std::hash promises it for strings and their views).
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <functional>
 #include <span>
 #include <utility>
@@ -91,7 +91,8 @@ class flat_table {
     constexpr std::size_t ahead = 16;
     std::uint64_t hashes[ahead];
     const std::size_t n = batch.size();
-    for (std::size_t i = 0; i < std::min(ahead, n); ++i) prefetch(hashes[i] = hash_of(batch[i].first));
+    for (std::size_t i = 0; i < std::min(ahead, n); ++i)
+      prefetch(hashes[i] = hash_of(batch[i].first));
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint64_t h = hashes[i % ahead];
       if (i + ahead < n) prefetch(hashes[i % ahead] = hash_of(batch[i + ahead].first));
@@ -156,7 +157,8 @@ class flat_table {
  private:
   template <class Merge>
   void add(K&& key, V&& value, std::uint64_t h, Merge& merge) {
-    auto [e, inserted] = find_or_insert(key, h, [&] { return entry(std::move(key), std::move(value)); });
+    auto [e, inserted] =
+        find_or_insert(key, h, [&] { return entry(std::move(key), std::move(value)); });
     if (!inserted) e->second = merge(std::move(e->second), std::move(value));
   }
 

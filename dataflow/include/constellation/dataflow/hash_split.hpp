@@ -35,7 +35,8 @@ class hash_split {
   // level: how many splits above this one (0 for the first). Frames are sized so that all
   // buckets' frames together take about frame_budget bytes.
   hash_split(std::size_t level, std::size_t frame_budget)
-      : level_(level), frame_bytes_(std::clamp<std::size_t>(frame_budget / buckets, 8 << 10, 1 << 20)) {}
+      : level_(level),
+        frame_bytes_(std::clamp<std::size_t>(frame_budget / buckets, 8 << 10, 1 << 20)) {}
 
   template <class Q>
   std::size_t bucket_of(const Q& key) const {

@@ -17,7 +17,8 @@
 namespace constellation::dataflow::detail {
 
 template <class K, class V, class W, bool Outer>
-class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_node<K, V, W, Outer>> {
+class join_node final
+    : public shuffle_node<join_output<K, V, W, Outer>, join_node<K, V, W, Outer>> {
   using Out = join_output<K, V, W, Outer>;
   using base = shuffle_node<Out, join_node>;
   friend base;
@@ -30,7 +31,8 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
   std::vector<const node_base*> parents() const override { return {left_.get(), right_.get()}; }
   std::size_t map_tasks() const override { return left_->partitions() + right_->partitions(); }
   std::optional<origin> map_origin(std::size_t task) const override {
-    return task < left_->partitions() ? left_->origin_of(task) : right_->origin_of(task - left_->partitions());
+    return task < left_->partitions() ? left_->origin_of(task)
+                                      : right_->origin_of(task - left_->partitions());
   }
   void save_config(std::string&) const {}
   void load_config(reader&) {}
@@ -39,7 +41,8 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
     const std::size_t q = left ? task : task - left_->partitions();
     encode(out, left);
     encode(out, std::uint64_t(q));
-    if (left) left_->save(out, q);
+    if (left)
+      left_->save(out, q);
     else
       right_->save(out, q);
   }
@@ -49,7 +52,8 @@ class join_node final : public shuffle_node<join_output<K, V, W, Outer>, join_no
     (void)task;  // the side's own partition index travels with the task
     const bool left = decode<bool>(in);
     const auto q = decode<std::uint64_t>(in);
-    if (left) write_side<V>(tc, *load_node<std::pair<K, V>>(in), q, frame, left_side);
+    if (left)
+      write_side<V>(tc, *load_node<std::pair<K, V>>(in), q, frame, left_side);
     else
       write_side<W>(tc, *load_node<std::pair<K, W>>(in), q, frame, right_side);
   }
@@ -114,7 +118,9 @@ class local_join_node final : public node<join_output<K, V, W, Outer>> {
 
  public:
   local_join_node(node_ptr<std::pair<K, V>> left, node_ptr<std::pair<K, W>> right)
-      : node<Out>(left->owner_ptr(), left->partitions()), left_(std::move(left)), right_(std::move(right)) {}
+      : node<Out>(left->owner_ptr(), left->partitions()),
+        left_(std::move(left)),
+        right_(std::move(right)) {}
 
   std::string kind() const override { return Outer ? "left_outer_join" : "join"; }
   std::vector<const node_base*> parents() const override { return {left_.get(), right_.get()}; }
@@ -143,7 +149,8 @@ class local_join_node final : public node<join_output<K, V, W, Outer>> {
     // A left side that keeps its elements (a cache) lends them: each row copies what it needs.
     batch_buffer<Out> out(sink);
     if (left_->lends_elements()) {
-      left_->compute_view(tc, p, [&](std::span<const std::pair<K, V>> batch) { join.add_left(batch, out); });
+      left_->compute_view(
+          tc, p, [&](std::span<const std::pair<K, V>> batch) { join.add_left(batch, out); });
     } else {
       left_->compute(tc, p, [&](std::span<std::pair<K, V>> batch) { join.add_left(batch, out); });
     }
@@ -159,11 +166,13 @@ class local_join_node final : public node<join_output<K, V, W, Outer>> {
   static node_ptr<Out> load(reader& in) {
     auto left = load_node<std::pair<K, V>>(in);
     auto right = load_node<std::pair<K, W>>(in);
-    return std::shared_ptr<local_join_node>(new local_join_node(1, std::move(left), std::move(right)));
+    return std::shared_ptr<local_join_node>(
+        new local_join_node(1, std::move(left), std::move(right)));
   }
 
  private:
-  local_join_node(std::size_t partitions, node_ptr<std::pair<K, V>> left, node_ptr<std::pair<K, W>> right)
+  local_join_node(std::size_t partitions, node_ptr<std::pair<K, V>> left,
+                  node_ptr<std::pair<K, W>> right)
       : node<Out>(partitions), left_(std::move(left)), right_(std::move(right)) {}
   node_ptr<std::pair<K, V>> left_;
   node_ptr<std::pair<K, W>> right_;

@@ -8,8 +8,8 @@
 
 #include <constellation/dataflow/flat_table.hpp>
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -24,8 +24,8 @@ class join_table {
   std::size_t keys() const { return index_.size(); }
   // The bytes of the table's arrays (seal() briefly needs those of the extra rows again).
   std::size_t table_bytes() const {
-    return index_.table_bytes() + pending_.capacity() * sizeof(pending_row) + extra_.capacity() * sizeof(W) +
-           counts_.capacity() * sizeof(std::uint32_t);
+    return index_.table_bytes() + pending_.capacity() * sizeof(pending_row) +
+           extra_.capacity() * sizeof(W) + counts_.capacity() * sizeof(std::uint32_t);
   }
 
   void add(K&& key, W&& row) { add_hashed(std::move(key), std::move(row), index_.hash_of(key)); }
@@ -37,10 +37,12 @@ class join_table {
     constexpr std::size_t ahead = 16;
     std::uint64_t hashes[ahead];
     const std::size_t n = batch.size();
-    for (std::size_t i = 0; i < std::min(ahead, n); ++i) index_.prefetch(hashes[i] = index_.hash_of(batch[i].first));
+    for (std::size_t i = 0; i < std::min(ahead, n); ++i)
+      index_.prefetch(hashes[i] = index_.hash_of(batch[i].first));
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint64_t h = hashes[i % ahead];
-      if (i + ahead < n) index_.prefetch(hashes[i % ahead] = index_.hash_of(batch[i + ahead].first));
+      if (i + ahead < n)
+        index_.prefetch(hashes[i % ahead] = index_.hash_of(batch[i + ahead].first));
       add_hashed(std::move(batch[i].first), std::move(batch[i].second), h);
     }
   }
@@ -54,7 +56,8 @@ class join_table {
     std::vector<const K*> key_of(counts_.size());
     index_.for_each([&](const std::pair<K, head>& e) { key_of[e.second.begin] = &e.first; });
     for (auto& extra : pending_) each(K(*key_of[extra.key]), std::move(extra.row));
-    index_.drain([&](std::pair<K, head>&& e) { each(std::move(e.first), std::move(e.second.first)); });
+    index_.drain(
+        [&](std::pair<K, head>&& e) { each(std::move(e.first), std::move(e.second.first)); });
     *this = join_table();
   }
 
@@ -64,7 +67,8 @@ class join_table {
     std::uint32_t at = 0;
     for (auto& count : counts_) at = count += at;
     extra_.resize(pending_.size());
-    for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) extra_[--counts_[it->key]] = std::move(it->row);
+    for (auto it = pending_.rbegin(); it != pending_.rend(); ++it)
+      extra_[--counts_[it->key]] = std::move(it->row);
     // counts_[g] is now where key g's extra rows begin; they end where key g + 1's begin.
     counts_.push_back(static_cast<std::uint32_t>(extra_.size()));
     index_.for_each_mutable([&](std::pair<K, head>& e) {
@@ -90,11 +94,14 @@ class join_table {
     constexpr std::size_t ahead = 16;
     std::uint64_t hashes[ahead];
     const std::size_t n = batch.size();
-    for (std::size_t i = 0; i < std::min(ahead, n); ++i) index_.prefetch(hashes[i] = index_.hash_of(key_of(batch[i])));
+    for (std::size_t i = 0; i < std::min(ahead, n); ++i)
+      index_.prefetch(hashes[i] = index_.hash_of(key_of(batch[i])));
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint64_t h = hashes[i % ahead];
-      if (i + ahead < n) index_.prefetch(hashes[i % ahead] = index_.hash_of(key_of(batch[i + ahead])));
-      if (!probe_hashed(key_of(batch[i]), h, [&](const W& row, bool last) { each(batch[i], row, last); }))
+      if (i + ahead < n)
+        index_.prefetch(hashes[i % ahead] = index_.hash_of(key_of(batch[i + ahead])));
+      if (!probe_hashed(key_of(batch[i]), h,
+                        [&](const W& row, bool last) { each(batch[i], row, last); }))
         missing(batch[i]);
     }
   }
@@ -135,9 +142,11 @@ class join_table {
 
   flat_table<K, head> index_;
   std::size_t rows_ = 0;
-  std::vector<pending_row> pending_;     // the rows after a key's first, as added, with the key's number
-  std::vector<std::uint32_t> counts_;    // per key number: its extra rows, then where they begin (seal)
-  std::vector<W> extra_;                 // sealed: the extra rows, each key's side by side
+  std::vector<pending_row>
+      pending_;  // the rows after a key's first, as added, with the key's number
+  std::vector<std::uint32_t>
+      counts_;            // per key number: its extra rows, then where they begin (seal)
+  std::vector<W> extra_;  // sealed: the extra rows, each key's side by side
 };
 
 }  // namespace constellation::dataflow::detail

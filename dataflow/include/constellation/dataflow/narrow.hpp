@@ -121,12 +121,13 @@ struct flat_map_op : user_step<F, State> {
         inline_emitter<U, Next> emit(next);
         call_user(this->f, this->state, x, emit);
       } else {
-        static_assert(user_callable<F, State, const In&, emitter<U>&>,
-                      "dataflow: flat_map's function must be callable as f(const T&, emit) (plus the "
-                      "state, when given), where emit(U) hands on each output; a function pointer "
-                      "takes constellation::dataflow::emitter<U>& as emit");
+        static_assert(
+            user_callable<F, State, const In&, emitter<U>&>,
+            "dataflow: flat_map's function must be callable as f(const T&, emit) (plus the "
+            "state, when given), where emit(U) hands on each output; a function pointer "
+            "takes constellation::dataflow::emitter<U>& as emit");
         auto sink = [&next](U&& value) { next(std::move(value)); };
-        emitter<U> emit{function_ref<void(U&&)>(sink)};
+        emitter<U> emit{function_ref<void(U &&)>(sink)};
         call_user(this->f, this->state, x, emit);
       }
     };
@@ -148,7 +149,8 @@ struct sample_op {
     std::mt19937_64 generator(seq);
     // Compared in integers, so that fraction 1 keeps every element and 0 none.
     const double scaled = fraction * 18446744073709551616.0;
-    const std::uint64_t threshold = scaled >= 18446744073709551615.0 ? ~0ull : std::uint64_t(scaled);
+    const std::uint64_t threshold =
+        scaled >= 18446744073709551615.0 ? ~0ull : std::uint64_t(scaled);
     const bool all = fraction >= 1.0;
     return [next, generator, threshold, all](In&& x) mutable {
       if (all || generator() < threshold) next(std::move(x));
@@ -167,7 +169,8 @@ struct sample_op {
 // Whether an operation leaves every pair's key where it was (so a hash partitioning survives it).
 template <class Op>
 constexpr bool keeps_keys() {
-  if constexpr (requires { Op::keeps_keys; }) return Op::keeps_keys;
+  if constexpr (requires { Op::keeps_keys; })
+    return Op::keeps_keys;
   else
     return false;
 }
@@ -175,7 +178,8 @@ constexpr bool keeps_keys() {
 // Whether an operation only reads its input (so it may be given a view of a kept element).
 template <class Op>
 constexpr bool reads_only() {
-  if constexpr (requires { Op::reads_only; }) return Op::reads_only;
+  if constexpr (requires { Op::reads_only; })
+    return Op::reads_only;
   else
     return false;
 }
@@ -219,12 +223,15 @@ class fused_node final : public node<chain_output<In, Steps...>> {
   using Out = chain_output<In, Steps...>;
 
   fused_node(node_ptr<In> parent, std::tuple<Steps...> steps)
-      : node<Out>(parent->owner_ptr(), parent->partitions()), parent_(std::move(parent)), steps_(std::move(steps)) {}
+      : node<Out>(parent->owner_ptr(), parent->partitions()),
+        parent_(std::move(parent)),
+        steps_(std::move(steps)) {}
 
   std::vector<const node_base*> parents() const override { return {parent_.get()}; }
   std::string kind() const override { return "map"; }
   std::size_t hash_partitioned() const override {
-    if constexpr ((keeps_keys<typename Steps::operation>() && ...)) return parent_->hash_partitioned();
+    if constexpr ((keeps_keys<typename Steps::operation>() && ...))
+      return parent_->hash_partitioned();
     else
       return 0;
   }
@@ -236,15 +243,19 @@ class fused_node final : public node<chain_output<In, Steps...>> {
       // fused loop (a vector's end pointer would be reloaded after every element stored).
       std::array<Out, batch_size> batch;
       std::uint32_t n = 0;
-      auto run = compose<0>(steps_, [&](Out x) {
-        batch[n++] = x;
-        if (n == batch_size) out(std::span<Out>(batch.data(), std::exchange(n, 0)));
-      }, p);
+      auto run = compose<0>(
+          steps_,
+          [&](Out x) {
+            batch[n++] = x;
+            if (n == batch_size) out(std::span<Out>(batch.data(), std::exchange(n, 0)));
+          },
+          p);
       feed(tc, p, run);
       if (n > 0) out(std::span<Out>(batch.data(), n));
     } else {
       batch_buffer<Out> buffer(out);
-      auto run = compose<0>(steps_, [&buffer](auto&& x) { buffer.push(std::forward<decltype(x)>(x)); }, p);
+      auto run = compose<0>(
+          steps_, [&buffer](auto&& x) { buffer.push(std::forward<decltype(x)>(x)); }, p);
       feed(tc, p, run);
       buffer.flush();
     }
@@ -262,7 +273,8 @@ class fused_node final : public node<chain_output<In, Steps...>> {
     std::tuple<Steps...> steps;
     std::apply([&](auto&... s) { (s.op.load(in), ...); }, steps);
     auto parent = load_node<In>(in);
-    return std::shared_ptr<fused_node>(new fused_node(partitions, std::move(parent), std::move(steps)));
+    return std::shared_ptr<fused_node>(
+        new fused_node(partitions, std::move(parent), std::move(steps)));
   }
 
  private:
@@ -275,9 +287,12 @@ class fused_node final : public node<chain_output<In, Steps...>> {
     // A chain over a range loops over the numbers themselves; a first step that only reads its
     // input reads a cached parent's elements where they are kept.
     using first = typename std::tuple_element_t<0, std::tuple<Steps...>>::operation;
-    const auto* numbers = std::is_same_v<In, std::uint64_t> ? dynamic_cast<const range_node*>(parent_.get()) : nullptr;
+    const auto* numbers = std::is_same_v<In, std::uint64_t>
+                              ? dynamic_cast<const range_node*>(parent_.get())
+                              : nullptr;
     if (numbers) {
-      if constexpr (std::is_same_v<In, std::uint64_t>) numbers->for_each_number(tc, [&run](std::uint64_t x) { run(std::move(x)); });
+      if constexpr (std::is_same_v<In, std::uint64_t>)
+        numbers->for_each_number(tc, [&run](std::uint64_t x) { run(std::move(x)); });
     } else if constexpr (reads_only<first>()) {
       parent_->compute_view(tc, p, [&run](std::span<const In> batch) {
         for (const auto& x : batch) run(x);

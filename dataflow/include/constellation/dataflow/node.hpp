@@ -52,15 +52,17 @@ class task_context {
   // sides into the same partitions). Throws when a writer died before it finished, or the data is
   // gone.
   virtual void read_blocks(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt,
-                           std::optional<std::uint8_t> side, function_ref<void(std::string_view)> visit) = 0;
+                           std::optional<std::uint8_t> side,
+                           function_ref<void(std::string_view)> visit) = 0;
   // The bytes of the blocks of a shuffle's partition: all of them once read_blocks visits the
   // first (a reader may then size what it fills).
-  virtual std::size_t block_bytes(std::uint64_t shuffle, std::uint32_t partition, std::uint32_t attempt) = 0;
+  virtual std::size_t block_bytes(std::uint64_t shuffle, std::uint32_t partition,
+                                  std::uint32_t attempt) = 0;
 
   // A cached partition kept in this worker, or null.
   virtual std::shared_ptr<const void> cached(std::uint64_t cache, std::uint32_t partition) = 0;
-  virtual void keep_cached(std::uint64_t cache, std::uint32_t partition, std::shared_ptr<const void> data,
-                           std::size_t bytes) = 0;
+  virtual void keep_cached(std::uint64_t cache, std::uint32_t partition,
+                           std::shared_ptr<const void> data, std::size_t bytes) = 0;
 
   // The task's result, sent to the driver in parts of a bounded size.
   virtual void emit_result(std::string_view bytes) = 0;

@@ -26,16 +26,18 @@ namespace constellation::dataflow::detail {
 
 template <class K>
 inline constexpr bool radix_key = (std::is_integral_v<K> && !std::is_same_v<K, bool>) ||
-                                  (std::is_floating_point_v<K> && (sizeof(K) == 4 || sizeof(K) == 8) &&
+                                  (std::is_floating_point_v<K> &&
+                                   (sizeof(K) == 4 || sizeof(K) == 8) &&
                                    std::numeric_limits<K>::is_iec559);
 
 // The unsigned number whose order is the key's order.
 template <class K>
-  requires radix_key<K>
+requires radix_key<K>
 auto ordered_bits(K key) {
   if constexpr (std::is_integral_v<K>) {
     using U = std::make_unsigned_t<K>;
-    if constexpr (std::is_signed_v<K>) return static_cast<U>(static_cast<U>(key) ^ (U(1) << (sizeof(K) * 8 - 1)));
+    if constexpr (std::is_signed_v<K>)
+      return static_cast<U>(static_cast<U>(key) ^ (U(1) << (sizeof(K) * 8 - 1)));
     else
       return static_cast<U>(key);
   } else {

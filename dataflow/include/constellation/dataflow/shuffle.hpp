@@ -5,8 +5,8 @@
 // into the output partition (merging, grouping, joining or sorting). The driver sees none of the
 // data. The keyed operations are in aggregations.hpp and join.hpp, sort in sort.hpp.
 
-#include <constellation/dataflow/node.hpp>
 #include <constellation/dataflow/flat_table.hpp>
+#include <constellation/dataflow/node.hpp>
 
 #include <algorithm>
 #include <memory>
@@ -29,11 +29,16 @@ std::size_t hash_partition(const K& key, std::size_t partitions) {
 // Encodes elements into one block per output partition and sends a block when it is full.
 class block_writer {
  public:
-  block_writer(task_context& tc, std::uint64_t shuffle, const write_target& target, std::size_t partitions,
-               std::uint8_t side = 0)
-      : tc_(tc), shuffle_(shuffle), target_(target), side_(side), blocks_(partitions),
-        block_bytes_(std::clamp<std::size_t>(tc.memory_budget() / 16 / std::max<std::size_t>(partitions, 1),
-                                             16 * 1024, 256 * 1024)) {}
+  block_writer(task_context& tc, std::uint64_t shuffle, const write_target& target,
+               std::size_t partitions, std::uint8_t side = 0)
+      : tc_(tc),
+        shuffle_(shuffle),
+        target_(target),
+        side_(side),
+        blocks_(partitions),
+        block_bytes_(
+            std::clamp<std::size_t>(tc.memory_budget() / 16 / std::max<std::size_t>(partitions, 1),
+                                    16 * 1024, 256 * 1024)) {}
 
   template <class T>
   void add(std::size_t partition, const T& value) {
@@ -54,7 +59,8 @@ class block_writer {
 
  private:
   void send(std::size_t partition) {
-    tc_.push_block(shuffle_, target_.attempt, static_cast<std::uint32_t>(partition), std::move(blocks_[partition]));
+    tc_.push_block(shuffle_, target_.attempt, static_cast<std::uint32_t>(partition),
+                   std::move(blocks_[partition]));
     blocks_[partition] = std::string();
   }
 
@@ -69,24 +75,27 @@ class block_writer {
 // Calls read(in) for every element of the blocks of a shuffle's partition (of one side, or of
 // both), where read decodes one element from in.
 template <class Read>
-void read_encoded(task_context& tc, std::uint64_t shuffle, std::size_t partition, std::uint32_t attempt,
-                  std::optional<std::uint8_t> side, Read&& read) {
-  tc.read_blocks(shuffle, static_cast<std::uint32_t>(partition), attempt, side, [&](std::string_view block) {
-    reader in(block);
-    in.take(1);  // the side
-    std::size_t n = 0;
-    while (!in.done()) {
-      read(in);
-      ++n;
-    }
-    tc.count_records_in(n);
-  });
+void read_encoded(task_context& tc, std::uint64_t shuffle, std::size_t partition,
+                  std::uint32_t attempt, std::optional<std::uint8_t> side, Read&& read) {
+  tc.read_blocks(shuffle, static_cast<std::uint32_t>(partition), attempt, side,
+                 [&](std::string_view block) {
+                   reader in(block);
+                   in.take(1);  // the side
+                   std::size_t n = 0;
+                   while (!in.done()) {
+                     read(in);
+                     ++n;
+                   }
+                   tc.count_records_in(n);
+                 });
 }
 
 // Calls each(element) for every element of the blocks of a shuffle's partition.
 template <class T, class Each>
-void read_elements(task_context& tc, std::uint64_t shuffle, std::size_t partition, std::uint32_t attempt, Each&& each) {
-  read_encoded(tc, shuffle, partition, attempt, std::nullopt, [&](reader& in) { each(decode<T>(in)); });
+void read_elements(task_context& tc, std::uint64_t shuffle, std::size_t partition,
+                   std::uint32_t attempt, Each&& each) {
+  read_encoded(tc, shuffle, partition, attempt, std::nullopt,
+               [&](reader& in) { each(decode<T>(in)); });
 }
 
 // What every shuffle shares: the output side (which attempt of which partition a worker reads)
@@ -94,7 +103,8 @@ void read_elements(task_context& tc, std::uint64_t shuffle, std::size_t partitio
 template <class Out, class Self>
 class shuffle_node : public node<Out>, public wide_base {
  public:
-  shuffle_node(std::shared_ptr<driver> d, std::size_t partitions) : node<Out>(std::move(d), partitions) {}
+  shuffle_node(std::shared_ptr<driver> d, std::size_t partitions)
+      : node<Out>(std::move(d), partitions) {}
 
   const wide_base* wide() const override { return this; }
   // Partition p is read where its blocks were sent: by the worker that owns p.
@@ -152,7 +162,8 @@ class shuffle_node : public node<Out>, public wide_base {
     read_elements<T>(tc, shuffle_, r, attempt_, std::forward<Each>(each));
   }
   template <class Read>
-  void read_encoded(task_context& tc, std::size_t r, std::optional<std::uint8_t> side, Read&& read) const {
+  void read_encoded(task_context& tc, std::size_t r, std::optional<std::uint8_t> side,
+                    Read&& read) const {
     detail::read_encoded(tc, shuffle_, r, attempt_, side, std::forward<Read>(read));
   }
   // Calls read(in) for every block of partition r, in at the block's first element; read counts
@@ -160,13 +171,15 @@ class shuffle_node : public node<Out>, public wide_base {
   template <class First, class Read>
   void read_blocks(task_context& tc, std::size_t r, First&& first, Read&& read) const {
     bool started = false;
-    tc.read_blocks(shuffle_, static_cast<std::uint32_t>(r), attempt_, std::nullopt, [&](std::string_view block) {
-      if (!started) first(tc.block_bytes(shuffle_, static_cast<std::uint32_t>(r), attempt_));
-      started = true;
-      reader in(block);
-      in.take(1);  // the side
-      read(in);
-    });
+    tc.read_blocks(shuffle_, static_cast<std::uint32_t>(r), attempt_, std::nullopt,
+                   [&](std::string_view block) {
+                     if (!started)
+                       first(tc.block_bytes(shuffle_, static_cast<std::uint32_t>(r), attempt_));
+                     started = true;
+                     reader in(block);
+                     in.take(1);  // the side
+                     read(in);
+                   });
   }
 
   std::uint64_t shuffle_ = this->id();
@@ -182,7 +195,9 @@ class unary_shuffle : public shuffle_node<Out, Self> {
 
   std::vector<const node_base*> parents() const override { return {parent_.get()}; }
   std::size_t map_tasks() const override { return parent_->partitions(); }
-  std::optional<origin> map_origin(std::size_t task) const override { return parent_->origin_of(task); }
+  std::optional<origin> map_origin(std::size_t task) const override {
+    return parent_->origin_of(task);
+  }
   void save_map_input(std::string& out, std::size_t task) const { parent_->save(out, task); }
 
   static void map(task_context& tc, reader& in, std::uint32_t task) {
@@ -205,13 +220,15 @@ class repartition_node final : public unary_shuffle<T, T, repartition_node<T>> {
   using map_frame_t = typename shuffle_node<T, repartition_node>::map_frame;
 
  public:
-  repartition_node(node_ptr<T> parent, std::size_t partitions) : base(std::move(parent), partitions) {}
+  repartition_node(node_ptr<T> parent, std::size_t partitions)
+      : base(std::move(parent), partitions) {}
   std::string kind() const override { return "repartition"; }
   std::size_t hash_partitioned() const override { return 0; }  // not by a key
   void save_config(std::string&) const {}
   void load_config(reader&) {}
 
-  void write(task_context& tc, const node<T>& parent, std::size_t task, const map_frame_t& frame) const {
+  void write(task_context& tc, const node<T>& parent, std::size_t task,
+             const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
     std::size_t next = scale_to(mix_hash(task), frame.partitions);
     parent.compute_view(tc, task, [&](std::span<const T> batch) {

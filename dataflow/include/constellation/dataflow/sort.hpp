@@ -92,7 +92,8 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
     key_of_.save(out);
     // About 64 samples per output partition in all: the largest partition then stays well under
     // twice its fair share.
-    const std::uint64_t wanted = 16 + 64 * this->partitions() / std::max<std::size_t>(1, this->map_tasks());
+    const std::uint64_t wanted =
+        16 + 64 * this->partitions() / std::max<std::size_t>(1, this->map_tasks());
     encode(out, wanted);
     this->parent_->save(out, task);
     return out;
@@ -112,7 +113,9 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
     const auto uniform = [&] { return (double(random() >> 11) + 0.5) * 0x1.0p-53; };  // in (0, 1)
     const double k = double(std::max<std::uint64_t>(wanted, 1));
     double w = std::exp(std::log(uniform()) / k);
-    const auto skip = [&] { return std::uint64_t(std::floor(std::log(uniform()) / std::log1p(-w))) + 1; };
+    const auto skip = [&] {
+      return std::uint64_t(std::floor(std::log(uniform()) / std::log1p(-w))) + 1;
+    };
     std::uint64_t seen = 0, next = wanted;
     if (wanted > 0) next += skip() - 1;
     parent->compute_view(tc, task, [&](std::span<const T> batch) {
@@ -155,7 +158,8 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
         total += w.weight;
       }
     }
-    std::sort(all.begin(), all.end(), [](const weighted& a, const weighted& b) { return a.at < b.at; });
+    std::sort(all.begin(), all.end(),
+              [](const weighted& a, const weighted& b) { return a.at < b.at; });
     splitters_.clear();
     double below = 0;
     std::size_t next = 1;
@@ -189,13 +193,15 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
     }
   }
 
-  void write(task_context& tc, const node<T>& parent, std::size_t task, const map_frame_t& frame) const {
+  void write(task_context& tc, const node<T>& parent, std::size_t task,
+             const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
     std::uint64_t index = 0;
     parent.compute_view(tc, task, [&](std::span<const T> batch) {
       for (const auto& x : batch) {
         const rank r{key_of_(x), task, index++};
-        const auto target = std::upper_bound(splitters_.begin(), splitters_.end(), r) - splitters_.begin();
+        const auto target =
+            std::upper_bound(splitters_.begin(), splitters_.end(), r) - splitters_.begin();
         out.add(static_cast<std::size_t>(target), x);
       }
     });
@@ -292,7 +298,8 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
   };
 
   template <class Less>
-  static void merge(spill_file& spill, const std::vector<std::pair<std::uint64_t, std::uint64_t>>& runs,
+  static void merge(spill_file& spill,
+                    const std::vector<std::pair<std::uint64_t, std::uint64_t>>& runs,
                     std::vector<T>& rest, const Less& less, task_context& tc, batch_sink<T> sink) {
     std::vector<merge_source> sources(runs.size() + 1);
     for (std::size_t i = 0; i < runs.size(); ++i) sources[i].run.emplace(spill, runs[i]);
@@ -301,14 +308,17 @@ class sort_node final : public unary_shuffle<T, T, sort_node<T, KeyOf>> {
     std::vector<merge_source*> heap;
     for (auto& source : sources)
       if (source.advance()) heap.push_back(&source);
-    const auto later = [&](const merge_source* a, const merge_source* b) { return less(b->head, a->head); };
+    const auto later = [&](const merge_source* a, const merge_source* b) {
+      return less(b->head, a->head);
+    };
     std::make_heap(heap.begin(), heap.end(), later);
     batch_buffer<T> out(sink);
     while (!heap.empty() && !tc.stop_requested()) {
       std::pop_heap(heap.begin(), heap.end(), later);
       merge_source* smallest = heap.back();
       out.push(std::move(smallest->head));
-      if (smallest->advance()) std::push_heap(heap.begin(), heap.end(), later);
+      if (smallest->advance())
+        std::push_heap(heap.begin(), heap.end(), later);
       else
         heap.pop_back();
     }

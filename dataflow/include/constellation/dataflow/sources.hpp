@@ -15,7 +15,8 @@
 namespace constellation::dataflow::detail {
 
 // Partition p of n items cut into `partitions` contiguous slices: [first, last).
-inline std::pair<std::uint64_t, std::uint64_t> slice_of(std::uint64_t n, std::size_t partitions, std::size_t p) {
+inline std::pair<std::uint64_t, std::uint64_t> slice_of(std::uint64_t n, std::size_t partitions,
+                                                        std::size_t p) {
   const auto share = [&](std::size_t i) {
     return static_cast<std::uint64_t>((static_cast<uint128>(n) * i) / partitions);
   };
@@ -26,7 +27,8 @@ inline std::pair<std::uint64_t, std::uint64_t> slice_of(std::uint64_t n, std::si
 template <class T>
 class parallelize_node final : public node<T> {
  public:
-  parallelize_node(std::shared_ptr<driver> d, std::shared_ptr<const std::vector<T>> items, std::size_t partitions)
+  parallelize_node(std::shared_ptr<driver> d, std::shared_ptr<const std::vector<T>> items,
+                   std::size_t partitions)
       : node<T>(std::move(d), partitions), items_(std::move(items)) {}
 
   std::vector<const node_base*> parents() const override { return {}; }
@@ -66,13 +68,15 @@ class parallelize_node final : public node<T> {
   }
 
  private:
-  explicit parallelize_node(std::shared_ptr<const std::vector<T>> slice) : node<T>(1), items_(std::move(slice)) {}
+  explicit parallelize_node(std::shared_ptr<const std::vector<T>> slice)
+      : node<T>(1), items_(std::move(slice)) {}
   std::shared_ptr<const std::vector<T>> items_;
 };
 
 class range_node final : public node<std::uint64_t> {
  public:
-  range_node(std::shared_ptr<driver> d, std::uint64_t begin, std::uint64_t end, std::size_t partitions)
+  range_node(std::shared_ptr<driver> d, std::uint64_t begin, std::uint64_t end,
+             std::size_t partitions)
       : node(std::move(d), partitions), begin_(begin), end_(std::max(begin, end)) {}
 
   std::vector<const node_base*> parents() const override { return {}; }
@@ -178,7 +182,9 @@ template <class T>
 class union_node final : public node<T> {
  public:
   union_node(node_ptr<T> a, node_ptr<T> b)
-      : node<T>(a->owner_ptr(), a->partitions() + b->partitions()), a_(std::move(a)), b_(std::move(b)) {}
+      : node<T>(a->owner_ptr(), a->partitions() + b->partitions()),
+        a_(std::move(a)),
+        b_(std::move(b)) {}
 
   std::vector<const node_base*> parents() const override { return {a_.get(), b_.get()}; }
   std::string kind() const override { return "union"; }
@@ -211,7 +217,8 @@ class union_node final : public node<T> {
   }
 
  private:
-  union_node(node_ptr<T> side, std::size_t q) : node<T>(1), a_(std::move(side)), side_partition_(q) {}
+  union_node(node_ptr<T> side, std::size_t q)
+      : node<T>(1), a_(std::move(side)), side_partition_(q) {}
   node_ptr<T> a_, b_;
   std::size_t side_partition_ = 0;
 };
@@ -264,7 +271,8 @@ class cache_node final : public node<T> {
   }
 
  private:
-  cache_node(std::uint64_t id, node_ptr<T> parent) : node<T>(1), parent_(std::move(parent)), cache_id_(id) {}
+  cache_node(std::uint64_t id, node_ptr<T> parent)
+      : node<T>(1), parent_(std::move(parent)), cache_id_(id) {}
 
   // A kept partition: its elements in chunks of chunk_size (the last one shorter), so that it
   // grows without moving what it holds and is kept without a copy that trims it.
@@ -275,7 +283,9 @@ class cache_node final : public node<T> {
   // short by a stop (take) is never kept.
   std::shared_ptr<const chunks> partition(task_context& tc, std::size_t p) const {
     if (auto kept = std::static_pointer_cast<const chunks>(tc.cached(cache_id_, p))) return kept;
-    if (!parent_) throw std::runtime_error("cached partition " + std::to_string(p) + " is gone from this worker");
+    if (!parent_)
+      throw std::runtime_error("cached partition " + std::to_string(p) +
+                               " is gone from this worker");
     auto computed = std::make_shared<chunks>();
     std::size_t bytes = 0;
     parent_->compute(tc, p, [&](std::span<T> batch) {

@@ -74,9 +74,16 @@ class run_reader {
 // Approximate bytes an element holds in memory: its object and what it owns on the heap.
 template <class T>
 std::size_t footprint(const T& value) {
-  if constexpr (requires { value.first; value.second; }) {
+  if constexpr (requires {
+                  value.first;
+                  value.second;
+                }) {
     return footprint(value.first) + footprint(value.second);
-  } else if constexpr (requires { value.capacity(); value.size(); value.begin(); }) {
+  } else if constexpr (requires {
+                         value.capacity();
+                         value.size();
+                         value.begin();
+                       }) {
     std::size_t total = sizeof(T);
     using element = std::decay_t<decltype(*value.begin())>;
     if constexpr (std::is_trivially_copyable_v<element>) {

@@ -21,7 +21,8 @@ struct file_range {
 // The ranges of each of `partitions` partitions of a file or directory (its regular files in name
 // order, names starting with '.' or '_' skipped, not recursive), by equal byte counts. Throws
 // job_error naming the path when it is missing or unreadable.
-std::vector<std::vector<file_range>> split_text_input(const std::string& path, std::size_t partitions);
+std::vector<std::vector<file_range>> split_text_input(const std::string& path,
+                                                      std::size_t partitions);
 
 // Calls line for every line of the range, without its '\n' (and without a '\r' before it). Reads
 // ahead of the caller through libuv's thread pool, so that computing overlaps the disk. Throws

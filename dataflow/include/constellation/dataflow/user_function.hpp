@@ -44,12 +44,12 @@ Fp resolve_entry(const code_ref& ref) {
 }
 
 template <class F>
-inline constexpr bool is_function_pointer = std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>;
+inline constexpr bool is_function_pointer =
+    std::is_pointer_v<F>&& std::is_function_v<std::remove_pointer_t<F>>;
 
 template <class F>
-inline constexpr bool is_captureless_lambda =
-    std::is_class_v<F> && std::is_empty_v<F> && std::is_default_constructible_v<F> &&
-    std::is_trivially_copyable_v<F>;
+inline constexpr bool is_captureless_lambda = std::is_class_v<F>&& std::is_empty_v<F>&&
+    std::is_default_constructible_v<F>&& std::is_trivially_copyable_v<F>;
 
 template <class F>
 inline constexpr bool is_user_function = is_function_pointer<F> || is_captureless_lambda<F>;
@@ -91,16 +91,18 @@ struct state_holder<no_state> {
 
 // f(args...), or f(args..., state) when the operation has one.
 template <class F, class State, class... Args>
-decltype(auto) call_user(const user_function<F>& f, const state_holder<State>& state, Args&&... args) {
-  if constexpr (std::is_same_v<State, no_state>) return f(std::forward<Args>(args)...);
+decltype(auto) call_user(const user_function<F>& f, const state_holder<State>& state,
+                         Args&&... args) {
+  if constexpr (std::is_same_v<State, no_state>)
+    return f(std::forward<Args>(args)...);
   else
     return f(std::forward<Args>(args)..., state.value);
 }
 
 template <class F, class State, class... Args>
-inline constexpr bool user_callable = std::is_same_v<State, no_state>
-                                          ? std::is_invocable_v<const F&, Args...>
-                                          : std::is_invocable_v<const F&, Args..., const State&>;
+inline constexpr bool user_callable =
+    std::is_same_v<State, no_state> ? std::is_invocable_v<const F&, Args...>
+                                    : std::is_invocable_v<const F&, Args..., const State&>;
 
 template <class F, class State, class... Args>
 struct user_result;

@@ -3,14 +3,14 @@
 // or cluster message, a spawned function's arguments. It reads cereal's binary format, as
 // cereal::BinaryInputArchive does, from bytes in memory, and refuses what that archive would
 // believe: a container or string length larger than the bytes left in the message (cereal would
-// allocate it before reading a byte of it, so ten bytes could ask for gigabytes), and a bool that is
-// neither 0 nor 1 (reading such a bool is undefined behaviour). Containers grow as their elements
-// arrive, so what a message makes a receiver allocate stays proportional to its size.
+// allocate it before reading a byte of it, so ten bytes could ask for gigabytes), and a bool that
+// is neither 0 nor 1 (reading such a bool is undefined behaviour). Containers grow as their
+// elements arrive, so what a message makes a receiver allocate stays proportional to its size.
 //
 // Failures throw cereal::Exception, as BinaryInputArchive's do.
 
-#include <cereal/cereal.hpp>
 #include <cereal/archives/binary.hpp>
+#include <cereal/cereal.hpp>
 #include <cereal/types/vector.hpp>
 
 #include <cstddef>
@@ -28,12 +28,13 @@ class bytes_input_archive
  public:
   // Reads from bytes, which must outlive the archive.
   explicit bytes_input_archive(std::string_view bytes)
-      : cereal::InputArchive<bytes_input_archive, cereal::AllowEmptyClassElision>(this), rest_(bytes) {}
+      : cereal::InputArchive<bytes_input_archive, cereal::AllowEmptyClassElision>(this),
+        rest_(bytes) {}
 
   void load_bytes(void* data, std::size_t size) {
     if (size > rest_.size()) {
-      throw cereal::Exception("the message ended early: " + std::to_string(size) + " bytes wanted, " +
-                              std::to_string(rest_.size()) + " left");
+      throw cereal::Exception("the message ended early: " + std::to_string(size) +
+                              " bytes wanted, " + std::to_string(rest_.size()) + " left");
     }
     if (size > 0) std::memcpy(data, rest_.data(), size);
     rest_.remove_prefix(size);
@@ -55,12 +56,13 @@ class bytes_input_archive
 };
 
 template <class T>
-  requires std::is_arithmetic_v<T>
+requires std::is_arithmetic_v<T>
 void CEREAL_LOAD_FUNCTION_NAME(bytes_input_archive& ar, T& value) {
   if constexpr (std::is_same_v<T, bool>) {
     std::uint8_t byte = 0;
     ar.load_bytes(&byte, 1);
-    if (byte > 1) throw cereal::Exception("a bool that is neither 0 nor 1: " + std::to_string(byte));
+    if (byte > 1)
+      throw cereal::Exception("a bool that is neither 0 nor 1: " + std::to_string(byte));
     value = byte != 0;
   } else {
     ar.load_bytes(std::addressof(value), sizeof value);
@@ -85,8 +87,8 @@ void CEREAL_LOAD_FUNCTION_NAME(bytes_input_archive& ar, cereal::SizeTag<T>& tag)
 // cereal sizes a vector of objects to its stated count before reading any; here it grows with
 // each element read instead, so that a count the bytes cannot back allocates nothing.
 template <class T, class A>
-  requires(!std::is_arithmetic_v<T>)
-void CEREAL_LOAD_FUNCTION_NAME(bytes_input_archive& ar, std::vector<T, A>& vector) {
+requires(!std::is_arithmetic_v<T>) void CEREAL_LOAD_FUNCTION_NAME(bytes_input_archive& ar,
+                                                                  std::vector<T, A>& vector) {
   const std::size_t size = ar.load_length();
   vector.clear();
   for (std::size_t i = 0; i < size; ++i) ar(vector.emplace_back());

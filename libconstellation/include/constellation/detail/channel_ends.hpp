@@ -79,7 +79,8 @@ class sending_end {
 
 class receiving_end {
  public:
-  explicit receiving_end(pid remote);  // std::logic_error: own pid, or a live receiver from it exists
+  explicit receiving_end(
+      pid remote);  // std::logic_error: own pid, or a live receiver from it exists
   ~receiving_end();
   receiving_end(receiving_end&& other) noexcept = default;
   receiving_end& operator=(receiving_end&& other) noexcept;

@@ -28,8 +28,8 @@ namespace constellation::detail {
 
 template <class T>
 inline constexpr bool is_serializable =
-    cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
-    cereal::traits::is_input_serializable<T, bytes_input_archive>::value;
+    cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value&&
+        cereal::traits::is_input_serializable<T, bytes_input_archive>::value;
 
 // A stream buffer that appends to a string: serializing into it copies each byte once. Given a
 // message to fill, it leaves blocks of borrow_threshold bytes or more where they are (cereal
@@ -57,7 +57,8 @@ class string_sink : public std::streambuf {
     return n;
   }
   int_type overflow(int_type c) override {
-    if (!traits_type::eq_int_type(c, traits_type::eof())) out_->push_back(traits_type::to_char_type(c));
+    if (!traits_type::eq_int_type(c, traits_type::eof()))
+      out_->push_back(traits_type::to_char_type(c));
     return traits_type::not_eof(c);
   }
 

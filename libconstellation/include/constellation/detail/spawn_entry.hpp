@@ -54,9 +54,8 @@ struct spawnable_pointer {
 };
 
 template <class Parent, class... Params>
-  requires std::is_same_v<std::remove_cvref_t<Parent>, pid> &&
-           (!std::is_rvalue_reference_v<Parent>)
-struct spawnable_pointer<void (*)(Parent, Params...)> {
+requires std::is_same_v<std::remove_cvref_t<Parent>, pid> &&
+    (!std::is_rvalue_reference_v<Parent>)struct spawnable_pointer<void (*)(Parent, Params...)> {
   static constexpr bool valid = true;
   static constexpr std::size_t arity = sizeof...(Params);
   using stored = typename entry_point<Params...>::stored;
