@@ -9,7 +9,11 @@
 //                                         bytes: the data it received on this link
 //   goodbye_ack  u64 bytes                everything up to the goodbye was received (bytes: all of
 //                                         the data received on this link)
-//   idle_query / idle_ok / idle_busy      closing a link neither side uses any more
+//   idle_query   u64 bytes                closing a link neither side uses any more (bytes: the
+//                                         data the asking side received on this link)
+//   idle_ok      u64 bytes                agreed, the link closes (bytes: the data received on it,
+//                                         which confirms everything the asking side sent)
+//   idle_busy                             not agreed: the link stays
 //   link_accepted / link_rejected         the accepting side's verdict on a new link (the link
 //                                         the lower pid opened wins when both open at once)
 
@@ -44,7 +48,7 @@ static_assert(detail::message_header_room == wire::frame_header_size + 8);
 void stamp_data_frame(std::string& message, std::size_t frame_size, std::uint64_t type_hash);
 std::string type_name_frame(std::uint64_t type_hash, std::string_view name);
 std::string credit_frame(std::uint64_t bytes);
-// goodbye and goodbye_ack: with the data bytes received on the link.
+// goodbye, goodbye_ack, idle_query and idle_ok: with the data bytes received on the link.
 std::string counted_frame(frame_kind kind, std::uint64_t bytes);
 std::string signal_frame(frame_kind kind);  // a frame without payload
 

@@ -100,7 +100,7 @@ void transport::impl::check_idle_links() {
           now - peer->last_use >= idle_link_age && process_.self < peer->remote) {
         // One side asks, so that the two never ask each other at once.
         peer->phase = link_phase::closing;
-        self_.write(*peer, signal_frame(frame_kind::idle_query));
+        self_.write(*peer, counted_frame(frame_kind::idle_query, peer->data_received));
       }
     }
     check_idle_links();

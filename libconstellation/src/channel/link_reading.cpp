@@ -309,8 +309,15 @@ bool transport::impl::handle_frame(const std::shared_ptr<link>& l, std::uint8_t 
     }
     case frame_kind::idle_query: {
       std::unique_lock lock(peer.mutex);
-      if ((peer.phase == link_phase::up || peer.phase == link_phase::closing) && link_idle(peer)) {
-        self_.write(peer, signal_frame(frame_kind::idle_ok));
+      // The query says what the asking side has received. Data of ours still on its way there
+      // keeps the link: what an exit of ours waits to see confirmed is then confirmed by its
+      // goodbye's answer, which a closed link would never carry.
+      peer.data_confirmed = std::max(peer.data_confirmed, read_u64(payload).value_or(0));
+      if ((peer.phase == link_phase::up || peer.phase == link_phase::closing) && link_idle(peer) &&
+          peer.data_confirmed >= peer.data_sent) {
+        // Our answer confirms what the asking side sent: its goodbye, if it is exiting and the
+        // goodbye follows the query, will find the link closed and get no answer of its own.
+        self_.write(peer, counted_frame(frame_kind::idle_ok, peer.data_received));
         retire_link(peer, lock);
       } else {
         self_.write(peer, signal_frame(frame_kind::idle_busy));
@@ -319,6 +326,7 @@ bool transport::impl::handle_frame(const std::shared_ptr<link>& l, std::uint8_t 
     }
     case frame_kind::idle_ok: {
       std::unique_lock lock(peer.mutex);
+      peer.data_confirmed = std::max(peer.data_confirmed, read_u64(payload).value_or(0));
       retire_link(peer, lock);
       return false;
     }
