@@ -69,7 +69,7 @@ node_processes::~node_processes() = default;
 
 void node_processes::launch(monitor_starter& starter, const process::launch_spec& spec,
                             bound_listener listener, int stdin_fd) {
-  process::unique_fd listening(listener.fd), input(stdin_fd);
+  posix::unique_fd listening(listener.fd), input(stdin_fd);
   auto& e = processes_[spec.self];
   e = std::make_unique<entry>();
   e->spec = spec;
@@ -77,7 +77,7 @@ void node_processes::launch(monitor_starter& starter, const process::launch_spec
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0)
     return on_monitor(spec.self,
                       std::unexpected(std::string("socketpair: ") + std::strerror(errno)));
-  process::unique_fd report_theirs(report[1]);
+  posix::unique_fd report_theirs(report[1]);
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0) {
     ::close(report[0]);
     return on_monitor(spec.self,
