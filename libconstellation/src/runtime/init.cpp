@@ -11,6 +11,7 @@
 #include "channel/transport.hpp"
 #include "identity/code_identity.hpp"
 #include "identity/entry_registry.hpp"
+#include "posix/unique_fd.hpp"
 #include "process/fork_server.hpp"
 #include "process/launcher.hpp"
 #include "process/monitor.hpp"
@@ -45,10 +46,9 @@ namespace {
 // monitor asks this before it forks, and a heap buffer would cost it page faults.
 std::size_t thread_count() {
   char stat[1024];
-  const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  const ssize_t n = ::read(fd, stat, sizeof stat - 1);
-  ::close(fd);
+  const posix::unique_fd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+  if (!fd) return 0;
+  const ssize_t n = ::read(fd.get(), stat, sizeof stat - 1);
   if (n <= 0) return 0;
   stat[n] = '\0';
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so fields count from its
