@@ -128,15 +128,16 @@ bool started_as_monitor() {
 
 std::expected<std::pair<launch_spec, monitor_fds>, std::string> take_launch_spec() {
   ::unsetenv(monitor_variable);
+  posix::unique_fd spec_file(slot::spec);
   std::string bytes;
   char buffer[64 * 1024];
   ssize_t n;
-  while ((n = ::read(slot::spec, buffer, sizeof buffer)) != 0) {
+  while ((n = ::read(spec_file.get(), buffer, sizeof buffer)) != 0) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return std::unexpected(errno_text("reading the launch spec", errno));
     bytes.append(buffer, static_cast<std::size_t>(n));
   }
-  ::close(slot::spec);
+  spec_file.reset();
   launch_spec spec;
   try {
     spec = detail::deserialize_value<launch_spec>(bytes);
