@@ -2,6 +2,7 @@
 
 #include "recce_output.hpp"
 
+#include "posix/unique_fd.hpp"
 #include "process/launcher.hpp"
 #include "process/spawn_attributes.hpp"
 
@@ -41,17 +42,15 @@ class running_recce final : public recce_process,
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0)
       return std::unexpected(std::string("pipe: ") + std::strerror(errno));
-    if (::pipe2(err, O_CLOEXEC) != 0) {
-      const int error = errno;
-      ::close(out[0]);
-      ::close(out[1]);
-      return std::unexpected(std::string("pipe: ") + std::strerror(error));
-    }
+    posix::unique_fd out_read(out[0]), out_write(out[1]);
+    if (::pipe2(err, O_CLOEXEC) != 0)
+      return std::unexpected(std::string("pipe: ") + std::strerror(errno));
+    posix::unique_fd err_read(err[0]), err_write(err[1]);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
+    posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
     // The bridge's sockets are not all close-on-exec (Asio does not ask for it): none may leak.
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     const process::clean_spawn_attributes attributes(true);
@@ -61,16 +60,15 @@ class running_recce final : public recce_process,
     const int error = ::posix_spawn(&pid_, binary.c_str(), &actions, attributes.get(),
                                     argv_c.data(), env_c.data());
     posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    ::close(err[1]);
-    if (error != 0) {
-      ::close(out[0]);
-      ::close(err[0]);
+    out_write.reset();
+    err_write.reset();
+    if (error != 0)
       return std::unexpected("cannot execute the program on the bridge: " +
                              std::string(std::strerror(error)));
-    }
-    out_pipe_.assign(out[0]);
-    err_pipe_.assign(err[0]);
+    out_pipe_.assign(out_read.get());
+    out_read.release();
+    err_pipe_.assign(err_read.get());
+    err_read.release();
     // The syscall: glibc 2.36's <sys/pidfd.h> lacks extern "C", so its pidfd_open() fails to link.
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
     if (pidfd < 0) {

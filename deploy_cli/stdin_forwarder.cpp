@@ -1,5 +1,7 @@
 #include "stdin_forwarder.hpp"
 
+#include "posix/unique_fd.hpp"
+
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 
@@ -28,27 +30,25 @@ class reader final : public stdin_forwarder, public std::enable_shared_from_this
   void begin(int fd) {
     struct stat st {};
     if (::fstat(fd, &st) != 0) return end({});  // no stdin at all: an empty one
-    int own = -1;
+    posix::unique_fd own;
     if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
       const std::string path = "/proc/self/fd/" + std::to_string(fd);
-      own = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      own.reset(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     }
-    if (own < 0) {
+    if (!own) {
       // A socket, or no /proc: share the open file, and put its flags back when done.
-      own = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-      if (own < 0) return end(std::string("cannot read stdin: ") + std::strerror(errno));
-      shared_flags_ = ::fcntl(own, F_GETFL);
-      shared_fd_ = own;
+      own.reset(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+      if (!own) return end(std::string("cannot read stdin: ") + std::strerror(errno));
+      shared_flags_ = ::fcntl(own.get(), F_GETFL);
+      shared_fd_ = own.get();
     }
     boost::system::error_code ec;
-    descriptor_.assign(own, ec);
-    if (ec) {
-      ::close(own);
-      return end(std::string("cannot read stdin: ") + ec.message());
-    }
+    descriptor_.assign(own.get(), ec);
+    if (ec) return end(std::string("cannot read stdin: ") + ec.message());
+    const int reading = own.release();  // descriptor_'s now
     // epoll refuses regular files and some devices: they never make a read wait.
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || !pollable()) {
-      ::fcntl(own, F_SETFL, ::fcntl(own, F_GETFL) & ~O_NONBLOCK);
+      ::fcntl(reading, F_SETFL, ::fcntl(reading, F_GETFL) & ~O_NONBLOCK);
       never_waits_ = true;
     }
     next();
@@ -73,13 +73,11 @@ class reader final : public stdin_forwarder, public std::enable_shared_from_this
   // Whether epoll can watch the descriptor. (Asio accepts one it cannot, reading it as if always
   // ready; for a pipe-like device that would spin, so the choice is made here, plainly.)
   bool pollable() {
-    const int probe = ::epoll_create1(EPOLL_CLOEXEC);
-    if (probe < 0) return false;
+    const posix::unique_fd probe(::epoll_create1(EPOLL_CLOEXEC));
+    if (!probe) return false;
     epoll_event event{};
     event.events = EPOLLIN;
-    const bool ok = ::epoll_ctl(probe, EPOLL_CTL_ADD, descriptor_.native_handle(), &event) == 0;
-    ::close(probe);
-    return ok;
+    return ::epoll_ctl(probe.get(), EPOLL_CTL_ADD, descriptor_.native_handle(), &event) == 0;
   }
 
   // The next read, unless paused (resume() makes it then).

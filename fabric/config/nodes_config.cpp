@@ -19,7 +19,7 @@
 
 #include <toml++/toml.h>
 #include <constellation/resources.hpp>
-#include "process/unique_fd.hpp"
+#include "posix/unique_fd.hpp"
 
 namespace constellation::fabric {
 namespace {
@@ -399,7 +399,7 @@ std::expected<cluster_config, std::string> load_nodes_toml(const std::string& pa
     return std::unexpected(path + ": cannot read the cluster description: " + why);
   };
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
-  const process::unique_fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  const posix::unique_fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!file) {
     const int error = errno;
     return failure(std::string(std::strerror(error)) +

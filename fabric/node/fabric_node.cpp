@@ -9,6 +9,7 @@
 #include "cluster/cache_pruner.hpp"
 #include "cluster/repeat_limiter.hpp"
 #include "cluster/secret.hpp"
+#include "posix/unique_fd.hpp"
 #include "runtime/pid_access.hpp"
 #include "wire/cluster_messages.hpp"
 
@@ -239,11 +240,11 @@ struct fabric_node::state {
     spec.deployed = true;
     spec.enforce_limits = true;
 
-    int stdin_fd = -1;
+    posix::unique_fd stdin_fd;
     if (spec.what == process::launch_spec::kind::top) {
       int fds[2];
       if (::pipe2(fds, O_CLOEXEC) == 0) {
-        stdin_fd = fds[0];
+        stdin_fd.reset(fds[0]);
         stdin_feeds[job] =
             std::make_shared<stdin_feed>(io, fds[1], [this, job](std::uint64_t bytes) {
               to_master(wire::stdin_credit{job, bytes});
@@ -252,7 +253,8 @@ struct fabric_node::state {
     }
     pending_launches[spec.self] = order.request_id;
     log.debug("launching " + spec.self.to_string());
-    processes.launch(starter_of(job, order.program, *binary), spec, *listener, stdin_fd);
+    processes.launch(starter_of(job, order.program, *binary), spec, std::move(*listener),
+                     std::move(stdin_fd));
   }
 
   agent::monitor_starter& starter_of(std::uint64_t job, const wire::program_description& program,

@@ -1,6 +1,7 @@
 // The daemons' framed connection, on a socket pair: a pause in reading holds frames back, and the
 // peer's end with them, until the reading resumes; a send's handler runs once it is written.
 #include "agent/frame_connection.hpp"
+#include "posix/unique_fd.hpp"
 
 #include <doctest/doctest.h>
 
@@ -28,14 +29,15 @@ std::shared_ptr<agent::frame_connection> connection_on(asio::io_context& io, int
 TEST_CASE("a paused connection hands over nothing more, nor the peer's end, until resumed") {
   int fds[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+  asio::io_context io;
+  auto c = connection_on(io, fds[0]);
+  posix::unique_fd peer(fds[1]);
   std::string frames;
   for (std::uint8_t type : {1, 2, 3})
     wire::append_frame(frames, type, std::string(100, char('a' + type)));
-  REQUIRE(::write(fds[1], frames.data(), frames.size()) == static_cast<ssize_t>(frames.size()));
-  ::close(fds[1]);
+  REQUIRE(::write(peer.get(), frames.data(), frames.size()) == static_cast<ssize_t>(frames.size()));
+  peer.reset();  // the peer's end, after its frames
 
-  asio::io_context io;
-  auto c = connection_on(io, fds[0]);
   std::vector<std::uint8_t> handed;
   std::optional<agent::connection_end> closed;
   c->start(
@@ -63,6 +65,7 @@ TEST_CASE("a send's handler runs once its bytes are written, and what waits is c
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
   asio::io_context io;
   auto c = connection_on(io, fds[0]);
+  const posix::unique_fd peer(fds[1]);
   c->start([](std::uint8_t, std::string_view) {}, [](const agent::connection_end&) {});
   int written = 0;
   std::string frame;
@@ -74,8 +77,8 @@ TEST_CASE("a send's handler runs once its bytes are written, and what waits is c
   CHECK(written == 2);
   CHECK(c->queued_bytes() == 0);
   std::string received(2 * frame.size(), '\0');
-  CHECK(::read(fds[1], received.data(), received.size()) == static_cast<ssize_t>(received.size()));
+  CHECK(::read(peer.get(), received.data(), received.size()) ==
+        static_cast<ssize_t>(received.size()));
   CHECK(received == frame + frame);
   c->close();
-  ::close(fds[1]);
 }

@@ -1,4 +1,5 @@
 #include "deploy_cli/stdin_forwarder.hpp"
+#include "posix/unique_fd.hpp"
 
 #include "temporary_directory.hpp"
 
@@ -13,6 +14,7 @@
 
 using namespace constellation::deploy;
 using cluster_cli_test::temporary_directory;
+using constellation::posix::unique_fd;
 
 namespace {
 
@@ -35,25 +37,25 @@ forwarded forward_all(int fd) {
 TEST_CASE("stdin from a pipe is forwarded as it comes, then its end") {
   int p[2];
   REQUIRE(::pipe(p) == 0);
+  const unique_fd read_end(p[0]);
   const std::string big(300 * 1024, 'x');
-  std::thread writer([&] {
-    (void)!::write(p[1], "first\n", 6);
+  std::thread writer([&big, write_end = unique_fd(p[1])]() mutable {
+    (void)!::write(write_end.get(), "first\n", 6);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     std::string_view rest = big;
     while (!rest.empty()) {
-      const auto n = ::write(p[1], rest.data(), rest.size());
+      const auto n = ::write(write_end.get(), rest.data(), rest.size());
       if (n <= 0) break;
       rest.remove_prefix(static_cast<std::size_t>(n));
     }
-    ::close(p[1]);
+    write_end.reset();
   });
-  const auto out = forward_all(p[0]);
+  const auto out = forward_all(read_end.get());
   writer.join();
   CHECK(out.bytes == "first\n" + big);
   CHECK(out.end == "");
   // Our own descriptor was made non-blocking, not the pipe we were given.
-  CHECK((::fcntl(p[0], F_GETFL) & O_NONBLOCK) == 0);
-  ::close(p[0]);
+  CHECK((::fcntl(read_end.get(), F_GETFL) & O_NONBLOCK) == 0);
 }
 
 TEST_CASE("stdin from a regular file, /dev/null or nothing") {
@@ -62,15 +64,11 @@ TEST_CASE("stdin from a regular file, /dev/null or nothing") {
   std::string content(200 * 1024, 'y');
   content += "end";
   std::ofstream(path) << content;
-  const int file = ::open(path.c_str(), O_RDONLY);
-  auto from_file = forward_all(file);
-  ::close(file);
+  auto from_file = forward_all(unique_fd(::open(path.c_str(), O_RDONLY)).get());
   CHECK(from_file.bytes == content);
   CHECK(from_file.end == "");
 
-  const int null = ::open("/dev/null", O_RDONLY);
-  auto from_null = forward_all(null);
-  ::close(null);
+  auto from_null = forward_all(unique_fd(::open("/dev/null", O_RDONLY)).get());
   CHECK(from_null.bytes.empty());
   CHECK(from_null.end == "");
 
@@ -82,30 +80,32 @@ TEST_CASE("stdin from a regular file, /dev/null or nothing") {
 TEST_CASE("a stopped forwarder calls nobody") {
   int p[2];
   REQUIRE(::pipe(p) == 0);
+  unique_fd read_end(p[0]), write_end(p[1]);
   boost::asio::io_context io;
   bool called = false;
   auto f = forward_stdin(
-      io, p[0], [&](std::string) { called = true; }, [&](const std::string&) { called = true; });
+      io, read_end.get(), [&](std::string) { called = true; },
+      [&](const std::string&) { called = true; });
   f->stop();
-  (void)!::write(p[1], "x", 1);
-  ::close(p[1]);
+  (void)!::write(write_end.get(), "x", 1);
+  write_end.reset();
   io.run_for(std::chrono::milliseconds(100));
   CHECK_FALSE(called);
-  ::close(p[0]);
 }
 
 TEST_CASE("a paused forwarder reads nothing more until resumed, from a file or a pipe") {
   temporary_directory tmp;
   const std::string path = tmp.path() + "/input";
   std::ofstream(path) << std::string(3 * stdin_chunk, 'z');
-  const int file = ::open(path.c_str(), O_RDONLY);
+  const unique_fd file(::open(path.c_str(), O_RDONLY));
   int p[2];
   REQUIRE(::pipe(p) == 0);
+  const unique_fd read_end(p[0]), write_end(p[1]);
   const std::string some(8 * 1024, 'p');  // well within a pipe's buffer
-  (void)!::write(p[1], some.data(), some.size());
+  (void)!::write(write_end.get(), some.data(), some.size());
 
-  for (const int fd : {file, p[0]}) {
-    CAPTURE(fd == file ? "file" : "pipe");
+  for (const int fd : {file.get(), read_end.get()}) {
+    CAPTURE(fd == file.get() ? "file" : "pipe");
     boost::asio::io_context io;
     forwarded out;
     std::shared_ptr<stdin_forwarder> f;
@@ -122,14 +122,11 @@ TEST_CASE("a paused forwarder reads nothing more until resumed, from a file or a
     CHECK(out.bytes.size() <= stdin_chunk);
     CHECK(!out.end);
     const auto first = out.bytes.size();
-    if (fd == p[0]) (void)!::write(p[1], some.data(), some.size());
+    if (fd == read_end.get()) (void)!::write(write_end.get(), some.data(), some.size());
     f->resume();
     io.restart();
     io.run_one();
     CHECK(out.bytes.size() > first);
     f->stop();
   }
-  ::close(file);
-  ::close(p[0]);
-  ::close(p[1]);
 }

@@ -1,4 +1,5 @@
 #include "config/nodes_config.hpp"
+#include "posix/unique_fd.hpp"
 
 #include <doctest/doctest.h>
 
@@ -388,8 +389,8 @@ TEST_CASE("nodes.toml: a FIFO or other special file is refused, not waited on") 
   std::promise<void> loaded;
   std::jthread unblock([&fifo, done = loaded.get_future()] {
     if (done.wait_for(std::chrono::seconds(5)) == std::future_status::ready) return;
-    const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd >= 0) ::close(fd);
+    // Opened and closed at once: the reader sees the end of an empty file.
+    const posix::unique_fd writer(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   });
   const auto config = load_nodes_toml(fifo);
   loaded.set_value();

@@ -50,10 +50,10 @@ TEST_CASE("fork messages: a truncated request does not decode") {
 TEST_CASE("descriptor passing: a record and its descriptors arrive together, one record per call") {
   int pair[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
-  process::unique_fd a(pair[0]), b(pair[1]);
+  posix::unique_fd a(pair[0]), b(pair[1]);
   int pipe_fds[2];
   REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
-  process::unique_fd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  posix::unique_fd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
 
   const int handed[] = {write_end.get()};
   REQUIRE(process::send_record(a.get(), "first", handed) == 0);
@@ -91,7 +91,7 @@ TEST_CASE("descriptor passing: a record and its descriptors arrive together, one
 TEST_CASE("descriptor passing: a record larger than the buffer is marked truncated") {
   int pair[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
-  process::unique_fd a(pair[0]), b(pair[1]);
+  posix::unique_fd a(pair[0]), b(pair[1]);
   REQUIRE(process::send_record(a.get(), std::string(100, 'z'), {}) == 0);
   auto got = process::receive_record(b.get(), 10);
   REQUIRE(got.has_value());
@@ -118,7 +118,7 @@ TEST_CASE(
     "arrive") {
   int pair[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
-  process::unique_fd agent(pair[0]), server(pair[1]);
+  posix::unique_fd agent(pair[0]), server(pair[1]);
   REQUIRE(process::send_record(server.get(), "acknowledged", {}) == 0);
   REQUIRE(process::send_record(agent.get(), "never read", {}) == 0);
   server.reset();

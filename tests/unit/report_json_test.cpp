@@ -1,3 +1,4 @@
+#include "posix/unique_fd.hpp"
 #include "report/json_events.hpp"
 #include "report/json_writer.hpp"
 #include "runtime/pid_access.hpp"
@@ -136,33 +137,32 @@ TEST_CASE("json: malformed lines are refused") {
 }
 
 TEST_CASE("json_writer: one line per event on out_fd") {
-  const int fd = ::memfd_create("json_writer_test", 0);
-  REQUIRE(fd >= 0);
+  const posix::unique_fd file(::memfd_create("json_writer_test", 0));
+  REQUIRE(file);
   const pid p = json_test_pid(1);
-  json_writer writer(fd);
+  json_writer writer(file.get());
   writer.write(spawn_event{pid{}, p});
   writer.write(output_event{p, 1, std::string("\0\xff", 2)});
   writer.write(exit_event{p, {}, {}});
   std::string written(4096, '\0');
-  const ssize_t n = ::pread(fd, written.data(), written.size(), 0);
+  const ssize_t n = ::pread(file.get(), written.data(), written.size(), 0);
   REQUIRE(n > 0);
   written.resize(static_cast<std::size_t>(n));
   CHECK(written == to_json_line(spawn_event{pid{}, p}) +
                        to_json_line(output_event{p, 1, std::string("\0\xff", 2)}) +
                        to_json_line(exit_event{p, {}, {}}));
-  ::close(fd);
 }
 
 TEST_CASE("json_writer: a reader that went away does not stop the writer") {
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
-  ::close(fds[0]);
+  posix::unique_fd read_end(fds[0]), write_end(fds[1]);
+  read_end.reset();                                     // the reader goes away
   const auto previous = std::signal(SIGPIPE, SIG_IGN);  // as the bridge does
-  json_writer writer(fds[1]);
+  json_writer writer(write_end.get());
   writer.write(eof_event{json_test_pid(1), 1});  // EPIPE, swallowed
   writer.write(eof_event{json_test_pid(1), 2});
   std::signal(SIGPIPE, previous);
-  ::close(fds[1]);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // checks on a region handed over by a peer. Both sides are mapped in this process (the rings work
 // on memory only); the two-thread case runs producer and consumer at once.
 #include "channel/shm_ring.hpp"
+#include "posix/unique_fd.hpp"
 
 #include <doctest/doctest.h>
 
@@ -17,6 +18,7 @@
 #include <vector>
 
 using namespace constellation::channel;
+namespace posix = constellation::posix;
 
 namespace {
 
@@ -28,8 +30,7 @@ link_pair make_pair(std::size_t capacity) {
   std::string error;
   auto [accepting, fd] = shm_link::create(capacity, error);
   REQUIRE_MESSAGE(accepting, error);
-  auto connecting = shm_link::attach(fd, error);
-  ::close(fd);
+  auto connecting = shm_link::attach(fd.get(), error);
   REQUIRE_MESSAGE(connecting, error);
   return {std::move(accepting), std::move(connecting)};
 }
@@ -140,23 +141,20 @@ TEST_CASE("shm_ring: a producer and a consumer thread move 64 MiB without loss")
 
 TEST_CASE("shm_link: a region that is not sealed, too small, or with a bad header is refused") {
   std::string error;
-  const int unsealed = ::memfd_create("test", MFD_CLOEXEC);
-  REQUIRE(::ftruncate(unsealed, static_cast<off_t>(shm_link_bytes(4096))) == 0);
-  CHECK(shm_link::attach(unsealed, error) == nullptr);
+  const posix::unique_fd unsealed(::memfd_create("test", MFD_CLOEXEC));
+  REQUIRE(::ftruncate(unsealed.get(), static_cast<off_t>(shm_link_bytes(4096))) == 0);
+  CHECK(shm_link::attach(unsealed.get(), error) == nullptr);
   CHECK(error.find("sealed") != std::string::npos);
-  ::close(unsealed);
 
-  const int tiny = ::memfd_create("test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  REQUIRE(::ftruncate(tiny, 100) == 0);
-  REQUIRE(::fcntl(tiny, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0);
-  CHECK(shm_link::attach(tiny, error) == nullptr);
+  const posix::unique_fd tiny(::memfd_create("test", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  REQUIRE(::ftruncate(tiny.get(), 100) == 0);
+  REQUIRE(::fcntl(tiny.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0);
+  CHECK(shm_link::attach(tiny.get(), error) == nullptr);
   CHECK(error.find("impossible size") != std::string::npos);
-  ::close(tiny);
 
-  const int zeroes = ::memfd_create("test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  REQUIRE(::ftruncate(zeroes, static_cast<off_t>(shm_link_bytes(4096))) == 0);
-  REQUIRE(::fcntl(zeroes, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0);
-  CHECK(shm_link::attach(zeroes, error) == nullptr);
+  const posix::unique_fd zeroes(::memfd_create("test", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  REQUIRE(::ftruncate(zeroes.get(), static_cast<off_t>(shm_link_bytes(4096))) == 0);
+  REQUIRE(::fcntl(zeroes.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0);
+  CHECK(shm_link::attach(zeroes.get(), error) == nullptr);
   CHECK(error.find("bad header") != std::string::npos);
-  ::close(zeroes);
 }

@@ -2,6 +2,8 @@
 // The listening socket of a process's channels: bound by the node agent before the process
 // starts, so that its address is known (and goes into its pid) before it runs.
 
+#include "posix/unique_fd.hpp"
+
 #include <cstdint>
 #include <expected>
 #include <string>
@@ -9,7 +11,7 @@
 namespace constellation::agent {
 
 struct bound_listener {
-  int fd = -1;
+  posix::unique_fd fd;
   std::uint32_t ipv4 = 0;  // host byte order
   std::uint16_t port = 0;
 };

@@ -111,7 +111,7 @@ struct local_job::state {
     spec.trapped = request.trap_exits;
     spec.fresh_exec = request.fresh_exec;
     waiting_spawners[spec.self] = to;
-    processes.launch(*starter, spec, *listener);
+    processes.launch(*starter, spec, std::move(*listener));
   }
 
   void on_started(const pid& process, std::expected<void, std::string> started) {

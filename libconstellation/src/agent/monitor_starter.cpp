@@ -56,7 +56,7 @@ bool monitor_starter::start_server() {
     server_ = server_state::gone;
     return false;
   }
-  process::unique_fd ours(pair[0]), theirs(pair[1]);
+  posix::unique_fd ours(pair[0]), theirs(pair[1]);
   auto launched = process::launch_fork_server(image_, theirs.get());
   if (!launched) {
     server_ = server_state::gone;
@@ -74,8 +74,8 @@ bool monitor_starter::start_server() {
 
 void monitor_starter::start(const process::launch_spec& spec, process::monitor_fds fds,
                             started_handler done) {
-  owned_fds owned{process::unique_fd(fds.report), process::unique_fd(fds.control),
-                  process::unique_fd(fds.listener), process::unique_fd(fds.stdin_fd)};
+  owned_fds owned{posix::unique_fd(fds.report), posix::unique_fd(fds.control),
+                  posix::unique_fd(fds.listener), posix::unique_fd(fds.stdin_fd)};
   if (method_ == spawn_method::exec || spec.fresh_exec || stopping_ ||
       server_ == server_state::gone)
     return execute(spec, std::move(owned), std::move(done));
@@ -105,7 +105,7 @@ void monitor_starter::send_waiting() {
     auto& r = requests_.at(unsent_.front());
     std::vector<int> fds{r.spec_file.get()};
     std::uint8_t attached = wire::fork_slot_bit(wire::fork_slot::spec);
-    const std::pair<const process::unique_fd*, wire::fork_slot> optional_fds[] = {
+    const std::pair<const posix::unique_fd*, wire::fork_slot> optional_fds[] = {
         {&r.fds.report, wire::fork_slot::report},
         {&r.fds.control, wire::fork_slot::control},
         {&r.fds.listener, wire::fork_slot::listener},

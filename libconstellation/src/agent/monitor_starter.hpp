@@ -6,9 +6,9 @@
 // in parallel. A server that dies, or cannot serve, is noticed by end of file on its socket; every
 // request it had not forked is then executed instead, and so is every later one.
 
+#include "posix/unique_fd.hpp"
 #include "process/launch_spec.hpp"
 #include "process/launcher.hpp"
-#include "process/unique_fd.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -75,12 +75,12 @@ class monitor_starter : public std::enable_shared_from_this<monitor_starter> {
  private:
   enum class server_state { not_started, running, gone };
   struct owned_fds {
-    process::unique_fd report, control, listener, stdin_fd;
+    posix::unique_fd report, control, listener, stdin_fd;
   };
   struct request {
-    process::launch_spec spec;     // kept to execute it if the server does not fork it
-    owned_fds fds;                 // the monitor's, until it exists
-    process::unique_fd spec_file;  // until sent
+    process::launch_spec spec;   // kept to execute it if the server does not fork it
+    owned_fds fds;               // the monitor's, until it exists
+    posix::unique_fd spec_file;  // until sent
     started_handler done;
   };
 
@@ -101,7 +101,7 @@ class monitor_starter : public std::enable_shared_from_this<monitor_starter> {
   spawn_method method_;
   trouble_handler on_trouble_;
   server_state server_ = server_state::not_started;
-  process::unique_fd server_pidfd_;
+  posix::unique_fd server_pidfd_;
   std::optional<boost::asio::posix::stream_descriptor> socket_;
   bool stopping_ = false;
   bool writing_ = false;

@@ -68,8 +68,7 @@ node_processes::node_processes(boost::asio::io_context& io, callbacks c)
 node_processes::~node_processes() = default;
 
 void node_processes::launch(monitor_starter& starter, const process::launch_spec& spec,
-                            bound_listener listener, int stdin_fd) {
-  process::unique_fd listening(listener.fd), input(stdin_fd);
+                            bound_listener listener, posix::unique_fd stdin_fd) {
   auto& e = processes_[spec.self];
   e = std::make_unique<entry>();
   e->spec = spec;
@@ -77,14 +76,13 @@ void node_processes::launch(monitor_starter& starter, const process::launch_spec
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0)
     return on_monitor(spec.self,
                       std::unexpected(std::string("socketpair: ") + std::strerror(errno)));
-  process::unique_fd report_theirs(report[1]);
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0) {
-    ::close(report[0]);
+  posix::unique_fd report_ours(report[0]), report_theirs(report[1]);
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0)
     return on_monitor(spec.self,
                       std::unexpected(std::string("socketpair: ") + std::strerror(errno)));
-  }
-  watch(*e, report[0], control[0]);
-  starter.start(spec, {report_theirs.release(), control[1], listening.release(), input.release()},
+  watch(*e, report_ours.release(), control[0]);
+  starter.start(spec,
+                {report_theirs.release(), control[1], listener.fd.release(), stdin_fd.release()},
                 [this, self = spec.self](std::expected<pid_t, std::string> monitor) {
                   on_monitor(self, std::move(monitor));
                 });

@@ -5,6 +5,7 @@
 
 #include "agent/listener.hpp"
 #include "agent/monitor_starter.hpp"
+#include "posix/unique_fd.hpp"
 #include "process/launch_spec.hpp"
 #include "process/launcher.hpp"
 #include "report/process_event.hpp"
@@ -45,10 +46,10 @@ class node_processes {
   node_processes& operator=(const node_processes&) = delete;
 
   // Starts a monitor for spec through starter (spec.self names the process; its listener is
-  // handed over and closed here). stdin_fd, when >= 0, becomes the process's stdin and is closed
-  // here. Whether it started is told by on_started, which may be called before this returns.
+  // handed over). stdin_fd, when it holds one, becomes the process's stdin. Whether it started is
+  // told by on_started, which may be called before this returns.
   void launch(monitor_starter& starter, const process::launch_spec& spec, bound_listener listener,
-              int stdin_fd = -1);
+              posix::unique_fd stdin_fd = {});
   // Watches a monitor the caller forked itself (the local top process).
   void adopt(const process::launch_spec& spec, pid_t monitor, int report_fd, int control_fd);
 

@@ -8,6 +8,7 @@
 
 #include "channel/shm_ring.hpp"
 #include "channel/transport.hpp"
+#include "posix/unique_fd.hpp"
 #include "wire/handshake.hpp"
 
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -37,11 +38,10 @@ class link {
         local_(local),
         setup_deadline_(socket_.get_executor()),
         rewatch_(socket_.get_executor()) {}
-  ~link();
   link(const link&) = delete;
   link& operator=(const link&) = delete;
 
-  int fd() { return fd_ >= 0 ? fd_ : socket_.native_handle(); }
+  int fd() { return fd_ ? fd_.get() : socket_.native_handle(); }
 
   transport::impl& owner_;
   stream_socket socket_;  // Asio's while the link is being set up: TCP, or Unix when local_
@@ -49,12 +49,13 @@ class link {
   // A local link's shared rings, once the verdict handed them over; frames go through them from
   // then on. Set before the link is adopted, never changed after.
   std::unique_ptr<shm_link> rings_;
-  int passed_fd_ = -1;  // the rings' descriptor, as received with the verdict (connecting side)
+  posix::unique_fd
+      passed_fd_;  // the rings' descriptor, as received with the verdict (connecting side)
   // Once set up, the socket is the transport's own, out of Asio's reactor and watched by the
   // transport's poller, so that data a user thread reads itself wakes no other thread. Closed
   // when the last holder of the link lets go of it, so that a thread still using it never meets
-  // a descriptor reused for something else.
-  int fd_ = -1;
+  // a descriptor reused for something else. (Closing it also takes it out of the poller.)
+  posix::unique_fd fd_;
   std::uint64_t watch_id_ = 0;
   // On the transport thread only: what the poller watches for. Reading is left to a user thread
   // reading the link (until rewatch_ fires); writing is watched while queued frames wait for room.

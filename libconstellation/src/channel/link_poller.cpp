@@ -13,7 +13,7 @@ bool transport::impl::own_socket(const std::shared_ptr<link>& l) {
   boost::system::error_code ec;
   const int fd = l->socket_.release(ec);
   if (ec) return false;
-  l->fd_ = fd;
+  l->fd_.reset(fd);
   {
     std::lock_guard lock(watched_mutex_);
     l->watch_id_ = next_watch_id_++;
@@ -40,7 +40,7 @@ void transport::impl::start_reading(const std::shared_ptr<link>& l) {
 }
 
 void transport::impl::rearm(link& l) {
-  if (l.fd_ < 0 || l.closed_) return;
+  if (!l.fd_ || l.closed_) return;
   const std::uint32_t wanted =
       (l.read_left_to_user_ ? 0u : EPOLLIN | EPOLLRDHUP) | (l.want_write_ ? EPOLLOUT : 0u);
   // Wanting nothing, the link stays disarmed since its last event: arming it for nothing would
@@ -49,7 +49,7 @@ void transport::impl::rearm(link& l) {
   epoll_event event{};
   event.events = EPOLLONESHOT | wanted;
   event.data.u64 = l.watch_id_;
-  ::epoll_ctl(poller_fd_, EPOLL_CTL_MOD, l.fd_, &event);
+  ::epoll_ctl(poller_fd_, EPOLL_CTL_MOD, l.fd_.get(), &event);
   // A ring link wakes the poller by its doorbell only when asked to; input that came before the
   // asking is read now.
   if ((wanted & EPOLLIN) && input_before_sleep(l))

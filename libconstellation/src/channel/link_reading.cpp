@@ -111,7 +111,7 @@ ssize_t transport::impl::read_input(link& l, char* into, std::size_t room) {
     return static_cast<ssize_t>(n);
   }
   // A local link's verdict may bring the rings' descriptor.
-  if (l.local_ && !l.adopted_) return receive_with_descriptor(l.fd(), into, room, &l.passed_fd_);
+  if (l.local_ && !l.adopted_) return receive_with_descriptor(l.fd(), into, room, l.passed_fd_);
   return ::recv(l.fd(), into, room, MSG_DONTWAIT);
 }
 
@@ -239,12 +239,12 @@ bool transport::impl::handle_frame(const std::shared_ptr<link>& l, std::uint8_t 
     auto& peer = *l->peer_;
     if (type == static_cast<std::uint8_t>(frame_kind::link_accepted) &&
         peer.attempt == l->attempt_ && peer.phase == link_phase::connecting) {
-      if (l->passed_fd_ >= 0) {
+      if (l->passed_fd_) {
         // A local link: its frames go through the rings the accepting side made. Without them
         // (it could not make them) the Unix socket carries the frames as TCP would.
         std::string error;
-        l->rings_ = shm_link::attach(l->passed_fd_, error);
-        ::close(std::exchange(l->passed_fd_, -1));
+        l->rings_ = shm_link::attach(l->passed_fd_.get(), error);
+        l->passed_fd_.reset();
         if (!l->rings_) {
           // Take the peer's TCP port next time.
           peer.local_refused = true;

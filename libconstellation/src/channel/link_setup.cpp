@@ -263,7 +263,7 @@ void transport::impl::decide(const std::shared_ptr<link>& l) {
   }
   // A local link's frames go through rings made here, handed over with the verdict. If they
   // cannot be made, the Unix socket carries the frames itself.
-  int rings_fd = -1;
+  posix::unique_fd rings_fd;
   if (l->local_) {
     std::string error;
     std::tie(l->rings_, rings_fd) = shm_link::create(ring_capacity, error);
@@ -274,10 +274,10 @@ void transport::impl::decide(const std::shared_ptr<link>& l) {
   // Written before adoption, so that no message can overtake it.
   const auto verdict = signal_frame(frame_kind::link_accepted);
   const bool owned = own_socket(l);
-  const bool sent =
-      owned && (rings_fd >= 0 ? process::send_record(l->fd(), verdict, {&rings_fd, 1}) == 0
-                              : send_now(*l, verdict));
-  if (rings_fd >= 0) ::close(rings_fd);
+  const int rings = rings_fd.get();
+  const bool sent = owned && (rings_fd ? process::send_record(l->fd(), verdict, {&rings, 1}) == 0
+                                       : send_now(*l, verdict));
+  rings_fd.reset();  // sent or not: this side's mapping keeps the rings
   if (!sent) {
     // The remote is gone between its proof and our verdict (or we cannot watch the link). Our
     // own attempt, if one is under way, goes on and finds out how the remote ended; superseded,

@@ -25,24 +25,24 @@ sockaddr_un local_address(const pid& p, socklen_t& length) {
   return address;
 }
 
-int listen_locally(const pid& self, std::string& error) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
+posix::unique_fd listen_locally(const pid& self, std::string& error) {
+  posix::unique_fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) {
     error = std::string("socket: ") + std::strerror(errno);
-    return -1;
+    return {};
   }
   socklen_t length = 0;
   const auto address = local_address(self, length);
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 ||
-      ::listen(fd, 128) != 0) {
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0 ||
+      ::listen(fd.get(), 128) != 0) {
     error = std::string("binding the local channel socket: ") + std::strerror(errno);
-    ::close(fd);
-    return -1;
+    return {};
   }
   return fd;
 }
 
-ssize_t receive_with_descriptor(int socket, void* into, std::size_t room, int* descriptor) {
+ssize_t receive_with_descriptor(int socket, void* into, std::size_t room,
+                                posix::unique_fd& descriptor) {
   iovec part{into, room};
   alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
   msghdr message{};
@@ -58,10 +58,8 @@ ssize_t receive_with_descriptor(int socket, void* into, std::size_t room, int* d
     for (std::size_t i = 0; i < count; ++i) {
       int fd = -1;
       std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
-      if (*descriptor < 0)
-        *descriptor = fd;
-      else
-        ::close(fd);  // only one is expected
+      posix::unique_fd received(fd);  // closed here unless it is the first: only one is expected
+      if (!descriptor) descriptor = std::move(received);
     }
   }
   return n;

@@ -5,6 +5,8 @@
 // up, gone when the process is) and derived from the pid, so a peer finds it from the pid alone.
 // Reaching it proves nothing: the handshake's shared secret keeps strangers out, as on TCP.
 
+#include "posix/unique_fd.hpp"
+
 #include <constellation/pid.hpp>
 
 #include <sys/socket.h>
@@ -17,12 +19,13 @@ namespace constellation::channel {
 // The abstract address of p's channel socket.
 sockaddr_un local_address(const pid& p, socklen_t& length);
 
-// A listening socket at this process's address; -1 (and error) when it cannot be bound.
-int listen_locally(const pid& self, std::string& error);
+// A listening socket at this process's address; none (and error) when it cannot be bound.
+posix::unique_fd listen_locally(const pid& self, std::string& error);
 
 // Sending a descriptor: process::send_record (descriptor_passing.hpp).
-// recv() that also takes a descriptor sent along (into *descriptor, which must be -1 on entry; a
-// second one in the same read is closed). Returns what recv returns.
-ssize_t receive_with_descriptor(int socket, void* into, std::size_t room, int* descriptor);
+// recv() that also takes a descriptor sent along (into descriptor, which must hold none on entry;
+// a second one in the same read is closed). Returns what recv returns.
+ssize_t receive_with_descriptor(int socket, void* into, std::size_t room,
+                                posix::unique_fd& descriptor);
 
 }  // namespace constellation::channel

@@ -125,32 +125,30 @@ shm_link::~shm_link() {
   ::munmap(base_, bytes_);
 }
 
-std::pair<std::unique_ptr<shm_link>, int> shm_link::create(std::size_t capacity,
-                                                           std::string& error) {
-  const int fd = ::memfd_create("constellation-channel", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) {
+std::pair<std::unique_ptr<shm_link>, posix::unique_fd> shm_link::create(std::size_t capacity,
+                                                                        std::string& error) {
+  posix::unique_fd fd(::memfd_create("constellation-channel", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) {
     error = std::string("memfd_create: ") + std::strerror(errno);
-    return {nullptr, -1};
+    return {};
   }
   const std::size_t bytes = shm_link_bytes(capacity);
-  if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0 ||
-      ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+  if (::ftruncate(fd.get(), static_cast<off_t>(bytes)) != 0 ||
+      ::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
     error = std::string("sizing the shared ring: ") + std::strerror(errno);
-    ::close(fd);
-    return {nullptr, -1};
+    return {};
   }
-  void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (base == MAP_FAILED) {
     error = std::string("mapping the shared ring: ") + std::strerror(errno);
-    ::close(fd);
-    return {nullptr, -1};
+    return {};
   }
   for (std::size_t index = 0; index < 2; ++index) {
     auto* header = new (static_cast<char*>(base) + index * ring_bytes(capacity)) ring_header{};
     header->magic = ring_header::expected_magic;
     header->capacity = capacity;
   }
-  return {std::unique_ptr<shm_link>(new shm_link(base, bytes, true)), fd};
+  return {std::unique_ptr<shm_link>(new shm_link(base, bytes, true)), std::move(fd)};
 }
 
 std::unique_ptr<shm_link> shm_link::attach(int fd, std::string& error) {

@@ -17,6 +17,8 @@
 // No I/O here and no knowledge of frames: the channel transport moves frame bytes through it as it
 // would through a socket. Not a goal: more than one producer or consumer per ring.
 
+#include "posix/unique_fd.hpp"
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -87,8 +89,9 @@ std::size_t shm_link_bytes(std::size_t capacity);
 class shm_link {
  public:
   // The accepting side: a new sealed memfd holding two empty rings. Returns the link and the
-  // descriptor to hand to the peer (the caller closes it once sent).
-  static std::pair<std::unique_ptr<shm_link>, int> create(std::size_t capacity, std::string& error);
+  // descriptor to hand to the peer (the caller holds it until sent).
+  static std::pair<std::unique_ptr<shm_link>, posix::unique_fd> create(std::size_t capacity,
+                                                                       std::string& error);
   // The connecting side: maps the region the peer handed over, checking its size, seals and
   // headers (a region that could shrink under us would fault us). Does not take the descriptor.
   static std::unique_ptr<shm_link> attach(int fd, std::string& error);

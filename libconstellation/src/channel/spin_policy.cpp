@@ -1,5 +1,7 @@
 #include "channel/spin_policy.hpp"
 
+#include "posix/unique_fd.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -20,11 +22,10 @@ std::chrono::microseconds configured_bound() {
 
 // Threads runnable on the whole machine, from /proc/loadavg ("0.50 0.40 0.30 3/512 1234": 3).
 int runnable_threads() {
-  const int fd = ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
+  const posix::unique_fd fd(::open("/proc/loadavg", O_RDONLY | O_CLOEXEC));
+  if (!fd) return 0;
   char text[128];
-  const ssize_t n = ::read(fd, text, sizeof text - 1);
-  ::close(fd);
+  const ssize_t n = ::read(fd.get(), text, sizeof text - 1);
   if (n <= 0) return 0;
   text[n] = '\0';
   const char* field = text;

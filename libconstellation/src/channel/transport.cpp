@@ -39,8 +39,9 @@ transport::impl::impl(transport& self, runtime::process_state& process)
   }
   if (shared_memory_enabled()) {
     std::string error;
-    if (const int fd = listen_locally(process_.self, error); fd >= 0) {
-      local_acceptor_.assign(asio::generic::stream_protocol(AF_UNIX, 0), fd);
+    if (auto fd = listen_locally(process_.self, error)) {
+      local_acceptor_.assign(asio::generic::stream_protocol(AF_UNIX, 0), fd.get());
+      fd.release();  // the acceptor's now
       accept_next(local_acceptor_, true);
     } else {
       CHANNEL_TRACE("%s: links stay on TCP: %s", process_.self.to_string().c_str(), error.c_str());
@@ -54,11 +55,6 @@ std::shared_ptr<peer_state> transport::impl::peer_for(const pid& remote) {
   auto& slot = peers_[remote];
   if (!slot) slot = std::make_shared<peer_state>(remote);
   return slot;
-}
-
-link::~link() {
-  if (fd_ >= 0) ::close(fd_);  // which also takes it out of the poller
-  if (passed_fd_ >= 0) ::close(passed_fd_);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 #include "cluster/binary_cache.hpp"
 
 #include "cluster/whole_file.hpp"
+#include "posix/unique_fd.hpp"
 #include "wire/crypto.hpp"
 
 #include <dirent.h>
@@ -162,13 +163,14 @@ std::expected<void, std::string> binary_cache::store(std::string_view hash,
   if (wire::sha256_hex(bytes) != hash)
     return std::unexpected("the uploaded bytes do not have the hash " + std::string(hash));
   std::string temporary = dir_ + "/" + std::string(upload_prefix) + "XXXXXX";
-  const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
-  if (fd < 0) return std::unexpected("cannot create a file in " + dir_ + ": " + errno_text(errno));
-  auto written = write_fully(fd, bytes);
-  if (written && ::fchmod(fd, 0700) != 0) written = std::unexpected(errno_text(errno));
+  posix::unique_fd file(::mkostemp(temporary.data(), O_CLOEXEC));
+  if (!file) return std::unexpected("cannot create a file in " + dir_ + ": " + errno_text(errno));
+  auto written = write_fully(file.get(), bytes);
+  if (written && ::fchmod(file.get(), 0700) != 0) written = std::unexpected(errno_text(errno));
   // On the disk before it has its name: a crash must not leave an empty file under the hash.
-  if (written && ::fsync(fd) != 0) written = std::unexpected(errno_text(errno));
-  if (::close(fd) != 0 && written) written = std::unexpected(errno_text(errno));
+  if (written && ::fsync(file.get()) != 0) written = std::unexpected(errno_text(errno));
+  // Closed here, not at the end of the scope: a write error may show only when it closes.
+  if (::close(file.release()) != 0 && written) written = std::unexpected(errno_text(errno));
   if (written && ::rename(temporary.c_str(), path_of(hash).c_str()) != 0)
     written = std::unexpected(errno_text(errno));
   if (!written) {

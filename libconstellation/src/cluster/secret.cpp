@@ -1,5 +1,6 @@
 #include "cluster/secret.hpp"
 
+#include "posix/unique_fd.hpp"
 #include "wire/crypto.hpp"
 #include "wire/secret_file.hpp"
 
@@ -34,14 +35,14 @@ std::string to_hex(const std::string& bytes) {
 std::expected<void, std::string> create_secret_file(const std::string& dir,
                                                     const std::string& path) {
   std::string temporary = dir + "/.secret-XXXXXX";
-  const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);  // mode 600, a name of its own
-  if (fd < 0)
-    return std::unexpected("cannot create a file in " + dir + ": " + std::strerror(errno));
+  posix::unique_fd file(::mkostemp(temporary.data(), O_CLOEXEC));  // mode 600, a name of its own
+  if (!file) return std::unexpected("cannot create a file in " + dir + ": " + std::strerror(errno));
   const std::string text = to_hex(wire::random_bytes(32)) + "\n";
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                       ::fsync(fd) == 0;
+  const bool written =
+      ::write(file.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+      ::fsync(file.get()) == 0;
   const int write_error = errno;
-  ::close(fd);
+  file.reset();
   if (!written) {
     ::unlink(temporary.c_str());
     return std::unexpected("cannot write " + temporary + ": " + std::strerror(write_error));

@@ -1,5 +1,7 @@
 #include "process/descendants.hpp"
 
+#include "posix/unique_fd.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -51,25 +53,25 @@ std::vector<pid_t> children_of(pid_t pid) {
   std::vector<pid_t> children;
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/task", pid);
-  const int tasks = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (tasks < 0) return children;  // gone: no children
+  const posix::unique_fd tasks(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!tasks) return children;  // gone: no children
   alignas(8) char entries[4096];
   long n;
-  while ((n = ::getdents64(tasks, entries, sizeof entries)) > 0) {
+  while ((n = ::getdents64(tasks.get(), entries, sizeof entries)) > 0) {
     for (long at = 0; at < n;) {
       const auto* e = reinterpret_cast<const dirent64*>(entries + at);
       at += e->d_reclen;
       if (e->d_name[0] == '.') continue;
       char file[300];
       std::snprintf(file, sizeof file, "/proc/%d/task/%s/children", pid, e->d_name);
-      const int fd = ::open(file, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;  // a thread that just ended has none
+      const posix::unique_fd fd(::open(file, O_RDONLY | O_CLOEXEC));
+      if (!fd) continue;  // a thread that just ended has none
       char text[4096];
       std::size_t used = 0;
       ssize_t got;
-      while (used < sizeof text - 1 && (got = ::read(fd, text + used, sizeof text - 1 - used)) > 0)
+      while (used < sizeof text - 1 &&
+             (got = ::read(fd.get(), text + used, sizeof text - 1 - used)) > 0)
         used += static_cast<std::size_t>(got);
-      ::close(fd);
       text[used] = '\0';
       for (char* p = text; *p;) {
         char* end;
@@ -80,7 +82,6 @@ std::vector<pid_t> children_of(pid_t pid) {
       }
     }
   }
-  ::close(tasks);
   return children;
 }
 

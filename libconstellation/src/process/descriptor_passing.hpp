@@ -2,7 +2,7 @@
 // Records with descriptors attached (SCM_RIGHTS) over a Unix SOCK_SEQPACKET socket: one record per
 // call, its descriptors with it, or none of it.
 
-#include "process/unique_fd.hpp"
+#include "posix/unique_fd.hpp"
 
 #include <expected>
 #include <optional>
@@ -19,8 +19,8 @@ int send_record(int socket, std::string_view bytes, std::span<const int> fds);
 
 struct received_record {
   std::string bytes;
-  std::vector<unique_fd> fds;  // close-on-exec
-  bool truncated = false;      // the record or its descriptors did not fit: not to be trusted
+  std::vector<posix::unique_fd> fds;  // close-on-exec
+  bool truncated = false;  // the record or its descriptors did not fit: not to be trusted
 };
 
 // Receives one record of at most max_bytes. nullopt at end of file; the errno when receiving

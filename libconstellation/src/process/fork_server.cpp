@@ -39,7 +39,7 @@ constexpr std::array<int, wire::fork_slot_count> slot_of{slot::spec, slot::repor
 // signal dispositions and puts the descriptors in their slots (the spec over the server's socket,
 // which the child must not keep). Returns false when the agent is gone.
 bool become_forked_monitor(std::uint64_t request_id, std::uint8_t attached,
-                           std::vector<unique_fd>& fds) {
+                           std::vector<posix::unique_fd>& fds) {
   if (send_record(
           socket_slot,
           wire::encode_message(wire::forked{request_id, static_cast<std::int32_t>(::getpid())}),

@@ -36,10 +36,10 @@ std::expected<pid_t, std::string> execute_with_slots(const program_image& image,
                                                      std::vector<std::string> extra_env = {}) {
   // Move every handed descriptor above the slots first, so that mapping one into its slot cannot
   // overwrite another that still waits to be mapped.
-  std::vector<std::pair<unique_fd, int>> moves;
+  std::vector<std::pair<posix::unique_fd, int>> moves;
   for (auto [from, to] : slots) {
     if (from < 0) continue;
-    unique_fd moved(::fcntl(from, F_DUPFD_CLOEXEC, 64));
+    posix::unique_fd moved(::fcntl(from, F_DUPFD_CLOEXEC, 64));
     if (!moved) return std::unexpected(errno_text("fcntl", errno));
     moves.emplace_back(std::move(moved), to);
   }
@@ -80,8 +80,8 @@ std::expected<pid_t, std::string> execute_with_slots(const program_image& image,
 
 }  // namespace
 
-std::expected<unique_fd, std::string> write_spec_file(const launch_spec& spec) {
-  unique_fd fd(::memfd_create("constellation-spec", MFD_CLOEXEC));
+std::expected<posix::unique_fd, std::string> write_spec_file(const launch_spec& spec) {
+  posix::unique_fd fd(::memfd_create("constellation-spec", MFD_CLOEXEC));
   if (!fd) return std::unexpected(errno_text("memfd_create", errno));
   const std::string bytes = detail::serialize_value(spec);
   std::string_view rest = bytes;
@@ -128,15 +128,16 @@ bool started_as_monitor() {
 
 std::expected<std::pair<launch_spec, monitor_fds>, std::string> take_launch_spec() {
   ::unsetenv(monitor_variable);
+  posix::unique_fd spec_file(slot::spec);
   std::string bytes;
   char buffer[64 * 1024];
   ssize_t n;
-  while ((n = ::read(slot::spec, buffer, sizeof buffer)) != 0) {
+  while ((n = ::read(spec_file.get(), buffer, sizeof buffer)) != 0) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return std::unexpected(errno_text("reading the launch spec", errno));
     bytes.append(buffer, static_cast<std::size_t>(n));
   }
-  ::close(slot::spec);
+  spec_file.reset();
   launch_spec spec;
   try {
     spec = detail::deserialize_value<launch_spec>(bytes);

@@ -3,8 +3,8 @@
 // process; or starting the program's fork server, which forks monitors instead. Used by every node
 // agent (the local bridge, a fabric daemon).
 
+#include "posix/unique_fd.hpp"
 #include "process/launch_spec.hpp"
-#include "process/unique_fd.hpp"
 
 #include <sys/types.h>
 
@@ -38,7 +38,7 @@ std::expected<pid_t, std::string> launch_monitor(const program_image& image,
                                                  const launch_spec& spec, const monitor_fds& fds);
 
 // A close-on-exec memory file holding spec, read from the start: how a spec reaches a monitor.
-std::expected<unique_fd, std::string> write_spec_file(const launch_spec& spec);
+std::expected<posix::unique_fd, std::string> write_spec_file(const launch_spec& spec);
 
 // Starts path as a fork server (process/fork_server.hpp) serving requests on socket (a Unix
 // SOCK_SEQPACKET socket in the caller's numbering; it stays open in the caller, which closes it).

@@ -1,5 +1,6 @@
 #include "process/monitor.hpp"
 
+#include "posix/unique_fd.hpp"
 #include "process/descendants.hpp"
 #include "process/process_limits.hpp"
 #include "wire/messages.hpp"
@@ -47,13 +48,14 @@ bool write_all(int fd, std::string_view bytes) {
 
 class monitor {
  public:
-  monitor(const launch_spec& spec, int report, pid_t child, int out, int err,
-          std::optional<process_limits> limits)
-      : spec_(spec), report_(report), child_(child), limits_(std::move(limits)) {
-    pipes_[0] = out;
-    pipes_[1] = err;
-    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
-  }
+  monitor(const launch_spec& spec, posix::unique_fd report, pid_t child, posix::unique_fd out,
+          posix::unique_fd err, std::optional<process_limits> limits)
+      : spec_(spec),
+        report_(std::move(report)),
+        child_(child),
+        pipes_{std::move(out), std::move(err)},
+        pidfd_(static_cast<int>(::syscall(SYS_pidfd_open, child, 0))),
+        limits_(std::move(limits)) {}
 
   [[noreturn]] void run() {
     send(wire::started_report{child_});
@@ -66,14 +68,14 @@ class monitor {
       // read's worth. Orders (terminate) are read all the same.
       const bool held = !pending_.empty();
       for (int i = 0; i < 2; ++i)
-        if (pipes_[i] >= 0 && !held) {
+        if (pipes_[i] && !held) {
           pipe_slot[i] = n;
-          fds[n++] = {pipes_[i], POLLIN, 0};
+          fds[n++] = {pipes_[i].get(), POLLIN, 0};
         }
-      const int report_slot = report_ >= 0 ? n : -1;
-      if (report_ >= 0) fds[n++] = {report_, static_cast<short>(POLLIN | (held ? POLLOUT : 0)), 0};
-      const int pid_slot = !status_ && pidfd_ >= 0 ? n : -1;
-      if (pid_slot >= 0) fds[n++] = {pidfd_, POLLIN, 0};
+      const int report_slot = report_ ? n : -1;
+      if (report_) fds[n++] = {report_.get(), static_cast<short>(POLLIN | (held ? POLLOUT : 0)), 0};
+      const int pid_slot = !status_ && pidfd_ ? n : -1;
+      if (pid_slot >= 0) fds[n++] = {pidfd_.get(), POLLIN, 0};
 
       int ready = ::poll(fds, static_cast<nfds_t>(n), poll_timeout_ms());
       if (ready < 0 && errno != EINTR) break;
@@ -83,7 +85,7 @@ class monitor {
       if (report_slot >= 0 && (fds[report_slot].revents & (POLLIN | POLLHUP | POLLERR)))
         read_orders();
       if (pid_slot >= 0 && fds[pid_slot].revents) reap();
-      if (pidfd_ < 0 && !status_) reap();  // no pidfd: poll with a timeout instead
+      if (!pidfd_ && !status_) reap();  // no pidfd: poll with a timeout instead
       on_timers();
     }
     finish();
@@ -92,8 +94,8 @@ class monitor {
  private:
   bool finished() const {
     if (!status_) return false;
-    if (!pending_.empty() && report_ >= 0) return false;  // the agent has not taken it all yet
-    return (pipes_[0] < 0 && pipes_[1] < 0) || clock::now() >= drain_deadline_;
+    if (!pending_.empty() && report_) return false;  // the agent has not taken it all yet
+    return (!pipes_[0] && !pipes_[1]) || clock::now() >= drain_deadline_;
   }
 
   int poll_timeout_ms() const {
@@ -102,7 +104,7 @@ class monitor {
       next = std::min(next, last_check_ + *interval);
     if (kill_deadline_ && !status_) next = std::min(next, *kill_deadline_);
     if (status_ && pending_.empty()) next = std::min(next, drain_deadline_);
-    if (pidfd_ < 0 && !status_) next = std::min(next, clock::now() + std::chrono::milliseconds(20));
+    if (!pidfd_ && !status_) next = std::min(next, clock::now() + std::chrono::milliseconds(20));
     if (next == clock::time_point::max()) return -1;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - clock::now()).count();
     return static_cast<int>(std::clamp<long long>(ms + 1, 0, 60'000));
@@ -110,12 +112,11 @@ class monitor {
 
   void forward_output(int index) {
     char buffer[64 * 1024];
-    ssize_t n = ::read(pipes_[index], buffer, sizeof buffer);
+    ssize_t n = ::read(pipes_[index].get(), buffer, sizeof buffer);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
     const auto fd = static_cast<std::uint8_t>(index + 1);
     if (n <= 0) {
-      ::close(pipes_[index]);
-      pipes_[index] = -1;
+      pipes_[index].reset();
       send(wire::eof_report{fd});
       return;
     }
@@ -123,9 +124,9 @@ class monitor {
   }
 
   void read_orders() {
-    if (report_ < 0) return;
+    if (!report_) return;
     char buffer[4096];
-    ssize_t n = ::read(report_, buffer, sizeof buffer);
+    ssize_t n = ::read(report_.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) return;
     if (n <= 0) {
       // The node agent is gone: nobody can see this process any more, so it must not live on.
@@ -151,8 +152,7 @@ class monitor {
   }
 
   void agent_lost() {
-    ::close(report_);
-    report_ = -1;
+    report_.reset();
     signal_tree(SIGKILL);
   }
 
@@ -178,8 +178,7 @@ class monitor {
     if (r != child_) return;
     status_ = status;
     drain_deadline_ = clock::now() + drain_grace;
-    if (pidfd_ >= 0) ::close(pidfd_);
-    pidfd_ = -1;
+    pidfd_.reset();
   }
 
   void on_timers() {
@@ -215,7 +214,7 @@ class monitor {
     // No process outlives its job: helpers the process left behind end with it.
     end_helpers();
     for (int i = 0; i < 2; ++i)
-      if (pipes_[i] >= 0) send(wire::eof_report{static_cast<std::uint8_t>(i + 1)});
+      if (pipes_[i]) send(wire::eof_report{static_cast<std::uint8_t>(i + 1)});
     wire::exit_report exit;
     exit.status = report::exit_status::from_wait_status(status_.value_or(0));
     if (killed_for_memory_ || (status_ && limits_ && limits_->memory_limit_hit(*status_)))
@@ -223,8 +222,8 @@ class monitor {
     limits_.reset();  // removes the process's cgroups: _exit() runs no destructors
     send(exit);
     // The output before the exit report waits for the agent as long as the agent holds it.
-    while (!pending_.empty() && report_ >= 0) {
-      pollfd room{report_, POLLOUT, 0};
+    while (!pending_.empty() && report_) {
+      pollfd room{report_.get(), POLLOUT, 0};
       if (::poll(&room, 1, -1) < 0 && errno != EINTR) break;
       flush();
     }
@@ -235,15 +234,15 @@ class monitor {
   // output for a client that does not read) still takes its orders and watches its process.
   template <class Message>
   void send(const Message& m) {
-    if (report_ < 0) return;
+    if (!report_) return;
     pending_ += wire::encode_message(m);
     flush();
   }
 
   void flush() {
     std::size_t written = 0;
-    while (written < pending_.size() && report_ >= 0) {
-      const ssize_t n = ::send(report_, pending_.data() + written, pending_.size() - written,
+    while (written < pending_.size() && report_) {
+      const ssize_t n = ::send(report_.get(), pending_.data() + written, pending_.size() - written,
                                MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
@@ -258,10 +257,10 @@ class monitor {
   }
 
   const launch_spec& spec_;
-  int report_;
+  posix::unique_fd report_;
   pid_t child_;
-  int pipes_[2];
-  int pidfd_ = -1;
+  posix::unique_fd pipes_[2];             // the process's stdout and stderr, until their end
+  posix::unique_fd pidfd_;                // none where pidfd_open is missing: reap() polls then
   std::optional<process_limits> limits_;  // none unless limits are enforced
   std::string orders_;
   // Reports not yet written to the agent: at most a read of output per pipe and a few small ones.
@@ -288,6 +287,7 @@ monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
     fail_launch(fds.report, std::string("cannot create output pipes: ") + std::strerror(errno));
+  posix::unique_fd out_read(out[0]), out_write(out[1]), err_read(err[0]), err_write(err[1]);
 
   std::optional<process_limits> limits;
   if (spec.enforce_limits)
@@ -307,14 +307,15 @@ monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
     // the monitor be killed, its agent ends the group. A local run stays in the terminal's group,
     // where Ctrl-C reaches every process.
     if (spec.deployed) ::setpgid(0, 0);
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
+    ::dup2(out_write.get(), 1);
+    ::dup2(err_write.get(), 2);
     int in = fds.stdin_fd >= 0 ? fds.stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (in != 0) {
       ::dup2(in, 0);
       ::close(in);
     }
-    for (int fd : {out[0], out[1], err[0], err[1], fds.report}) ::close(fd);
+    for (auto* end : {&out_read, &out_write, &err_read, &err_write}) end->reset();
+    ::close(fds.report);  // the monitor's
     if (limits && !limits->enter()) {
       static constexpr char message[] =
           "constellation: cannot enter the process's resource limits\n";
@@ -327,8 +328,9 @@ monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
     return {-1, fds.control, fds.listener, 0};
   }
 
-  ::close(out[1]);
-  ::close(err[1]);
+  out_write.reset();
+  err_write.reset();
+  // Handed to the process, which has its copies now.
   if (fds.control >= 0) ::close(fds.control);
   if (fds.listener >= 0) ::close(fds.listener);
   if (fds.stdin_fd > 0) ::close(fds.stdin_fd);
@@ -336,7 +338,8 @@ monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
   // stays to report the outcome.
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
-  monitor m(spec, fds.report, child, out[0], err[0], std::move(limits));
+  monitor m(spec, posix::unique_fd(fds.report), child, std::move(out_read), std::move(err_read),
+            std::move(limits));
   m.run();
 }
 

@@ -1,5 +1,7 @@
 #include "process/process_limits.hpp"
 
+#include "posix/unique_fd.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -54,14 +56,11 @@ std::string read_file(const fs::path& file) {
 
 // Plain open/write rather than a stream: cgroup files report a refused value as the write's errno.
 std::error_code write_file(const fs::path& file, std::string_view value) {
-  int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return {errno, std::system_category()};
-  std::error_code ec;
-  if (::write(fd, value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
-    ec = {errno, std::system_category()};
-  }
-  ::close(fd);
-  return ec;
+  const posix::unique_fd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return {errno, std::system_category()};
+  if (::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+    return {errno, std::system_category()};
+  return {};
 }
 
 std::string describe(const fs::path& file, std::error_code ec) {
@@ -414,11 +413,9 @@ void process_limits::remove_cgroups() noexcept {
 
 bool process_limits::enter() const noexcept {
   for (const auto& file : procs_files_) {
-    int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    bool moved = ::write(fd, "0", 1) == 1;  // "0" names the writing process
-    ::close(fd);
-    if (!moved) return false;
+    const posix::unique_fd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return false;
+    if (::write(fd.get(), "0", 1) != 1) return false;  // "0" names the writing process
   }
   return true;
 }

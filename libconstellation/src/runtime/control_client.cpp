@@ -8,15 +8,11 @@
 
 namespace constellation::runtime {
 
-control_client::~control_client() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 std::expected<void, std::string> control_client::write_frame(const std::string& bytes) {
   std::lock_guard lock(write_mutex_);
   std::string_view rest = bytes;
   while (!rest.empty()) {
-    ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
+    ssize_t n = ::send(fd_.get(), rest.data(), rest.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0)
       return std::unexpected(std::string("the node agent is gone: ") + std::strerror(errno));
@@ -43,7 +39,7 @@ std::expected<void, std::string> control_client::read_one_reply() {
       return {};
     }
     char chunk[16 * 1024];
-    ssize_t n = ::read(fd_, chunk, sizeof chunk);
+    ssize_t n = ::read(fd_.get(), chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) return std::unexpected("the node agent closed the connection (the job is ending)");
     if (n < 0)

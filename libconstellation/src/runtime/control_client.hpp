@@ -2,6 +2,7 @@
 // A process's requests to its node agent (spawns), over the control socket the agent gave it.
 // Blocking; any number of threads may ask at once: whichever waits first reads replies for all.
 
+#include "posix/unique_fd.hpp"
 #include "wire/messages.hpp"
 
 #include <condition_variable>
@@ -15,8 +16,7 @@ namespace constellation::runtime {
 
 class control_client {
  public:
-  explicit control_client(int fd) : fd_(fd) {}
-  ~control_client();
+  explicit control_client(posix::unique_fd fd) : fd_(std::move(fd)) {}
   control_client(const control_client&) = delete;
   control_client& operator=(const control_client&) = delete;
 
@@ -39,7 +39,7 @@ class control_client {
   std::expected<void, std::string> write_frame(const std::string& bytes);
   std::expected<void, std::string> read_one_reply();
 
-  int fd_;
+  posix::unique_fd fd_;
   std::mutex write_mutex_;
   std::mutex mutex_;
   std::condition_variable replied_;

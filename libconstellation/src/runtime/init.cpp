@@ -11,6 +11,7 @@
 #include "channel/transport.hpp"
 #include "identity/code_identity.hpp"
 #include "identity/entry_registry.hpp"
+#include "posix/unique_fd.hpp"
 #include "process/fork_server.hpp"
 #include "process/launcher.hpp"
 #include "process/monitor.hpp"
@@ -45,10 +46,9 @@ namespace {
 // monitor asks this before it forks, and a heap buffer would cost it page faults.
 std::size_t thread_count() {
   char stat[1024];
-  const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  const ssize_t n = ::read(fd, stat, sizeof stat - 1);
-  ::close(fd);
+  const posix::unique_fd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+  if (!fd) return 0;
+  const ssize_t n = ::read(fd.get(), stat, sizeof stat - 1);
   if (n <= 0) return 0;
   stat[n] = '\0';
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so fields count from its
@@ -115,7 +115,7 @@ void install(const process::launch_spec& spec, const process::monitor_fds& kept)
   state->deployed = spec.deployed;
   state->job_secret = spec.job_secret;
   state->listener_fd = kept.listener;
-  state->control = std::make_unique<runtime::control_client>(kept.control);
+  state->control = std::make_unique<runtime::control_client>(posix::unique_fd(kept.control));
   if (spec.enforce_limits) channel::spin_policy::limit_to_cpu_share(spec.needs.cpu);
   channel::transport::start(*state);
   auto* control = state->control.get();
@@ -247,6 +247,9 @@ void start_job(const resources& initial) {
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0 ||
       ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0)
     fail_start(std::string("socketpair: ") + std::strerror(errno));
+  // The bridge's ends, and the monitor's.
+  posix::unique_fd report_ours(report[0]), control_ours(control[0]);
+  posix::unique_fd report_theirs(report[1]), control_theirs(control[1]);
 
   process::launch_spec spec;
   spec.what = process::launch_spec::kind::top;
@@ -262,17 +265,20 @@ void start_job(const resources& initial) {
   const pid_t monitor = ::fork();
   if (monitor < 0) fail_start(std::string("fork: ") + std::strerror(errno));
   if (monitor == 0) {
-    ::close(report[0]);
-    ::close(control[0]);
-    auto kept = process::become_monitor(spec, {report[1], control[1], listener->fd, 0});
+    report_ours.reset();
+    control_ours.reset();
+    auto kept = process::become_monitor(
+        spec, {report_theirs.release(), control_theirs.release(), listener->fd.release(), 0});
     install(spec, kept);
     return;
   }
-  for (int fd : {report[1], control[1], listener->fd}) ::close(fd);
+  report_theirs.reset();
+  control_theirs.reset();
+  listener->fd.reset();
   int code;
   {
     agent::local_job job(std::move(settings), std::move(writer));
-    job.adopt_top(spec, monitor, report[0], control[0]);
+    job.adopt_top(spec, monitor, report_ours.release(), control_ours.release());
     code = job.run();
   }
   std::fflush(nullptr);

@@ -1,5 +1,7 @@
 #include "wire/crypto.hpp"
 
+#include "posix/unique_fd.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -92,13 +94,12 @@ std::string sha256_hex(std::string_view bytes) {
 
 std::expected<std::string, std::string> sha256_of_file(const std::string& path) {
   sha256 hash;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected("cannot read " + path + ": " + std::strerror(errno));
   // Closed on every way out, the exception of a failing OpenSSL included.
-  const std::unique_ptr<const int, decltype([](const int* f) { ::close(*f); })> closer(&fd);
+  const posix::unique_fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) return std::unexpected("cannot read " + path + ": " + std::strerror(errno));
   std::vector<char> chunk(1 << 16);
   for (;;) {
-    const ssize_t n = ::read(fd, chunk.data(), chunk.size());
+    const ssize_t n = ::read(file.get(), chunk.data(), chunk.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return std::unexpected("cannot read " + path + ": " + std::strerror(errno));
     if (n == 0) return hash.hex_digest();

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "posix/unique_fd.hpp"
 #include "wire/crypto.hpp"
 
 namespace constellation::wire {
@@ -38,21 +39,13 @@ bool has_entropy(const std::string& secret) {
   return false;
 }
 
-// Closes the descriptor on every return path.
-struct file_descriptor {
-  int fd;
-  ~file_descriptor() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 }  // namespace
 
 std::expected<std::string, std::string> load_secret_file(const std::string& path) {
   const std::string where = "secret file " + path;
   // O_NONBLOCK: opening a FIFO must not hang; it is refused below as not a regular file.
-  file_descriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
-  if (file.fd < 0) {
+  const posix::unique_fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!file) {
     const int error = errno;
     std::string message = where + ": " + std::strerror(error);
     if (error == ENOENT) message += "; " + generate_hint(path);
@@ -60,7 +53,7 @@ std::expected<std::string, std::string> load_secret_file(const std::string& path
   }
   // fstat on the open descriptor, so the checks apply to the very file that is read.
   struct stat info {};
-  if (::fstat(file.fd, &info) != 0) return std::unexpected(where + ": " + std::strerror(errno));
+  if (::fstat(file.get(), &info) != 0) return std::unexpected(where + ": " + std::strerror(errno));
   if (!S_ISREG(info.st_mode)) return std::unexpected(where + " is not a regular file");
   if ((info.st_mode & 077) != 0) {
     char mode[8];
@@ -74,7 +67,7 @@ std::expected<std::string, std::string> load_secret_file(const std::string& path
   std::string secret;
   char buffer[4096];
   for (;;) {
-    const auto n = ::read(file.fd, buffer, sizeof buffer);
+    const auto n = ::read(file.get(), buffer, sizeof buffer);
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;

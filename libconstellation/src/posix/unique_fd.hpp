@@ -1,12 +1,14 @@
 #pragma once
 // One owned file descriptor, closed when its owner goes: every error path closes it without
-// saying so.
+// saying so. At the bottom of the library's folders, beside nothing of the project, so that any
+// of them (wire and identity included) and the daemons and CLI over them may hold descriptors
+// this way.
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace constellation::process {
+namespace constellation::posix {
 
 class unique_fd {
  public:
@@ -34,4 +36,4 @@ class unique_fd {
   int fd_ = -1;
 };
 
-}  // namespace constellation::process
+}  // namespace constellation::posix
