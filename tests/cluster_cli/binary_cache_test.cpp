@@ -1,5 +1,5 @@
 // The binary cache of the bridge, the master and the nodes (cluster/binary_cache.hpp).
-#include "bridge/bridge_options.hpp"
+#include "bridge_options.hpp"
 
 #include "cluster/binary_cache.hpp"
 #include "wire/crypto.hpp"

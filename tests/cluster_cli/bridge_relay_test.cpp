@@ -1,6 +1,6 @@
 // The bridge and constellation-deploy together, against a stand-in master (fake_master.hpp): what
 // a user sees of a deployed job, and what the master is sent.
-#include "bridge/bridge_daemon.hpp"
+#include "bridge_daemon.hpp"
 
 #include "command_run.hpp"
 #include "fake_master.hpp"

@@ -1,5 +1,5 @@
-#include "bridge/bridge_options.hpp"
-#include "deploy_cli/deploy_options.hpp"
+#include "bridge_options.hpp"
+#include "deploy_options.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "bridge/recce_output.hpp"
+#include "recce_output.hpp"
 
 #include <doctest/doctest.h>
 

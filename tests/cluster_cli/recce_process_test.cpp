@@ -1,4 +1,4 @@
-#include "bridge/recce_process.hpp"
+#include "recce_process.hpp"
 
 #include "temporary_directory.hpp"
 

@@ -1,7 +1,7 @@
-#include "deploy_cli/bridge_connection.hpp"
-#include "deploy_cli/jobs_format.hpp"
-#include "deploy_cli/run_problem.hpp"
-#include "deploy_cli/status_format.hpp"
+#include "bridge_connection.hpp"
+#include "jobs_format.hpp"
+#include "run_problem.hpp"
+#include "status_format.hpp"
 
 #include <doctest/doctest.h>
 

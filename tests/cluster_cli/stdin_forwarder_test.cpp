@@ -1,4 +1,4 @@
-#include "deploy_cli/stdin_forwarder.hpp"
+#include "stdin_forwarder.hpp"
 #include "posix/unique_fd.hpp"
 
 #include "temporary_directory.hpp"
