@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -23,16 +24,18 @@ class direct_table {
 
   std::size_t size() const { return size_; }
   std::uint64_t base() const { return base_; }
-  std::size_t slots() const { return values_.size(); }
-  std::size_t table_bytes() const { return values_.capacity() * sizeof(V) + present_.capacity(); }
+  std::size_t slots() const { return slots_; }
+  std::size_t table_bytes() const { return slots_ * slot_bytes; }
 
-  bool covers(std::uint64_t key) const { return key - base_ < values_.size(); }
+  bool covers(std::uint64_t key) const { return key - base_ < slots_; }
 
   // Makes the table cover [base, base + slots), keeping its entries, which must lie in it.
   void cover(std::uint64_t base, std::size_t slots) {
-    std::vector<V> values(slots);
+    // Default-initialised: numbers are not written before a key's first value, and the pages
+    // of a slot no key reaches are never touched.
+    std::unique_ptr<V[]> values(new V[slots]);
     std::vector<std::uint8_t> present(slots, 0);
-    for (std::size_t i = 0; i < values_.size(); ++i) {
+    for (std::size_t i = 0; i < slots_; ++i) {
       if (!present_[i]) continue;
       const std::size_t at = base_ + i - base;
       values[at] = std::move(values_[i]);
@@ -41,6 +44,7 @@ class direct_table {
     values_.swap(values);
     present_.swap(present);
     base_ = base;
+    slots_ = slots;
   }
 
   // The value of key (which the table covers); when there is none, make() is inserted first.
@@ -67,7 +71,7 @@ class direct_table {
   // value), then empties the table; its range and arrays stay for the next entries.
   template <class Each>
   void drain(Each&& each) {
-    for (std::size_t i = 0; i < values_.size() && size_ > 0; ++i) {
+    for (std::size_t i = 0; i < slots_ && size_ > 0; ++i) {
       if (!present_[i]) continue;
       each(base_ + i, std::move(values_[i]));
       values_[i] = V();
@@ -80,8 +84,9 @@ class direct_table {
   void release() { *this = direct_table(); }
 
  private:
-  std::vector<V> values_;
+  std::unique_ptr<V[]> values_;
   std::vector<std::uint8_t> present_;
+  std::size_t slots_ = 0;
   std::uint64_t base_ = 0;
   std::size_t size_ = 0;
 };
