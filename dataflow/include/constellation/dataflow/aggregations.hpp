@@ -6,7 +6,7 @@
 // key of its own.
 
 #include <constellation/dataflow/bounded_aggregation.hpp>
-#include <constellation/dataflow/flat_table.hpp>
+#include <constellation/dataflow/keyed_table.hpp>
 #include <constellation/dataflow/shuffle.hpp>
 
 #include <string>
@@ -46,7 +46,7 @@ class reduce_by_key_node final
   void write(task_context& tc, const node<std::pair<K, V>>& parent, std::size_t task,
              const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
-    flat_table<K, V> combined;
+    keyed_table<K, V> combined;
     const std::size_t limit =
         std::max<std::size_t>(1024, tc.memory_budget() / 4 / (2 * (sizeof(K) + sizeof(V)) + 48));
     // The keys the last map task of this operation combined (in this worker) are a guess at this
@@ -180,7 +180,7 @@ class distinct_node final : public unary_shuffle<T, T, distinct_node<T>> {
   void write(task_context& tc, const node<T>& parent, std::size_t task,
              const map_frame_t& frame) const {
     block_writer out(tc, frame.shuffle, frame.target, frame.partitions);
-    flat_table<T, no_value> seen;
+    keyed_table<T, no_value> seen;
     const std::size_t limit =
         std::max<std::size_t>(1024, tc.memory_budget() / 4 / (2 * sizeof(T) + 24));
     auto drain = [&] {
@@ -189,9 +189,7 @@ class distinct_node final : public unary_shuffle<T, T, distinct_node<T>> {
       });
     };
     parent.compute(tc, task, [&](std::span<T> batch) {
-      for (auto& x : batch)
-        seen.find_or_insert(x, seen.hash_of(x),
-                            [&] { return std::pair<T, no_value>(std::move(x), {}); });
+      for (auto& x : batch) seen.find_or_insert(std::move(x), [] { return no_value{}; });
       if (seen.size() > limit) drain();
     });
     drain();

@@ -1,10 +1,11 @@
 #pragma once
 // The reduce side of reduce_by_key, group_by_key and distinct: one entry per key, within a memory
-// limit. Records are gathered in a flat_table; when the table and what its entries hold outgrow
-// the limit, its entries are split by a second hash of their key into buckets on disk
-// (hash_split), the table starts afresh, and so on to the end of the input. Then each bucket is
-// gathered in turn (split again if it outgrows the limit in its turn), as Spark, Thrill and a
-// Grace hash join do. A partition whose keys fit in the limit never touches the disk.
+// limit. Records are gathered in a keyed_table (a hash table, or an array indexed by the key where
+// integer keys turn out dense); when the table and what its entries hold outgrow the limit, its
+// entries are split by a second hash of their key into buckets on disk (hash_split), the table
+// starts afresh, and so on to the end of the input. Then each bucket is gathered in turn (split
+// again if it outgrows the limit in its turn), as Spark, Thrill and a Grace hash join do. A
+// partition whose keys fit in the limit never touches the disk.
 //
 // A Policy says how records become an entry's aggregate A:
 //   A start(V&&)                 the aggregate of a key's first record
@@ -14,8 +15,8 @@
 // aggregate that a merge makes larger, as a user's reduce function may, is counted as it started).
 
 #include <constellation/dataflow/codec.hpp>
-#include <constellation/dataflow/flat_table.hpp>
 #include <constellation/dataflow/hash_split.hpp>
+#include <constellation/dataflow/keyed_table.hpp>
 #include <constellation/dataflow/node.hpp>
 #include <constellation/dataflow/spill.hpp>
 
@@ -40,7 +41,7 @@ class bounded_aggregation {
                       std::size_t level = 0)
       : tc_(tc), policy_(policy), limit_(limit), level_(level) {}
 
-  // Makes room for about n keys (no more than the limit allows): see flat_table::reserve.
+  // Makes room for about n keys (no more than the limit allows): see keyed_table::reserve.
   void reserve(std::size_t n) {
     const std::size_t slot = sizeof(K) + sizeof(A) + sizeof(std::uint64_t);
     table_.reserve(std::min(n, limit_ / 4 / slot));
@@ -84,10 +85,8 @@ class bounded_aggregation {
  private:
   template <class Q, class Start, class Fold>
   void insert(Q&& key, Start&& start, Fold&& fold) {
-    auto [e, inserted] = table_.find_or_insert(key, table_.hash_of(key), [&] {
-      return std::pair<K, A>(K(std::forward<Q>(key)), start());
-    });
-    held_ += inserted ? heap_bytes(e->first) + heap_bytes(e->second) : fold(e->second);
+    const auto e = table_.find_or_insert(std::forward<Q>(key), start);
+    held_ += e.inserted ? (e.key ? heap_bytes(*e.key) : 0) + heap_bytes(*e.value) : fold(*e.value);
     if (held_ + table_.table_bytes() > limit_ && level_ < hash_split::max_level) spill();
   }
 
@@ -108,7 +107,7 @@ class bounded_aggregation {
   const Policy& policy_;
   const std::size_t limit_;
   const std::size_t level_;
-  flat_table<K, A> table_;
+  keyed_table<K, A> table_;
   std::size_t held_ = 0;  // what entries hold beyond the table's array
   std::optional<hash_split> split_;
 };

@@ -11,6 +11,7 @@
 #include <constellation/dataflow/join_table.hpp>
 #include <constellation/dataflow/node.hpp>
 #include <constellation/dataflow/spill.hpp>
+#include <constellation/dataflow/view_buffer.hpp>
 
 #include <optional>
 #include <span>
@@ -23,17 +24,26 @@ namespace constellation::dataflow::detail {
 template <class K, class V, class W, bool Outer>
 using join_output = std::pair<K, std::pair<V, std::conditional_t<Outer, std::optional<W>, W>>>;
 
-// Streams a batch of left pairs through the table of the right side: a row per match. The pairs
-// of a batch the caller gives up (not const) are moved into their last row; the other rows are
-// made of copies.
-template <bool Outer, class K, class W, class Left, class Out>
-void probe(const join_table<K, W>& table, std::span<Left> batch, batch_buffer<Out>& out) {
+// Streams a batch of left pairs through the table of the right side: a row per match, pushed to
+// a batch_buffer or assigned in place into a view_buffer's kept rows. Into a batch_buffer, the
+// pairs of a batch the caller gives up (not const) are moved into their last row; the other rows
+// are made of copies.
+template <bool Outer, class K, class W, class Left, class Sink>
+void probe(const join_table<K, W>& table, std::span<Left> batch, Sink& out) {
   const auto row = [&](Left& left, auto&& w, bool last) {
-    if constexpr (!std::is_const_v<Left>)
-      if (last)
-        return out.push(
-            Out(std::move(left.first), {std::move(left.second), std::forward<decltype(w)>(w)}));
-    out.push(Out(left.first, {left.second, std::forward<decltype(w)>(w)}));
+    if constexpr (requires { out.next(); }) {
+      auto& kept = out.next();
+      kept.first = left.first;
+      kept.second.first = left.second;
+      kept.second.second = std::forward<decltype(w)>(w);
+    } else {
+      using Out = typename Sink::element;
+      if constexpr (!std::is_const_v<Left>)
+        if (last)
+          return out.push(
+              Out(std::move(left.first), {std::move(left.second), std::forward<decltype(w)>(w)}));
+      out.push(Out(left.first, {left.second, std::forward<decltype(w)>(w)}));
+    }
   };
   table.probe_all(
       batch, [](const Left& left) -> const K& { return left.first; },
@@ -83,15 +93,17 @@ class bounded_join {
       table_.seal();
   }
 
-  // The left side, a batch at a time (moved from unless const).
-  template <class Left>
-  void add_left(std::span<Left> batch, batch_buffer<Out>& out) {
+  // The left side, a batch at a time (moved from unless const), its rows to a batch_buffer<Out>
+  // or a view_buffer<Out>.
+  template <class Left, class Sink>
+  void add_left(std::span<Left> batch, Sink& out) {
     if (!left_) return probe<Outer>(table_, batch, out);
     for (auto& left : batch) write(*left_, left.first, left.second);
   }
 
   // Joins the buckets, when the right side was split.
-  void finish(batch_buffer<Out>& out) {
+  template <class Sink>
+  void finish(Sink& out) {
     if (!left_) return;
     tc_.count_spilled(left_->finish());
     for (std::size_t b = 0; b < hash_split::buckets; ++b) {

@@ -37,6 +37,10 @@ class flat_table {
   bool empty() const { return size_ == 0; }
   // The bytes of the table's own array (not what keys and values hold on the heap).
   std::size_t table_bytes() const { return slots_.capacity() * sizeof(slot); }
+  // The bytes of the array of a table that holds n entries.
+  static std::size_t table_bytes_for(std::size_t n) { return capacity_for(n) * sizeof(slot); }
+  // Whether adding n more entries would grow the array (moving every entry).
+  bool grows_within(std::size_t n) const { return (size_ + n) * 4 > slots_.size() * 3; }
 
   // The hash a key (or a view of it) is filed under; never 0, which marks an empty slot. Its
   // lowest bit is always set, so a slot is chosen by the bits above it (home()).
@@ -142,8 +146,7 @@ class flat_table {
   // Makes room for n entries at once: a table that will hold many is spared its growth, each step
   // of which moves every entry to another slot of a fresh array.
   void reserve(std::size_t n) {
-    std::size_t capacity = 64;
-    while (n * 4 > capacity * 3) capacity *= 2;
+    const std::size_t capacity = capacity_for(n);
     if (capacity > slots_.size()) resize(capacity);
   }
 
@@ -168,6 +171,13 @@ class flat_table {
   };
 
   std::size_t home(std::uint64_t h) const { return (h >> 1) & mask_; }
+
+  // The slots that hold n entries at most three quarters full.
+  static std::size_t capacity_for(std::size_t n) {
+    std::size_t capacity = 64;
+    while (n * 4 > capacity * 3) capacity *= 2;
+    return capacity;
+  }
 
   void grow() { resize(slots_.empty() ? 64 : slots_.size() * 2); }
 

@@ -134,28 +134,14 @@ class local_join_node final : public node<join_output<K, V, W, Outer>> {
   }
 
   void compute(task_context& tc, std::size_t p, batch_sink<Out> sink) const override {
-    bounded_join<K, V, W, Outer> join(tc, reduce_side_limit(tc));
-    // The keys this join's last partition had (in this worker) are a guess at this one's: the
-    // next partition alike, or the next iteration of a loop.
-    static thread_local std::size_t keys_seen = 0;
-    join.reserve(keys_seen);
-    std::size_t rows = 0;
-    right_->compute(tc, p, [&](std::span<std::pair<K, W>> batch) {
-      rows += batch.size();
-      join.add_right_all(batch);
-    });
-    keys_seen = rows;
-    join.seal();
-    // A left side that keeps its elements (a cache) lends them: each row copies what it needs.
     batch_buffer<Out> out(sink);
-    if (left_->lends_elements()) {
-      left_->compute_view(
-          tc, p, [&](std::span<const std::pair<K, V>> batch) { join.add_left(batch, out); });
-    } else {
-      left_->compute(tc, p, [&](std::span<std::pair<K, V>> batch) { join.add_left(batch, out); });
-    }
-    join.finish(out);
-    out.flush();
+    join_into(tc, p, out);
+  }
+  // A consumer that only reads the rows (a map, a flat_map, an action) gets rows kept from batch
+  // to batch: a left value copied into a kept row reuses its allocation.
+  void compute_view(task_context& tc, std::size_t p, view_sink<Out> sink) const override {
+    view_buffer<Out> out(sink);
+    join_into(tc, p, out);
   }
 
   void save(std::string& out, std::size_t p) const override {
@@ -174,6 +160,32 @@ class local_join_node final : public node<join_output<K, V, W, Outer>> {
   local_join_node(std::size_t partitions, node_ptr<std::pair<K, V>> left,
                   node_ptr<std::pair<K, W>> right)
       : node<Out>(partitions), left_(std::move(left)), right_(std::move(right)) {}
+
+  // Joins partition p into out (a batch_buffer<Out> or a view_buffer<Out>).
+  template <class Sink>
+  void join_into(task_context& tc, std::size_t p, Sink& out) const {
+    bounded_join<K, V, W, Outer> join(tc, reduce_side_limit(tc));
+    // The keys this join's last partition had (in this worker) are a guess at this one's: the
+    // next partition alike, or the next iteration of a loop.
+    static thread_local std::size_t keys_seen = 0;
+    join.reserve(keys_seen);
+    std::size_t rows = 0;
+    right_->compute(tc, p, [&](std::span<std::pair<K, W>> batch) {
+      rows += batch.size();
+      join.add_right_all(batch);
+    });
+    keys_seen = rows;
+    join.seal();
+    // A left side that keeps its elements (a cache) lends them: each row copies what it needs.
+    if (left_->lends_elements()) {
+      left_->compute_view(
+          tc, p, [&](std::span<const std::pair<K, V>> batch) { join.add_left(batch, out); });
+    } else {
+      left_->compute(tc, p, [&](std::span<std::pair<K, V>> batch) { join.add_left(batch, out); });
+    }
+    join.finish(out);
+    out.flush();
+  }
   node_ptr<std::pair<K, V>> left_;
   node_ptr<std::pair<K, W>> right_;
 };

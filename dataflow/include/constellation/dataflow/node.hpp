@@ -209,6 +209,7 @@ void save_loader(std::string& out) {
 template <class T>
 class batch_buffer {
  public:
+  using element = T;
   explicit batch_buffer(batch_sink<T> out) : out_(out) { items_.reserve(batch_size); }
   ~batch_buffer() = default;
   template <class U>
