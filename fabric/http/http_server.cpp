@@ -7,7 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
-#include <set>
+#include <algorithm>
+#include <list>
 
 namespace constellation::fabric::http {
 
@@ -35,6 +36,10 @@ class connection : public std::enable_shared_from_this<connection> {
     });
     read();
   }
+
+  // Whether it has not sent its whole request yet: such a connection may give its place to a new
+  // one.
+  bool waiting_for_request() const { return !responding_; }
 
   void close() {
     boost::system::error_code ignored;
@@ -100,11 +105,23 @@ struct server::state : std::enable_shared_from_this<server::state> {
   handler serve;
   const cluster::daemon_log& log;
   cluster::accept_pause pause;
-  std::set<std::shared_ptr<connection>> open;  // so that stop() can close them
+  // Oldest first: stop() closes them all, and a new connection takes the place of the oldest that
+  // has not sent its request.
+  std::list<std::shared_ptr<connection>> open;
   bool accepting = false;
 
+  // The oldest connection that has not sent its request, or open.end().
+  std::list<std::shared_ptr<connection>>::iterator oldest_waiting() {
+    return std::find_if(open.begin(), open.end(),
+                        [](const auto& c) { return c->waiting_for_request(); });
+  }
+
   void accept_next() {
-    if (open.size() >= max_connections || accepting || !acceptor.is_open()) return;
+    if (accepting || !acceptor.is_open()) return;
+    // Every place taken by a connection being answered: the next waits in the kernel's backlog
+    // until one of them ends. Places taken by connections that have said nothing yet are not
+    // kept from a newcomer, or a flood of silent connections would keep every scrape out.
+    if (open.size() >= max_connections && oldest_waiting() == open.end()) return;
     accepting = true;
     acceptor.async_accept(
         [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
@@ -112,6 +129,12 @@ struct server::state : std::enable_shared_from_this<server::state> {
           if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
           if (ec) return self->pause.failed(ec, [self] { self->accept_next(); });
           self->pause.succeeded();
+          if (self->open.size() >= max_connections) {
+            if (const auto oldest = self->oldest_waiting(); oldest != self->open.end()) {
+              const auto evicted = *oldest;  // close() takes it out of open
+              evicted->close();
+            }
+          }
           auto c = std::make_shared<connection>(
               std::move(socket), self->serve, [weak = std::weak_ptr(self)](connection* done) {
                 auto s = weak.lock();
@@ -119,7 +142,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
                 std::erase_if(s->open, [done](const auto& kept) { return kept.get() == done; });
                 s->accept_next();  // a place is free again
               });
-          self->open.insert(c);
+          self->open.push_back(c);
           c->start();
           self->accept_next();
         });
@@ -150,7 +173,7 @@ void server::stop() {
   boost::system::error_code ignored;
   state_->acceptor.close(ignored);
   state_->pause.cancel();
-  for (auto& c : std::set(state_->open)) c->close();
+  for (auto& c : std::list(state_->open)) c->close();
 }
 
 }  // namespace constellation::fabric::http

@@ -1,8 +1,12 @@
 #pragma once
 // The daemons' read-only HTTP endpoint (--http LISTEN): serves GET and HEAD from a handler, on the
 // daemon's own event loop. A connection sends one request and gets one response, then is closed.
-// Bounded: at most max_connections at once (more wait in the kernel's backlog), a request head
-// of at most max_request_head bytes, and request_time_limit to send it.
+// Bounded: at most max_connections at once, a request head of at most max_request_head bytes, and
+// request_time_limit to send it. With every place taken, a new connection takes the place of the
+// oldest that has not sent its request, as the daemons' handshakes do (cluster/
+// authenticated_link.cpp), so that silent connections cannot keep a scrape out; only when every
+// one is being answered do more wait in the kernel's backlog. (A connection accepted as the last
+// silent one began to be answered is served all the same, one over the bound for a moment.)
 
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"

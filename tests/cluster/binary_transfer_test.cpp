@@ -4,6 +4,7 @@
 #include "fixture/job_events.hpp"
 #include "fixture/local_cluster.hpp"
 #include "fixture/patience.hpp"
+#include "fixture/spread_job.hpp"
 
 #include <doctest/doctest.h>
 
@@ -28,17 +29,6 @@ std::size_t count_lines_with(const std::string& text, const std::string& needle)
   std::size_t n = 0;
   for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos;
   return n;
-}
-
-// Runs the spread program to its end: a process on every node.
-void run_spread(const local_cluster& cluster) {
-  auto deploy = cluster.deploy({"spread"});
-  REQUIRE_MESSAGE(
-      deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
-                             patience(milliseconds(20000))),
-      deploy.out() << deploy.err());
-  deploy.write_stdin("go\n");
-  REQUIRE(deploy.wait_exit(patience(milliseconds(15000))) == 0);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "fixture/local_cluster.hpp"
 #include "fixture/patience.hpp"
 #include "fixture/raw_connection.hpp"
+#include "fixture/spread_job.hpp"
 
 #include <doctest/doctest.h>
 
@@ -101,11 +102,5 @@ TEST_CASE(
   const auto status = cluster.status();
   REQUIRE(status);
   for (const auto& node : status->nodes) CHECK(node.up);
-  auto deploy = cluster.deploy({"spread"});
-  REQUIRE_MESSAGE(
-      deploy.wait_for_output([](const std::string& out) { return top_printed(out, "ready"); },
-                             patience(milliseconds(20000))),
-      deploy.out() << deploy.err());
-  deploy.write_stdin("go\n");
-  CHECK(deploy.wait_exit(patience(milliseconds(15000))) == 0);
+  run_spread(cluster);
 }

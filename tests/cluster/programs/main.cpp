@@ -22,13 +22,14 @@ int main(int argc, char** argv) {
   if (mode == "short_lived" && argc > 2) return cluster_programs::short_lived(std::stoul(argv[2]));
   if (mode == "stdin_ignored") return cluster_programs::stdin_ignored();
   if (mode == "stdin_checksum") return cluster_programs::stdin_checksum();
+  if (mode == "channel_target") return cluster_programs::channel_target();
   if (mode == "output_flood" && argc > 2)
     return cluster_programs::output_flood(std::stoull(argv[2]));
   std::fprintf(
       stderr,
       "cluster_programs: unknown mode \"%.*s\": spread, spread_on_cue, stubborn, fan_out N, "
       "capacity, never_fits, abandoned_helpers, memory_hog, hello, huge_top, short_lived N, "
-      "stdin_ignored, stdin_checksum, output_flood LINES\n",
+      "stdin_ignored, stdin_checksum, output_flood LINES, channel_target\n",
       static_cast<int>(mode.size()), mode.data());
   return 2;
 }

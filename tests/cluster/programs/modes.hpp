@@ -49,6 +49,11 @@ int stdin_checksum();
 // Exits 0.
 int output_flood(std::uint64_t lines);
 
+// A child T on the first node prints "target SYSTEM_PID PID_HEX" (its pid serialized, in hex) and
+// the top "ready"; at a line on stdin, a child beside T and one on the second node each send T 41,
+// and the top prints "near answered N" and "far answered N" (42 when T is well). Exits 0.
+int channel_target();
+
 // FNV-1a, 64 bits: the checksum stdin_checksum prints, for the test to compute the same.
 inline constexpr std::uint64_t fnv1a_basis = 14695981039346656037ull;
 inline std::uint64_t fnv1a(std::uint64_t hash, std::string_view bytes) {
