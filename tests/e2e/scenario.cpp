@@ -1,10 +1,23 @@
 #include "scenario.hpp"
 
+#include <chrono>
+#include <fstream>
 #include <map>
+#include <string>
+#include <thread>
 
 namespace e2e {
 
 namespace {
+
+// The state letter of /proc/PID/stat ('T' for stopped), '?' when the process is not there.
+char state_of(long system_pid) {
+  std::ifstream stat("/proc/" + std::to_string(system_pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() ? '?' : line[close + 2];
+}
 
 // A function-local static, so that registrars in other files may run before this file's statics.
 std::map<std::string_view, scenario>& registry() {
@@ -45,6 +58,10 @@ std::span<char* const> program_arguments() {
 
 void detail::set_program_arguments(std::span<char* const> argv) {
   arguments() = argv;
+}
+
+void wait_until_stopped(long system_pid) {
+  while (state_of(system_pid) != 'T') std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
 }  // namespace e2e

@@ -42,6 +42,11 @@ std::vector<std::string_view> scenario_names();
 // main()'s argv, as the program was started (the same in spawned processes).
 std::span<char* const> program_arguments();
 
+// Returns once the process of that system pid is stopped (SIGSTOP): scenarios about stopped peers
+// start there. The nodes of the test cluster are daemons on this machine, so a deployed process's
+// pid is ours to see too. The runner's timeout ends a scenario that waits here for ever.
+void wait_until_stopped(long system_pid);
+
 namespace detail {
 void set_program_arguments(std::span<char* const> argv);
 }

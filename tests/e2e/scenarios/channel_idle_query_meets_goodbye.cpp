@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -50,14 +49,6 @@ void worker(constellation::pid parent) {
   ::raise(SIGSTOP);
 }
 
-char state_of(long system_pid) {
-  std::ifstream stat("/proc/" + std::to_string(system_pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const auto close = line.rfind(')');
-  return close == std::string::npos || close + 2 >= line.size() ? '?' : line[close + 2];
-}
-
 }  // namespace
 
 CONSTELLATION_SCENARIO(channel_idle_query_meets_goodbye) {
@@ -69,8 +60,7 @@ CONSTELLATION_SCENARIO(channel_idle_query_meets_goodbye) {
   constellation::sender<std::pair<role, constellation::pid>>(peer).send(
       {role::stopped_peer, querier});
   const long system_pid = constellation::receiver<long>(peer).recv();
-  // The nodes of the test cluster are daemons on this machine, so the pid is ours to see.
-  while (state_of(system_pid) != 'T') std::this_thread::sleep_for(5ms);
+  e2e::wait_until_stopped(system_pid);
   constellation::receiver<int>(querier).recv();
   // The querier is now exiting, its goodbye waiting behind its query for the stopped peer.
   std::this_thread::sleep_for(300ms);

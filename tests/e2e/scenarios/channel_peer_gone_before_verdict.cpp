@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -53,17 +52,9 @@ void prober(constellation::pid parent, constellation::pid stopped) {
   to_parent.send(0);
 }
 
-char state_of(long system_pid) {
-  std::ifstream stat("/proc/" + std::to_string(system_pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const auto close = line.rfind(')');
-  return close == std::string::npos || close + 2 >= line.size() ? '?' : line[close + 2];
-}
-
 void stop_and_wait(long system_pid) {
   ::kill(static_cast<pid_t>(system_pid), SIGSTOP);
-  while (state_of(system_pid) != 'T') std::this_thread::sleep_for(5ms);
+  e2e::wait_until_stopped(system_pid);
 }
 
 // Up to 5 s for the next bytes; "" when the connection ended or nothing came.
@@ -116,8 +107,7 @@ CONSTELLATION_SCENARIO(channel_peer_gone_before_verdict) {
   // Kept open while it is stopped, so that the link stays up rather than being closed as idle.
   constellation::receiver<long> from_stopped(stopped);
   const long stopped_system_pid = from_stopped.recv();
-  // The nodes of the test cluster are daemons on this machine, so the pid is ours to see.
-  while (state_of(stopped_system_pid) != 'T') std::this_thread::sleep_for(5ms);
+  e2e::wait_until_stopped(stopped_system_pid);
   // Spawned later, so its pid is the greater: it takes the link that comes to it from the stopped
   // process's name in place of its own.
   const auto probe = constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, prober, stopped);

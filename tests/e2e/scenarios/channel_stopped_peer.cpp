@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -41,21 +40,12 @@ void prober(constellation::pid parent, constellation::pid stopped) {
   constellation::sender<int>(parent).send(0);
 }
 
-char state_of(long system_pid) {
-  std::ifstream stat("/proc/" + std::to_string(system_pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const auto close = line.rfind(')');
-  return close == std::string::npos || close + 2 >= line.size() ? '?' : line[close + 2];
-}
-
 }  // namespace
 
 CONSTELLATION_SCENARIO(channel_stopped_peer) {
   const auto stopped = constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, stopper);
   const long system_pid = constellation::receiver<long>(stopped).recv();
-  // The nodes of the test cluster are daemons on this machine, so the pid is ours to see.
-  while (state_of(system_pid) != 'T') std::this_thread::sleep_for(5ms);
+  e2e::wait_until_stopped(system_pid);
   const auto probe = constellation::spawn({.mem = 64_MiB, .cpu = 0.1}, prober, stopped);
   constellation::receiver<int>(probe).recv();
   ::kill(static_cast<pid_t>(system_pid), SIGCONT);
