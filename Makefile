@@ -39,7 +39,7 @@ TSAN_TARGETS := e2e_programs e2e_runner unit_tests
 # second_deadlock_stack: a lock-order report shows where both locks were taken.
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
-.PHONY: demo test deps build clean sanitize-test tsan-test package fuzz fuzz-short fuzz-build fuzz-seeds soak \
+.PHONY: demo test deps build clean sanitize-build sanitize-test tsan-test package fuzz fuzz-short fuzz-build fuzz-seeds soak \
         format format-check
 
 deps:
@@ -75,8 +75,10 @@ demo: $(BUILD_DIR)/build.ninja
 test: build
 	ctest --test-dir $(BUILD_DIR) $(CTEST_ARGS)
 
-sanitize-test: $(SANITIZE_DIR)/build.ninja
+sanitize-build: $(SANITIZE_DIR)/build.ninja
 	cmake --build $(SANITIZE_DIR)
+
+sanitize-test: sanitize-build
 	$(SANITIZE_ENV) ctest --test-dir $(SANITIZE_DIR) $(CTEST_ARGS) $(if $(SANITIZE_EXCLUDE),-E '$(SANITIZE_EXCLUDE)')
 
 # Builds only what TSAN_TESTS run.
