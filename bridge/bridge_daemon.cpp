@@ -1,8 +1,8 @@
 #include "bridge_daemon.hpp"
 
 #include "cluster/authenticated_link.hpp"
+#include "crypto/crypto.hpp"
 #include "runtime/pid_access.hpp"
-#include "wire/crypto.hpp"
 
 #include <signal.h>
 #include <cstdio>
@@ -194,7 +194,7 @@ void bridge_daemon::on_deploy_request(std::uint64_t id, wire::deploy_request req
   auto& c = clients_.at(id);
   if (c.job != 0) return protocol_error(id, "a second deploy_request on one connection");
   auto& program = request.program;
-  if (!wire::is_sha256_hex(program.binary_hash))
+  if (!crypto::is_sha256_hex(program.binary_hash))
     return protocol_error(id, "deploy_request without a valid SHA-256 hash");
   if (program.argv.empty()) return protocol_error(id, "deploy_request without argv");
   const auto job_id = new_job_id();
@@ -485,7 +485,7 @@ std::set<std::string> bridge_daemon::binaries_in_use() const {
 std::uint64_t bridge_daemon::new_job_id() const {
   std::uint64_t id = 0;
   while (id == 0 || jobs_.contains(id)) {
-    const auto bytes = wire::random_bytes(sizeof id);
+    const auto bytes = crypto::random_bytes(sizeof id);
     std::memcpy(&id, bytes.data(), sizeof id);
   }
   return id;

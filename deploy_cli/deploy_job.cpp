@@ -5,9 +5,9 @@
 #include "stdin_forwarder.hpp"
 
 #include "cluster/whole_file.hpp"
+#include "crypto/crypto.hpp"
 #include "report/exit_code.hpp"
 #include "wire/cluster_messages.hpp"
-#include "wire/crypto.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -42,7 +42,7 @@ class deploy_session {
         signals_(io_, SIGINT, SIGTERM, SIGHUP),
         give_up_(io_),
         binary_(std::move(binary)) {
-    program_.binary_hash = wire::sha256_hex(*binary_);
+    program_.binary_hash = crypto::sha256_hex(*binary_);
     program_.binary_size = binary_->size();
     program_.argv.push_back(settings.binary);
     program_.argv.insert(program_.argv.end(), settings.args.begin(), settings.args.end());

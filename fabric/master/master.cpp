@@ -92,7 +92,7 @@ struct master::state {
   // Who asked for a launch: the bridge (the top process) or a process (a spawn).
   struct launch_request {
     std::uint64_t job = 0;
-    process::launch_spec spec;
+    wire::launch_spec spec;
     std::optional<pid> spawner;
     std::uint64_t spawner_request = 0;
     std::size_t node = 0;
@@ -424,7 +424,7 @@ struct master::state {
     --job.launching;
     job.processes[result.process] =
         process_record{index, request.spec.needs, request.spec.parent, false, {}, {false, false}};
-    if (request.spec.what == process::launch_spec::kind::top) {
+    if (request.spec.what == wire::launch_spec::kind::top) {
       job.top = result.process;
       for (auto& frame : std::exchange(job.early_stdin, {}))
         if (nodes[index].connection) nodes[index].connection->send(std::move(frame));
@@ -481,7 +481,7 @@ struct master::state {
         if (job->second.ending)
           return refuse(launch, spawn_errc::launch_failed, "the job is ending");
         auto& spec = launch.spec;
-        spec.what = process::launch_spec::kind::function;
+        spec.what = wire::launch_spec::kind::function;
         spec.self = pid_access::make(job_id, job->second.next_serial++, 0, 0);
         spec.parent = spawn->parent;
         spec.needs = spawn->needs;
@@ -713,7 +713,7 @@ struct master::state {
   void launch_top(std::uint64_t job_id) {
     launch_request launch;
     launch.job = job_id;
-    launch.spec.what = process::launch_spec::kind::top;
+    launch.spec.what = wire::launch_spec::kind::top;
     launch.spec.self = pid_access::make(job_id, 1, 0, 0);
     launch.spec.needs = jobs.at(job_id).top_needs;
     place(std::move(launch), true);

@@ -241,7 +241,7 @@ struct fabric_node::state {
     spec.enforce_limits = true;
 
     posix::unique_fd stdin_fd;
-    if (spec.what == process::launch_spec::kind::top) {
+    if (spec.what == wire::launch_spec::kind::top) {
       int fds[2];
       if (::pipe2(fds, O_CLOEXEC) == 0) {
         stdin_fd.reset(fds[0]);

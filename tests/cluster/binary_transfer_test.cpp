@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-#include "wire/crypto.hpp"
+#include "crypto/crypto.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -19,9 +19,9 @@ using namespace cluster_test;
 
 namespace {
 
-// The cache names a binary by the SHA-256 of its content (wire/crypto.hpp computes it).
+// The cache names a binary by the SHA-256 of its content (crypto/crypto.hpp computes it).
 std::string sha256_of_file(const std::string& path) {
-  return constellation::wire::sha256_of_file(path).value_or("");
+  return constellation::crypto::sha256_of_file(path).value_or("");
 }
 
 std::size_t count_lines_with(const std::string& text, const std::string& needle) {

@@ -10,7 +10,7 @@
 
 #include <doctest/doctest.h>
 
-#include "wire/crypto.hpp"
+#include "crypto/crypto.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -20,7 +20,7 @@ using namespace cluster_test;
 namespace {
 
 std::string sha256_of_file(const std::string& path) {
-  return constellation::wire::sha256_of_file(path).value_or("");
+  return constellation::crypto::sha256_of_file(path).value_or("");
 }
 
 std::size_t count(const std::string& text, const std::string& what) {

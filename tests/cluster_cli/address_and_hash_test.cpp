@@ -1,7 +1,7 @@
 // The address and binary hash that constellation-deploy, the bridge and the fabric share
-// (cluster/endpoint.hpp, wire/crypto.hpp), as the two command-line programs use them.
+// (cluster/endpoint.hpp, crypto/crypto.hpp), as the two command-line programs use them.
 #include "cluster/endpoint.hpp"
-#include "wire/crypto.hpp"
+#include "crypto/crypto.hpp"
 
 #include "temporary_directory.hpp"
 
@@ -10,7 +10,7 @@
 #include <fstream>
 
 using namespace constellation::cluster;
-using namespace constellation::wire;
+using namespace constellation::crypto;
 
 TEST_CASE("parse_endpoint reads IPv4:port and localhost, for Asio too") {
   auto a = parse_endpoint("127.0.0.11:7000");

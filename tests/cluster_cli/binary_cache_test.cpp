@@ -2,7 +2,7 @@
 #include "bridge_options.hpp"
 
 #include "cluster/binary_cache.hpp"
-#include "wire/crypto.hpp"
+#include "crypto/crypto.hpp"
 
 #include "temporary_directory.hpp"
 
@@ -15,7 +15,7 @@
 
 using cluster_cli_test::temporary_directory;
 using constellation::cluster::binary_cache;
-using constellation::wire::sha256_hex;
+using constellation::crypto::sha256_hex;
 
 namespace {
 mode_t mode_of(const std::string& path) {

@@ -8,9 +8,9 @@
 
 #include "cluster/binary_cache.hpp"
 #include "cluster/endpoint.hpp"
+#include "crypto/crypto.hpp"
 #include "report/json_events.hpp"
 #include "runtime/pid_access.hpp"
-#include "wire/crypto.hpp"
 
 #include <doctest/doctest.h>
 
@@ -90,7 +90,7 @@ void record(master_view& view, std::uint8_t type, std::string_view payload) {
       break;
     case wire::cluster_type::binary_upload: {
       auto upload = *wire::decode_message<wire::binary_upload>(payload);
-      view.uploaded_hash = wire::sha256_hex(upload.bytes);
+      view.uploaded_hash = crypto::sha256_hex(upload.bytes);
       break;
     }
     case wire::cluster_type::stdin_data: {
@@ -213,7 +213,7 @@ TEST_CASE(
   CHECK(human.out == "  hello from the top\n");
   CHECK(human.err.find("exited: 3") != std::string::npos);
 
-  const auto program_hash = wire::sha256_hex(read_file(CLUSTER_CLI_PROGRAM));
+  const auto program_hash = crypto::sha256_hex(read_file(CLUSTER_CLI_PROGRAM));
   view.with([&] {
     CHECK(view.job != 0);
     CHECK(view.start.top_needs == resources{.mem = 64 * MiB, .cpu = 0.5});

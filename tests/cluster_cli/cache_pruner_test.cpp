@@ -3,7 +3,7 @@
 // tested without files in tests/unit/cache_pruning_policy_test.cpp.
 #include "cluster/cache_pruner.hpp"
 #include "cluster/binary_cache.hpp"
-#include "wire/crypto.hpp"
+#include "crypto/crypto.hpp"
 
 #include "temporary_directory.hpp"
 
@@ -22,7 +22,7 @@ using constellation::cluster::binary_cache;
 using constellation::cluster::cache_bounds;
 using constellation::cluster::cache_pruner;
 using constellation::cluster::daemon_log;
-using constellation::wire::sha256_hex;
+using constellation::crypto::sha256_hex;
 using namespace std::chrono_literals;
 
 namespace {

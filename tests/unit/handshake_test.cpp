@@ -5,10 +5,11 @@
 #include <random>
 #include <stdexcept>
 
-#include "wire/crypto.hpp"
+#include "crypto/crypto.hpp"
 #include "wire/frame.hpp"
 
 using namespace constellation::wire;
+using namespace constellation::crypto;
 
 namespace {
 

@@ -97,8 +97,8 @@ struct local_job::state {
     auto listener = open_listener();
     if (!listener) return refuse(to, spawn_errc::launch_failed, listener.error());
 
-    process::launch_spec spec;
-    spec.what = process::launch_spec::kind::function;
+    wire::launch_spec spec;
+    spec.what = wire::launch_spec::kind::function;
     spec.self =
         detail::pid_access::make(settings.job, next_serial++, listener->ipv4, listener->port);
     spec.parent = request.parent;
@@ -159,7 +159,7 @@ local_job::local_job(job_settings settings, std::unique_ptr<report::event_writer
 
 local_job::~local_job() = default;
 
-void local_job::adopt_top(const process::launch_spec& spec, pid_t monitor, int report_fd,
+void local_job::adopt_top(const wire::launch_spec& spec, pid_t monitor, int report_fd,
                           int control_fd) {
   state_->processes.adopt(spec, monitor, report_fd, control_fd);
 }

@@ -4,10 +4,10 @@
 // last process has exited.
 
 #include "agent/monitor_starter.hpp"
-#include "process/launch_spec.hpp"
 #include "process/launcher.hpp"
 #include "report/event_writer.hpp"
 #include "report/exit_code.hpp"
+#include "wire/launch_spec.hpp"
 
 #include <sys/types.h>
 
@@ -33,7 +33,7 @@ class local_job {
   local_job& operator=(const local_job&) = delete;
 
   // The top process's monitor was forked already; these are the agent's ends of its sockets.
-  void adopt_top(const process::launch_spec& spec, pid_t monitor, int report_fd, int control_fd);
+  void adopt_top(const wire::launch_spec& spec, pid_t monitor, int report_fd, int control_fd);
 
   // Runs until every process has exited (or Ctrl-C / SIGTERM ended them); the job's exit code.
   int run();

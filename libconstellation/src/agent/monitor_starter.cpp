@@ -72,7 +72,7 @@ bool monitor_starter::start_server() {
   return true;
 }
 
-void monitor_starter::start(const process::launch_spec& spec, process::monitor_fds fds,
+void monitor_starter::start(const wire::launch_spec& spec, process::monitor_fds fds,
                             started_handler done) {
   owned_fds owned{posix::unique_fd(fds.report), posix::unique_fd(fds.control),
                   posix::unique_fd(fds.listener), posix::unique_fd(fds.stdin_fd)};
@@ -92,8 +92,7 @@ void monitor_starter::start(const process::launch_spec& spec, process::monitor_f
   send_waiting();
 }
 
-void monitor_starter::execute(const process::launch_spec& spec, owned_fds fds,
-                              started_handler done) {
+void monitor_starter::execute(const wire::launch_spec& spec, owned_fds fds, started_handler done) {
   auto monitor = process::launch_monitor(
       image_, spec, {fds.report.get(), fds.control.get(), fds.listener.get(), fds.stdin_fd.get()});
   fds = {};  // the monitor has its copies; the agent keeps its own ends elsewhere

@@ -7,8 +7,9 @@
 // request it had not forked is then executed instead, and so is every later one.
 
 #include "posix/unique_fd.hpp"
-#include "process/launch_spec.hpp"
 #include "process/launcher.hpp"
+#include "process/monitor_fds.hpp"
+#include "wire/launch_spec.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -63,7 +64,7 @@ class monitor_starter : public std::enable_shared_from_this<monitor_starter> {
   // server is gone; a first start() without prestart() starts the server and executes this one
   // monitor meanwhile. done is called once, on the io_context's thread: at once for an executed
   // monitor (before start returns), once the monitor acknowledged for a forked one.
-  void start(const process::launch_spec& spec, process::monitor_fds fds, started_handler done);
+  void start(const wire::launch_spec& spec, process::monitor_fds fds, started_handler done);
 
   // No request goes to the fork server from now on; it ends once every request sent to it has
   // been answered. Starts after stop() execute.
@@ -78,7 +79,7 @@ class monitor_starter : public std::enable_shared_from_this<monitor_starter> {
     posix::unique_fd report, control, listener, stdin_fd;
   };
   struct request {
-    process::launch_spec spec;   // kept to execute it if the server does not fork it
+    wire::launch_spec spec;      // kept to execute it if the server does not fork it
     owned_fds fds;               // the monitor's, until it exists
     posix::unique_fd spec_file;  // until sent
     started_handler done;
@@ -87,7 +88,7 @@ class monitor_starter : public std::enable_shared_from_this<monitor_starter> {
   monitor_starter(boost::asio::io_context& io, process::program_image image, spawn_method method,
                   trouble_handler on_trouble);
   bool start_server();
-  void execute(const process::launch_spec& spec, owned_fds fds, started_handler done);
+  void execute(const wire::launch_spec& spec, owned_fds fds, started_handler done);
   void send_waiting();
   void wait_writable();
   void wait_readable();

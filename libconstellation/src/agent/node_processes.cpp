@@ -21,7 +21,7 @@
 namespace constellation::agent {
 
 struct node_processes::entry {
-  process::launch_spec spec;
+  wire::launch_spec spec;
   pid_t monitor = -1;
   pid_t os_pid = -1;
   std::shared_ptr<frame_connection> report;
@@ -67,7 +67,7 @@ node_processes::node_processes(boost::asio::io_context& io, callbacks c)
     : io_(io), callbacks_(std::move(c)) {}
 node_processes::~node_processes() = default;
 
-void node_processes::launch(monitor_starter& starter, const process::launch_spec& spec,
+void node_processes::launch(monitor_starter& starter, const wire::launch_spec& spec,
                             bound_listener listener, posix::unique_fd stdin_fd) {
   auto& e = processes_[spec.self];
   e = std::make_unique<entry>();
@@ -104,7 +104,7 @@ void node_processes::on_monitor(const pid& process, std::expected<pid_t, std::st
   ended(process);
 }
 
-void node_processes::adopt(const process::launch_spec& spec, pid_t monitor, int report_fd,
+void node_processes::adopt(const wire::launch_spec& spec, pid_t monitor, int report_fd,
                            int control_fd) {
   auto& e = processes_[spec.self];
   e = std::make_unique<entry>();

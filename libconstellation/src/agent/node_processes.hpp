@@ -6,9 +6,9 @@
 #include "agent/listener.hpp"
 #include "agent/monitor_starter.hpp"
 #include "posix/unique_fd.hpp"
-#include "process/launch_spec.hpp"
 #include "process/launcher.hpp"
 #include "report/process_event.hpp"
+#include "wire/launch_spec.hpp"
 #include "wire/messages.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -48,10 +48,10 @@ class node_processes {
   // Starts a monitor for spec through starter (spec.self names the process; its listener is
   // handed over). stdin_fd, when it holds one, becomes the process's stdin. Whether it started is
   // told by on_started, which may be called before this returns.
-  void launch(monitor_starter& starter, const process::launch_spec& spec, bound_listener listener,
+  void launch(monitor_starter& starter, const wire::launch_spec& spec, bound_listener listener,
               posix::unique_fd stdin_fd = {});
   // Watches a monitor the caller forked itself (the local top process).
-  void adopt(const process::launch_spec& spec, pid_t monitor, int report_fd, int control_fd);
+  void adopt(const wire::launch_spec& spec, pid_t monitor, int report_fd, int control_fd);
 
   // Writes a frame to the process's control connection (a reply to its request).
   void reply(const pid& process, std::string frame);

@@ -1,8 +1,8 @@
 #include "cluster/binary_cache.hpp"
 
 #include "cluster/whole_file.hpp"
+#include "crypto/crypto.hpp"
 #include "posix/unique_fd.hpp"
-#include "wire/crypto.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -139,7 +139,7 @@ std::string binary_cache::path_of(std::string_view hash) const {
 }
 
 bool binary_cache::contains(std::string_view hash, std::uint64_t size) const {
-  if (!wire::is_sha256_hex(hash)) return false;
+  if (!crypto::is_sha256_hex(hash)) return false;
   struct stat st {};
   const std::string path = path_of(hash);
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
@@ -150,7 +150,7 @@ bool binary_cache::contains(std::string_view hash, std::uint64_t size) const {
 }
 
 std::optional<std::string> binary_cache::find(std::string_view hash) const {
-  if (!wire::is_sha256_hex(hash)) return std::nullopt;
+  if (!crypto::is_sha256_hex(hash)) return std::nullopt;
   std::string path = path_of(hash);
   if (::access(path.c_str(), X_OK) != 0) return std::nullopt;
   mark_used(path);
@@ -159,8 +159,8 @@ std::optional<std::string> binary_cache::find(std::string_view hash) const {
 
 std::expected<void, std::string> binary_cache::store(std::string_view hash,
                                                      std::string_view bytes) const {
-  if (!wire::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
-  if (wire::sha256_hex(bytes) != hash)
+  if (!crypto::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
+  if (crypto::sha256_hex(bytes) != hash)
     return std::unexpected("the uploaded bytes do not have the hash " + std::string(hash));
   std::string temporary = dir_ + "/" + std::string(upload_prefix) + "XXXXXX";
   posix::unique_fd file(::mkostemp(temporary.data(), O_CLOEXEC));
@@ -181,14 +181,14 @@ std::expected<void, std::string> binary_cache::store(std::string_view hash,
 }
 
 std::expected<std::string, std::string> binary_cache::load(std::string_view hash) const {
-  if (!wire::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
+  if (!crypto::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
   auto bytes = read_whole_file(path_of(hash));
   if (bytes) mark_used(path_of(hash));
   return bytes;
 }
 
 std::expected<void, std::string> binary_cache::remove(std::string_view hash) const {
-  if (!wire::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
+  if (!crypto::is_sha256_hex(hash)) return std::unexpected(not_a_hash(hash));
   if (::unlink(path_of(hash).c_str()) != 0 && errno != ENOENT)
     return std::unexpected("cannot remove " + path_of(hash) + ": " + errno_text(errno));
   return {};
@@ -209,7 +209,7 @@ std::vector<binary_cache::stored_binary> binary_cache::list() const {
   std::vector<stored_binary> binaries;
   each_file(dir_, [&](std::string_view name, const struct stat& st) {
     // Temporary files are named otherwise.
-    if (wire::is_sha256_hex(name))
+    if (crypto::is_sha256_hex(name))
       binaries.push_back({std::string(name), static_cast<std::uint64_t>(st.st_size), modified(st)});
   });
   return binaries;

@@ -1,10 +1,10 @@
 #pragma once
 // The binaries a daemon was sent, one file per binary named by the SHA-256 of its bytes
-// (wire::sha256_hex), so that a program deployed again is not sent again. The bridge keeps the
+// (crypto::sha256_hex), so that a program deployed again is not sent again. The bridge keeps the
 // binaries clients upload (to run the recce and to hand them to the master), the master those
 // bridges send it (to forward them to nodes), and each node those it runs.
 //
-// A hash from a peer becomes a file name only once it is checked to be one (wire::is_sha256_hex).
+// A hash from a peer becomes a file name only once it is checked to be one (crypto::is_sha256_hex).
 // A file appears under its name only complete and verified: it is written to a temporary file in
 // the same directory, checked against its hash, and renamed into place. Directories and files are
 // private to the user (0700): whoever could write there could make the daemon run their code.

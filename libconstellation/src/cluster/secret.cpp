@@ -1,7 +1,7 @@
 #include "cluster/secret.hpp"
 
+#include "crypto/crypto.hpp"
 #include "posix/unique_fd.hpp"
-#include "wire/crypto.hpp"
 #include "wire/secret_file.hpp"
 
 #include <fcntl.h>
@@ -37,7 +37,7 @@ std::expected<void, std::string> create_secret_file(const std::string& dir,
   std::string temporary = dir + "/.secret-XXXXXX";
   posix::unique_fd file(::mkostemp(temporary.data(), O_CLOEXEC));  // mode 600, a name of its own
   if (!file) return std::unexpected("cannot create a file in " + dir + ": " + std::strerror(errno));
-  const std::string text = to_hex(wire::random_bytes(32)) + "\n";
+  const std::string text = to_hex(crypto::random_bytes(32)) + "\n";
   const bool written =
       ::write(file.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
       ::fsync(file.get()) == 0;
@@ -94,7 +94,7 @@ std::expected<cluster_secret, std::string> resolve_secret(const std::optional<st
 std::string job_secret(const std::string& cluster_secret, std::uint64_t job) {
   std::string label = "constellation job secret ";
   for (int i = 0; i < 8; ++i) label.push_back(static_cast<char>((job >> (8 * i)) & 0xff));
-  return wire::hmac_sha256(cluster_secret, label);
+  return crypto::hmac_sha256(cluster_secret, label);
 }
 
 }  // namespace constellation::cluster

@@ -1,4 +1,4 @@
-#include "wire/crypto.hpp"
+#include "crypto/crypto.hpp"
 
 #include "posix/unique_fd.hpp"
 
@@ -18,7 +18,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace constellation::wire {
+namespace constellation::crypto {
 
 namespace {
 
@@ -113,4 +113,4 @@ bool is_sha256_hex(std::string_view text) {
          });
 }
 
-}  // namespace constellation::wire
+}  // namespace constellation::crypto

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace constellation::wire {
+namespace constellation::crypto {
 
 // Shared secrets shorter than this are refused: 32 bytes match HMAC-SHA256's strength.
 inline constexpr std::size_t min_secret_size = 32;
@@ -43,4 +43,4 @@ void prepare_for_forks();
 // from a peer becomes a file name, so anything else ("../x", "") must be refused before it is used.
 bool is_sha256_hex(std::string_view text);
 
-}  // namespace constellation::wire
+}  // namespace constellation::crypto

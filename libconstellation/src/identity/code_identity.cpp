@@ -1,6 +1,6 @@
 #include "identity/code_identity.hpp"
 
-#include "wire/crypto.hpp"
+#include "crypto/crypto.hpp"
 
 #include <elf.h>
 #include <link.h>
@@ -49,7 +49,7 @@ std::string build_id_of(const dl_phdr_info& info) {
 
 // For an object without a build-id: the SHA-256 of its file, or "" when it cannot be read.
 std::string content_id_of(const std::string& path) {
-  const auto hash = wire::sha256_of_file(path);
+  const auto hash = crypto::sha256_of_file(path);
   return hash ? "sha256:" + *hash : std::string{};
 }
 

@@ -80,7 +80,7 @@ std::expected<pid_t, std::string> execute_with_slots(const program_image& image,
 
 }  // namespace
 
-std::expected<posix::unique_fd, std::string> write_spec_file(const launch_spec& spec) {
+std::expected<posix::unique_fd, std::string> write_spec_file(const wire::launch_spec& spec) {
   posix::unique_fd fd(::memfd_create("constellation-spec", MFD_CLOEXEC));
   if (!fd) return std::unexpected(errno_text("memfd_create", errno));
   const std::string bytes = detail::serialize_value(spec);
@@ -96,7 +96,8 @@ std::expected<posix::unique_fd, std::string> write_spec_file(const launch_spec& 
 }
 
 std::expected<pid_t, std::string> launch_monitor(const program_image& image,
-                                                 const launch_spec& spec, const monitor_fds& fds) {
+                                                 const wire::launch_spec& spec,
+                                                 const monitor_fds& fds) {
   auto spec_fd = write_spec_file(spec);
   if (!spec_fd) return std::unexpected(spec_fd.error());
   const std::pair<int, int> slots[] = {{spec_fd->get(), slot::spec},
@@ -126,7 +127,7 @@ bool started_as_monitor() {
   return std::getenv(monitor_variable) != nullptr;
 }
 
-std::expected<std::pair<launch_spec, monitor_fds>, std::string> take_launch_spec() {
+std::expected<std::pair<wire::launch_spec, monitor_fds>, std::string> take_launch_spec() {
   ::unsetenv(monitor_variable);
   posix::unique_fd spec_file(slot::spec);
   std::string bytes;
@@ -138,9 +139,9 @@ std::expected<std::pair<launch_spec, monitor_fds>, std::string> take_launch_spec
     bytes.append(buffer, static_cast<std::size_t>(n));
   }
   spec_file.reset();
-  launch_spec spec;
+  wire::launch_spec spec;
   try {
-    spec = detail::deserialize_value<launch_spec>(bytes);
+    spec = detail::deserialize_value<wire::launch_spec>(bytes);
   } catch (const std::exception& e) {
     return std::unexpected(std::string("malformed launch spec: ") + e.what());
   }

@@ -4,7 +4,8 @@
 // agent (the local bridge, a fabric daemon).
 
 #include "posix/unique_fd.hpp"
-#include "process/launch_spec.hpp"
+#include "process/monitor_fds.hpp"
+#include "wire/launch_spec.hpp"
 
 #include <sys/types.h>
 
@@ -35,10 +36,11 @@ struct program_image {
 // the caller, which closes them). The new process has /dev/null on 0, 1 and 2 and no other
 // descriptor but these. Returns the monitor's OS pid, or why it could not start.
 std::expected<pid_t, std::string> launch_monitor(const program_image& image,
-                                                 const launch_spec& spec, const monitor_fds& fds);
+                                                 const wire::launch_spec& spec,
+                                                 const monitor_fds& fds);
 
 // A close-on-exec memory file holding spec, read from the start: how a spec reaches a monitor.
-std::expected<posix::unique_fd, std::string> write_spec_file(const launch_spec& spec);
+std::expected<posix::unique_fd, std::string> write_spec_file(const wire::launch_spec& spec);
 
 // Starts path as a fork server (process/fork_server.hpp) serving requests on socket (a Unix
 // SOCK_SEQPACKET socket in the caller's numbering; it stays open in the caller, which closes it).
@@ -50,7 +52,7 @@ std::expected<pid_t, std::string> launch_fork_server(const program_image& image,
 // The spec that launch_monitor handed to this process, read and closed; nullopt when this process
 // was not started as a monitor. Removes the variable so that user code sees the environment it
 // was given.
-std::expected<std::pair<launch_spec, monitor_fds>, std::string> take_launch_spec();
+std::expected<std::pair<wire::launch_spec, monitor_fds>, std::string> take_launch_spec();
 bool started_as_monitor();
 
 }  // namespace constellation::process

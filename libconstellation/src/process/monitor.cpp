@@ -48,7 +48,7 @@ bool write_all(int fd, std::string_view bytes) {
 
 class monitor {
  public:
-  monitor(const launch_spec& spec, posix::unique_fd report, pid_t child, posix::unique_fd out,
+  monitor(const wire::launch_spec& spec, posix::unique_fd report, pid_t child, posix::unique_fd out,
           posix::unique_fd err, std::optional<process_limits> limits)
       : spec_(spec),
         report_(std::move(report)),
@@ -256,7 +256,7 @@ class monitor {
       drain_deadline_ = std::max(drain_deadline_, clock::now() + drain_grace);
   }
 
-  const launch_spec& spec_;
+  const wire::launch_spec& spec_;
   posix::unique_fd report_;
   pid_t child_;
   posix::unique_fd pipes_[2];             // the process's stdout and stderr, until their end
@@ -279,11 +279,11 @@ class monitor {
 
 }  // namespace
 
-std::string limits_name(const launch_spec& spec, pid_t monitor) {
+std::string limits_name(const wire::launch_spec& spec, pid_t monitor) {
   return spec.self.to_string() + "-" + std::to_string(monitor);
 }
 
-monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds) {
+monitor_fds become_monitor(const wire::launch_spec& spec, monitor_fds fds) {
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
     fail_launch(fds.report, std::string("cannot create output pipes: ") + std::strerror(errno));

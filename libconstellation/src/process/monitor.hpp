@@ -2,7 +2,8 @@
 // The monitor: the parent of every user process. It captures the process's stdout and stderr
 // through pipes, waits for it, and reports its output and exit status to the node agent.
 
-#include "process/launch_spec.hpp"
+#include "process/monitor_fds.hpp"
+#include "wire/launch_spec.hpp"
 
 #include <sys/types.h>
 
@@ -14,10 +15,10 @@ namespace constellation::process {
 // pipes, ready to run user code; the descriptors of fds that the process keeps are returned
 // (control, listener). In the monitor it never returns: it watches the child and _exit()s.
 // Must be called while the calling process has a single thread.
-monitor_fds become_monitor(const launch_spec& spec, monitor_fds fds);
+monitor_fds become_monitor(const wire::launch_spec& spec, monitor_fds fds);
 
 // The name of the cgroups the monitor with OS pid monitor makes for spec's process: what its agent
 // clears (process_limits::clear_abandoned) when that monitor dies without removing them.
-std::string limits_name(const launch_spec& spec, pid_t monitor);
+std::string limits_name(const wire::launch_spec& spec, pid_t monitor);
 
 }  // namespace constellation::process

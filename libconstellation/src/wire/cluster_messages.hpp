@@ -34,9 +34,9 @@
 //           processes then block writing their stdout, as they would on a terminal nobody reads.
 // Control messages (launches, exits of processes whose output was passed, end_job) use no credit.
 
-#include "process/launch_spec.hpp"
 #include "report/process_event.hpp"
 #include "wire/frame.hpp"
+#include "wire/launch_spec.hpp"
 #include "wire/messages.hpp"
 
 #include <cstdint>
@@ -306,7 +306,7 @@ struct kill_job_reply {
 struct launch_order {
   static constexpr auto type = static_cast<message_type>(cluster_type::launch_order);
   std::uint64_t request_id = 0;
-  process::launch_spec spec;
+  wire::launch_spec spec;
   program_description program;
   template <class Archive>
   void serialize(Archive& a) {

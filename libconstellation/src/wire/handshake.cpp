@@ -4,7 +4,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "wire/crypto.hpp"
+#include "crypto/crypto.hpp"
 #include "wire/frame.hpp"
 
 namespace constellation::wire {
@@ -14,15 +14,15 @@ constexpr std::string_view server_label = "constellation server";
 constexpr std::string_view client_label = "constellation client";
 // The largest message of the protocol, a hello with every field at its bound, plus a proof; a
 // frame that declares more is refused from its header, before its payload is buffered.
-constexpr std::size_t max_handshake_payload =
-    1 + 2 + max_purpose_size + 2 + max_identity_size + handshake_nonce_size + hmac_sha256_size;
+constexpr std::size_t max_handshake_payload = 1 + 2 + max_purpose_size + 2 + max_identity_size +
+                                              handshake_nonce_size + crypto::hmac_sha256_size;
 
 void check_arguments(const std::string& secret, const std::string& purpose,
                      const std::string& identity, const char* who) {
   const auto fail = [&](const char* what) {
     throw std::invalid_argument(std::string(who) + ": " + what);
   };
-  if (secret.size() < min_secret_size) fail("the secret must be at least 32 bytes");
+  if (secret.size() < crypto::min_secret_size) fail("the secret must be at least 32 bytes");
   if (purpose.size() > max_purpose_size) fail("the purpose must be at most 64 bytes");
   if (identity.size() > max_identity_size) fail("the identity must be at most 4096 bytes");
 }
@@ -38,7 +38,7 @@ std::string make_proof(std::string_view secret, std::string_view label, std::str
   std::string input(label);
   append_field(input, purpose);
   input.append(transcript);
-  return hmac_sha256(secret, input);
+  return crypto::hmac_sha256(secret, input);
 }
 
 // Reads a payload field by field. The first failure sticks and later reads return empty views,
@@ -165,7 +165,7 @@ std::string handshake_client::start() {
   hello_payload_.push_back(static_cast<char>(handshake_version));
   append_field(hello_payload_, purpose_);
   append_field(hello_payload_, identity_);
-  hello_payload_.append(random_bytes(handshake_nonce_size));
+  hello_payload_.append(crypto::random_bytes(handshake_nonce_size));
   std::string out;
   append_frame(out, static_cast<std::uint8_t>(handshake_message::client_hello), hello_payload_);
   state_ = state::awaiting_reply;
@@ -203,11 +203,11 @@ std::expected<void, handshake_error> handshake_client::on_reply(std::uint8_t typ
   const auto identity = reader.field(max_identity_size);
   reader.bytes(handshake_nonce_size);
   const auto signed_size = payload.size() - reader.remaining();
-  const auto proof = reader.bytes(hmac_sha256_size);
+  const auto proof = reader.bytes(crypto::hmac_sha256_size);
   if (const auto e = reader.finish()) return std::unexpected(*e);
 
   const std::string transcript = hello_payload_ + std::string(payload.substr(0, signed_size));
-  if (!constant_time_equal(proof, make_proof(secret_, server_label, purpose_, transcript)))
+  if (!crypto::constant_time_equal(proof, make_proof(secret_, server_label, purpose_, transcript)))
     return std::unexpected(handshake_error::bad_proof);
   append_frame(to_send, static_cast<std::uint8_t>(handshake_message::client_proof),
                make_proof(secret_, client_label, purpose_, transcript));
@@ -276,7 +276,7 @@ std::expected<void, handshake_error> handshake_server::on_hello(std::uint8_t typ
   std::string reply;
   reply.push_back(static_cast<char>(handshake_version));
   append_field(reply, identity_);
-  reply.append(random_bytes(handshake_nonce_size));
+  reply.append(crypto::random_bytes(handshake_nonce_size));
   transcript_ = std::string(payload) + reply;
   reply.append(make_proof(secret_, server_label, purpose_, transcript_));
   append_frame(to_send, static_cast<std::uint8_t>(handshake_message::server_reply), reply);
@@ -289,8 +289,10 @@ std::expected<void, handshake_error> handshake_server::on_proof(std::uint8_t typ
                                                                 std::string_view payload) {
   if (type != static_cast<std::uint8_t>(handshake_message::client_proof))
     return std::unexpected(handshake_error::unexpected_message);
-  if (payload.size() != hmac_sha256_size) return std::unexpected(handshake_error::malformed);
-  if (!constant_time_equal(payload, make_proof(secret_, client_label, purpose_, transcript_)))
+  if (payload.size() != crypto::hmac_sha256_size)
+    return std::unexpected(handshake_error::malformed);
+  if (!crypto::constant_time_equal(payload,
+                                   make_proof(secret_, client_label, purpose_, transcript_)))
     return std::unexpected(handshake_error::bad_proof);
   peer_identity_ = std::move(claimed_identity_);
   state_ = state::done;

@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "crypto/crypto.hpp"
 #include "posix/unique_fd.hpp"
-#include "wire/crypto.hpp"
 
 namespace constellation::wire {
 namespace {
@@ -79,7 +79,7 @@ std::expected<std::string, std::string> load_secret_file(const std::string& path
   }
   const auto end = secret.find_last_not_of(" \t\r\n\v\f");
   secret.resize(end == std::string::npos ? 0 : end + 1);
-  if (secret.size() < min_secret_size) {
+  if (secret.size() < crypto::min_secret_size) {
     return std::unexpected(where + " holds " + std::to_string(secret.size()) +
                            " bytes, fewer than the 32 required; " + generate_hint(path));
   }

@@ -1,6 +1,6 @@
 #include "runner/output_check.hpp"
 
-#include "wire/crypto.hpp"
+#include "crypto/crypto.hpp"
 
 #include <regex>
 
@@ -71,7 +71,7 @@ std::vector<std::string> check_output(const output_expectation& expected, std::s
     problems.push_back(name + " has " + std::to_string(bytes.size()) + " bytes, expected " +
                        std::to_string(*expected.size));
   if (expected.sha256) {
-    const auto digest = constellation::wire::sha256_hex(bytes);
+    const auto digest = constellation::crypto::sha256_hex(bytes);
     if (digest != *expected.sha256)
       problems.push_back(name + " has sha256 " + digest + ", expected " + *expected.sha256);
   }

@@ -3,8 +3,8 @@
 // (5 s), and the endpoint goes on serving the job.
 #include "scenario.hpp"
 
+#include "crypto/crypto.hpp"
 #include "runtime/pid_access.hpp"
-#include "wire/crypto.hpp"
 #include "wire/frame.hpp"
 #include "wire/handshake.hpp"
 
@@ -72,7 +72,7 @@ CONSTELLATION_SCENARIO(foreign_connection) {
 
   // A well-formed handshake made with another secret.
   int stranger = connect_to(child);
-  constellation::wire::handshake_client client(constellation::wire::random_bytes(32), "channel",
+  constellation::wire::handshake_client client(constellation::crypto::random_bytes(32), "channel",
                                                "stranger");
   const std::string hello = client.start();
   (void)!::write(stranger, hello.data(), hello.size());
@@ -83,7 +83,7 @@ CONSTELLATION_SCENARIO(foreign_connection) {
   std::cout << "their proof: "
             << (!step ? constellation::wire::to_string(step.error()) : "accepted") << "\n";
   std::string forged_proof;
-  constellation::wire::append_frame(forged_proof, 0xc3, constellation::wire::random_bytes(32));
+  constellation::wire::append_frame(forged_proof, 0xc3, constellation::crypto::random_bytes(32));
   constellation::wire::append_frame(forged_proof, 2, std::string(8 + 4, '\0'));  // and a message
   (void)!::write(stranger, forged_proof.data(), forged_proof.size());
   std::cout << "wrong secret: " << (read_for(stranger, 50).closed ? "refused" : "accepted") << "\n";

@@ -5,8 +5,8 @@
 // channels go on working.
 #include "scenario.hpp"
 
+#include "crypto/crypto.hpp"
 #include "runtime/pid_access.hpp"
-#include "wire/crypto.hpp"
 #include "wire/handshake.hpp"
 
 #include <constellation/constellation.hpp>
@@ -90,8 +90,8 @@ CONSTELLATION_SCENARIO(idle_connections_bounded) {
   // One thread accepts in order, so once this newer connection's hello is answered, every idle
   // one before it was accepted and given what the listener gives an unproven connection.
   const int stranger = connect_to(server);
-  constellation::wire::handshake_client hello_only(constellation::wire::random_bytes(32), "channel",
-                                                   "stranger");
+  constellation::wire::handshake_client hello_only(constellation::crypto::random_bytes(32),
+                                                   "channel", "stranger");
   const std::string hello = hello_only.start();
   (void)!::write(stranger, hello.data(), hello.size());
   char reply[256];

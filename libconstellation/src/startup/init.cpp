@@ -9,6 +9,7 @@
 #include "agent/local_job.hpp"
 #include "channel/spin_policy.hpp"
 #include "channel/transport.hpp"
+#include "crypto/crypto.hpp"
 #include "identity/code_identity.hpp"
 #include "identity/entry_registry.hpp"
 #include "posix/unique_fd.hpp"
@@ -18,7 +19,6 @@
 #include "report/event_writer.hpp"
 #include "runtime/pid_access.hpp"
 #include "runtime/process_state.hpp"
-#include "wire/crypto.hpp"
 #include "wire/messages.hpp"
 
 #include <fcntl.h>
@@ -106,7 +106,7 @@ void tune_allocator() {
   ::mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 }
 
-void install(const process::launch_spec& spec, const process::monitor_fds& kept) {
+void install(const wire::launch_spec& spec, const process::monitor_fds& kept) {
   tune_allocator();
   auto state = std::make_unique<runtime::process_state>();
   state->self = spec.self;
@@ -153,7 +153,7 @@ struct resolved_entry {
 
 // Finds the spawned function in this process, refusing anything that is not a registered entry
 // of this very build.
-std::expected<resolved_entry, std::string> resolve(const process::launch_spec& spec) {
+std::expected<resolved_entry, std::string> resolve(const wire::launch_spec& spec) {
   auto entry = identity::locate_code(spec.entry);
   if (!entry) return std::unexpected(entry.error());
   auto function = identity::locate_code(spec.function);
@@ -177,14 +177,14 @@ void start_as_monitor() {
                   "the program starts threads before main() calls constellation::init(); "
                   "constellation cannot start processes of it safely");
   resolved_entry target;
-  if (spec.what == process::launch_spec::kind::function) {
+  if (spec.what == wire::launch_spec::kind::function) {
     auto resolved = resolve(spec);
     if (!resolved) refuse_launch(fds.report, resolved.error());
     target = *resolved;
   }
   auto kept = process::become_monitor(spec, fds);
   install(spec, kept);
-  if (spec.what == process::launch_spec::kind::top) return;
+  if (spec.what == wire::launch_spec::kind::top) return;
   target.entry(spec.parent, target.function, spec.arguments);
   // Delivered before static objects start to go away; exit() then finds nothing left to do.
   channel::transport::get("constellation::init()").deliver_before_exit();
@@ -220,7 +220,7 @@ agent::spawn_method spawn_method_from_environment() {
 std::uint64_t new_job_id() {
   std::uint64_t id = 0;
   while (id == 0) {
-    auto bytes = wire::random_bytes(sizeof id);
+    auto bytes = crypto::random_bytes(sizeof id);
     std::memcpy(&id, bytes.data(), sizeof id);
   }
   return id;
@@ -236,7 +236,7 @@ void start_job(const resources& initial) {
   auto writer = writer_from_environment();
   agent::job_settings settings;
   settings.job = new_job_id();
-  settings.secret = wire::random_bytes(32);
+  settings.secret = crypto::random_bytes(32);
   settings.image = {"/proc/self/exe", command_line(), environment()};
   settings.enforce_limits = environment_flag("CONSTELLATION_ENFORCE_LIMITS");
   settings.method = spawn_method_from_environment();
@@ -251,8 +251,8 @@ void start_job(const resources& initial) {
   posix::unique_fd report_ours(report[0]), control_ours(control[0]);
   posix::unique_fd report_theirs(report[1]), control_theirs(control[1]);
 
-  process::launch_spec spec;
-  spec.what = process::launch_spec::kind::top;
+  wire::launch_spec spec;
+  spec.what = wire::launch_spec::kind::top;
   spec.self = detail::pid_access::make(settings.job, 1, listener->ipv4, listener->port);
   spec.needs = initial;
   spec.job_secret = settings.secret;
@@ -304,7 +304,7 @@ void init(resources initial) {
     // A server that cannot fork safely leaves at once: its agent then executes every process,
     // whose monitor refuses to start it and says why.
     if (other_threads_running()) ::_exit(0);
-    wire::prepare_for_forks();
+    crypto::prepare_for_forks();
     process::serve_forks();  // returns in a forked child, which goes on as an executed monitor
     start_as_monitor();
     return;
