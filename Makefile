@@ -39,7 +39,7 @@ TSAN_TARGETS := e2e_programs e2e_runner unit_tests
 # second_deadlock_stack: a lock-order report shows where both locks were taken.
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
-.PHONY: demo test deps build clean sanitize-build sanitize-test tsan-test package fuzz fuzz-short fuzz-build fuzz-seeds soak \
+.PHONY: demo test deps build clean sanitize-build sanitize-test tsan-build tsan-test package fuzz fuzz-short fuzz-build fuzz-seeds soak \
         format format-check
 
 deps:
@@ -82,8 +82,10 @@ sanitize-test: sanitize-build
 	$(SANITIZE_ENV) ctest --test-dir $(SANITIZE_DIR) $(CTEST_ARGS) $(if $(SANITIZE_EXCLUDE),-E '$(SANITIZE_EXCLUDE)')
 
 # Builds only what TSAN_TESTS run.
-tsan-test: $(TSAN_DIR)/build.ninja
+tsan-build: $(TSAN_DIR)/build.ninja
 	cmake --build $(TSAN_DIR) --target $(TSAN_TARGETS)
+
+tsan-test: tsan-build
 	$(TSAN_ENV) ctest --test-dir $(TSAN_DIR) $(CTEST_ARGS) -R '$(TSAN_TESTS)' -E '^e2e[.]cluster[.]'
 
 # The Debian package of everything `cmake --install` installs (build/constellation_*.deb).
