@@ -1,7 +1,7 @@
 #pragma once
-// The master: reads the cluster description, keeps a link to every node's fabric, places each
-// process on a node with room (placement/placement.hpp), and routes every job's events to the
-// bridge that started it.
+// The master: reads the cluster description, keeps a link to every node's fabric
+// (master/node_links.hpp), places each process on a node with room and routes every job's events
+// to the bridge that started it (master/scheduler.hpp, which decides without sockets).
 
 #include "config/nodes_config.hpp"
 #include "master/cluster_snapshot.hpp"
@@ -46,10 +46,10 @@ class master {
   // Binaries pruned from its cache since it started, for /metrics.
   std::uint64_t binaries_evicted() const;
 
-  struct state;
-
  private:
-  std::unique_ptr<state> state_;
+  // The links to nodes and bridges, around the scheduler that decides (master/scheduler.hpp).
+  class shell;
+  std::unique_ptr<shell> shell_;
 };
 
 }  // namespace constellation::fabric
